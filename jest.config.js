@@ -1,0 +1,29 @@
+// client-node 1.4 is ESM-only, so the whole suite runs as native ESM: jest is started with
+// --experimental-vm-modules (see package.json) and ts-jest emits ESM.
+const tsJest = [
+  'ts-jest',
+  { useESM: true, tsconfig: { isolatedModules: true }, diagnostics: { ignoreCodes: [151002] } },
+];
+
+const common = {
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: { '^.+\\.ts$': tsJest },
+  testEnvironment: 'node',
+};
+
+/** @type {import('jest').Config} */
+export default {
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/**/*.it.ts'],
+      testTimeout: 180_000,
+      globalSetup: '<rootDir>/test/harness/global-setup.ts',
+      globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
+    },
+  ],
+};

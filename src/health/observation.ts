@@ -1,0 +1,107 @@
+// What the sources saw in one check: the only input of the pure analysis. Every value may be
+// missing (undefined) or not a number (NaN): the analysis turns that into Unknown/NoData, never
+// into a silent healthy.
+import type { SourceState } from '../api/v1alpha1/status.js';
+
+export type AlarmType = 'NOSPACE' | 'CORRUPT';
+
+/** Maintenance.Status of one member. uint64 values stay decimal strings: IDs exceed 2^53. */
+export interface EndpointStatus {
+  memberId: string;
+  leaderId: string; // "0" when the member knows no leader
+  version: string;
+  dbSize: number;
+  dbSizeInUse?: number; // etcd >= 3.4
+  dbSizeQuota?: number; // etcd >= 3.6, when the client decodes it
+  raftTerm: string;
+  raftIndex: string;
+  raftAppliedIndex?: string;
+  revision?: string;
+  isLearner: boolean;
+  errors: string[];
+}
+
+export interface MemberObservation {
+  /** Member ID as a decimal uint64 string; "" when only the endpoint is known (member list failed). */
+  id: string;
+  /** Member name; members that have not started have none, and get their peer URL here. */
+  name: string;
+  clientURLs: string[];
+  peerURLs: string[];
+  isLearner: boolean;
+  /** The client URL this check probed, or "" for a member that has not started. */
+  endpoint: string;
+  /** Maintenance.Status, when the member answered it. */
+  status?: EndpointStatus;
+  /** Linearizable read (serializable for learners), as cluster-etcd-operator's health check. */
+  health?: { healthy: boolean; error?: string; tookMs: number };
+  /** Why the member could not be reached, in words that name the endpoint. */
+  error?: string;
+}
+
+export interface EtcdObservation {
+  source: SourceState;
+  clusterId?: string;
+  /** Whether the member list came from etcd (true) or only from the configured endpoints. */
+  memberListKnown: boolean;
+  members: MemberObservation[];
+  alarms: { memberId: string; alarm: AlarmType }[];
+  /** Whether the alarm list could be read; false means "unknown", not "no alarms". */
+  alarmsKnown: boolean;
+}
+
+/** Metric values of one member. Latencies in seconds, rates per second, sizes in bytes. */
+export interface MemberMetrics {
+  walFsyncP99?: number;
+  backendCommitP99?: number;
+  peerRoundTripP99?: number;
+  proposalsFailedRate?: number;
+  slowAppliesRate?: number;
+  slowReadIndexesRate?: number;
+  grpcRequestRate?: number;
+  grpcFailedRate?: number;
+  dbSizeBytes?: number;
+  dbSizeInUseBytes?: number;
+  quotaBackendBytes?: number;
+  /** predict_linear of the DB size over the growth horizon. */
+  dbSizePredicted?: number;
+  hasLeader?: number;
+  /** Seconds since the member's metrics were last scraped successfully; large means stale. */
+  scrapeAgeSeconds?: number;
+}
+
+export interface NodeMetrics {
+  node: string;
+  cpuPercent?: number;
+  swapUsedBytes?: number;
+  memoryAvailablePercent?: number;
+}
+
+export interface ChurnEntry {
+  resource: string;
+  verb: string;
+  requestsPerSecond: number;
+}
+
+export interface MetricsObservation {
+  source: SourceState;
+  /** Keyed by member ID; members Prometheus has no series for are absent. */
+  members: Record<string, MemberMetrics>;
+  /** Leader changes seen by the cluster (max over members) in the last hour and 15 minutes. */
+  leaderChanges1h?: number;
+  leaderChanges15m?: number;
+  apiMutatingRequestsPerSecond?: number;
+  apiInflightRequests?: number;
+  /** Top resource/verb pairs by mutating request rate. */
+  apiTopChurn?: ChurnEntry[];
+  /** Present only when node-exporter metrics exist. */
+  nodes?: NodeMetrics[];
+}
+
+export interface Observation {
+  /** When the observation was completed; the analysis' only clock. */
+  time: Date;
+  etcd: EtcdObservation;
+  metrics: MetricsObservation;
+  durationMs: number;
+}
