@@ -5,7 +5,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-k8s_version="$(sed -n 's/^require k8s.io\/kubernetes \(v[0-9.]*\)$/\1/p' "$here/go.mod")"
+k8s_version="$(cd "$here" && GOTOOLCHAIN=local go list -m -f "{{.Version}}" k8s.io/kubernetes)"
 go_version="$(go env GOVERSION)"
 arch="$(go env GOARCH)"
 cache_root="${EHC_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/etcd-health-operator}"

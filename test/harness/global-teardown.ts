@@ -1,1 +1,8 @@
-export default function globalTeardown(): void {}
+// Runs once after the integration suite: fails the run if any process the harness started is
+// still alive or any temp dir it created is still on disk.
+import { findLeaks } from './leaks.js';
+
+export default function globalTeardown(): void {
+  const leaks = findLeaks();
+  if (leaks.length > 0) throw new Error(`the test harness left things behind:\n${leaks.join('\n')}`);
+}

@@ -1,0 +1,41 @@
+// Where the real binaries come from: the control plane (kube-apiserver, kubectl, etcd 3.6) is built
+// from the Go module proxy by test/controlplane/build.sh and cached by version outside the repo;
+// Debian provides etcd 3.4, Prometheus and promtool.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BUILD_SCRIPT = fileURLToPath(new URL('../controlplane/build.sh', import.meta.url));
+
+/** Runs the (cached, usually instant) build and returns its bin dir. */
+export function controlPlaneBinDir(): string {
+  const fromEnv = process.env.EHC_CONTROLPLANE_BIN;
+  if (fromEnv && existsSync(join(fromEnv, 'kube-apiserver'))) return fromEnv;
+  const output = execFileSync('bash', [BUILD_SCRIPT], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  const dir = output.trim().split('\n').pop() ?? '';
+  if (!existsSync(join(dir, 'kube-apiserver'))) throw new Error(`control plane build did not produce binaries in ${dir}`);
+  process.env.EHC_CONTROLPLANE_BIN = dir;
+  return dir;
+}
+
+export type EtcdVersion = '3.6' | '3.4';
+
+/** The etcd binary for a version: 3.6 is the one Kubernetes pins (built), 3.4 is Debian's. */
+export function etcdBinary(version: EtcdVersion = etcdVersionUnderTest()): string {
+  if (version === '3.4') {
+    if (!existsSync('/usr/bin/etcd')) throw new Error('etcd 3.4 missing: apt-get install etcd-server');
+    return '/usr/bin/etcd';
+  }
+  return join(controlPlaneBinDir(), 'etcd');
+}
+
+/** EHC_ETCD_VERSION selects the etcd the integration suite runs against (default 3.6). */
+export function etcdVersionUnderTest(): EtcdVersion {
+  return process.env.EHC_ETCD_VERSION === '3.4' ? '3.4' : '3.6';
+}
+
+export function prometheusBinary(): string {
+  if (!existsSync('/usr/bin/prometheus')) throw new Error('prometheus missing: apt-get install prometheus');
+  return '/usr/bin/prometheus';
+}
