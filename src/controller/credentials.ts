@@ -21,11 +21,6 @@ export interface PrometheusCredentials {
   caPem?: string;
 }
 
-export interface ResolvedCredentials {
-  etcd?: EtcdCredentials;
-  prometheus: PrometheusCredentials;
-}
-
 /** A credential problem the user can fix in the CR or its Secrets; never contains secret data. */
 export class CredentialError extends Error {
   constructor(
@@ -70,28 +65,35 @@ export function urlIsAllowlisted(url: string, prefixes: string[]): boolean {
   });
 }
 
-export async function resolveCredentials(
+/** The etcd client certificate and CA, or undefined when the spec asks for no TLS material. */
+export async function resolveEtcdCredentials(
+  namespace: string,
+  spec: EtcdHealthCheckSpec,
+  reader: ConfigReader,
+): Promise<EtcdCredentials | undefined> {
+  const ref = spec.etcd.tlsSecretRef;
+  if (!ref) return undefined;
+  const data = await requireSecret(reader, namespace, ref.name, 'etcd TLS');
+  return {
+    caPem: requireKey(data, 'ca.crt', namespace, ref.name),
+    certPem: requireKey(data, 'tls.crt', namespace, ref.name),
+    keyPem: requireKey(data, 'tls.key', namespace, ref.name),
+  };
+}
+
+export async function resolvePrometheusCredentials(
   namespace: string,
   spec: EtcdHealthCheckSpec,
   reader: ConfigReader,
   operatorToken: OperatorToken | undefined,
-): Promise<ResolvedCredentials> {
-  const resolved: ResolvedCredentials = { prometheus: {} };
-  const tlsRef = spec.etcd.tlsSecretRef;
-  if (tlsRef) {
-    const data = await requireSecret(reader, namespace, tlsRef.name, 'etcd TLS');
-    resolved.etcd = {
-      caPem: requireKey(data, 'ca.crt', namespace, tlsRef.name),
-      certPem: requireKey(data, 'tls.crt', namespace, tlsRef.name),
-      keyPem: requireKey(data, 'tls.key', namespace, tlsRef.name),
-    };
-  }
+): Promise<PrometheusCredentials> {
   const prometheus = spec.prometheus;
+  const resolved: PrometheusCredentials = {};
   if (!prometheus) return resolved;
   if (prometheus.bearerTokenSecretRef) {
     const ref = prometheus.bearerTokenSecretRef;
     const data = await requireSecret(reader, namespace, ref.name, 'Prometheus bearer token');
-    resolved.prometheus.bearerToken = requireKey(data, ref.key ?? 'token', namespace, ref.name).trim();
+    resolved.bearerToken = requireKey(data, ref.key ?? 'token', namespace, ref.name).trim();
   }
   if (prometheus.useOperatorServiceAccount) {
     if (!operatorToken || !urlIsAllowlisted(prometheus.url, operatorToken.allowedUrlPrefixes)) {
@@ -100,12 +102,12 @@ export async function resolveCredentials(
         `The operator sends its ServiceAccount token only to URLs its admin allowlisted (--prometheus-sa-token-url); ${prometheus.url} is not one of them`,
       );
     }
-    resolved.prometheus.bearerToken = (await operatorToken.read()).trim();
+    resolved.bearerToken = (await operatorToken.read()).trim();
   }
   if (prometheus.caSecretRef) {
     const ref = prometheus.caSecretRef;
     const data = await requireSecret(reader, namespace, ref.name, 'Prometheus CA');
-    resolved.prometheus.caPem = requireKey(data, ref.key ?? 'ca.crt', namespace, ref.name);
+    resolved.caPem = requireKey(data, ref.key ?? 'ca.crt', namespace, ref.name);
   }
   if (prometheus.caConfigMapRef) {
     const ref = prometheus.caConfigMapRef;
@@ -113,7 +115,7 @@ export async function resolveCredentials(
     if (!data) {
       throw new CredentialError('ConfigMapNotFound', `ConfigMap ${namespace}/${ref.name} (Prometheus CA) not found`);
     }
-    resolved.prometheus.caPem = requireKey(data, ref.key ?? 'ca.crt', namespace, ref.name, 'ConfigMap');
+    resolved.caPem = requireKey(data, ref.key ?? 'ca.crt', namespace, ref.name, 'ConfigMap');
   }
   return resolved;
 }

@@ -1,0 +1,226 @@
+// The EtcdHealthCheck reconciler: cache -> credentials -> probe -> pure analysis -> status write
+// (only when it changed meaningfully) -> Events on transitions -> metrics -> requeue.
+// Level-based: every run recomputes the whole status from what the sources say now.
+import type { Logger } from 'pino';
+import { EtcdHealthCheckSpecSchema, type EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
+import type { EtcdHealthCheck } from '../api/v1alpha1/resource.js';
+import type { Condition, EtcdHealthCheckStatus } from '../api/v1alpha1/status.js';
+import { parseDurationMs } from '../api/v1alpha1/units.js';
+import { analyze, type Analysis } from '../health/analyze.js';
+import { setCondition, unionConditions } from '../health/conditions.js';
+import type { Observation } from '../health/observation.js';
+import {
+  CredentialError,
+  resolveEtcdCredentials,
+  resolvePrometheusCredentials,
+  type ConfigReader,
+  type EtcdCredentials,
+  type OperatorToken,
+  type PrometheusCredentials,
+} from './credentials.js';
+import { decideStatusWrite, type ChangePolicy } from './status-change.js';
+import { conditionTransitions, type ConditionTransition } from './transitions.js';
+
+/** What the prober needs; a credential that could not be resolved arrives as the error. */
+export interface ProbeRequest {
+  namespace: string;
+  name: string;
+  spec: EtcdHealthCheckSpec;
+  etcdCredentials: EtcdCredentials | CredentialError | undefined;
+  prometheusCredentials: PrometheusCredentials | CredentialError;
+}
+
+export type Prober = (request: ProbeRequest) => Promise<Observation>;
+
+export interface StatusClient {
+  patchStatus(namespace: string, name: string, status: EtcdHealthCheckStatus): Promise<void>;
+}
+
+export interface EventSink {
+  record(object: EtcdHealthCheck, type: 'Normal' | 'Warning', reason: string, note: string): void;
+}
+
+/** Hooks for the operator's own metrics; all optional so tests can leave them out. */
+export interface ReconcileObserver {
+  analysed?(object: EtcdHealthCheck, status: EtcdHealthCheckStatus, observation: Observation): void;
+  statusWritten?(object: EtcdHealthCheck, why: string): void;
+  forgotten?(namespace: string, name: string): void;
+}
+
+export interface ReconcilerDeps {
+  get(key: string): EtcdHealthCheck | undefined;
+  configReader: ConfigReader;
+  operatorToken?: OperatorToken;
+  probe: Prober;
+  status: StatusClient;
+  events: EventSink;
+  observer?: ReconcileObserver;
+  policy: ChangePolicy;
+  clock?: () => Date;
+  random?: () => number;
+}
+
+export interface ReconcileResult {
+  /** Run again after this long; undefined means only when something changes. */
+  requeueAfterMs?: number;
+  statusWritten: boolean;
+  transitions: ConditionTransition[];
+}
+
+/** Spread of the requeue interval, so that CRs created together do not probe in lock-step. */
+const REQUEUE_JITTER = 0.1;
+
+export class EtcdHealthCheckReconciler {
+  private readonly clock: () => Date;
+  private readonly random: () => number;
+
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.clock = deps.clock ?? (() => new Date());
+    this.random = deps.random ?? Math.random;
+  }
+
+  async reconcile(key: string, log: Logger): Promise<ReconcileResult> {
+    const object = this.deps.get(key);
+    if (!object) {
+      const [namespace = '', name = ''] = key.split('/');
+      this.deps.observer?.forgotten?.(namespace, name);
+      log.debug('object is gone');
+      return { statusWritten: false, transitions: [] };
+    }
+    const generation = object.metadata.generation ?? 0;
+    const parsed = EtcdHealthCheckSpecSchema.safeParse(object.spec);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`).join('; ');
+      log.warn({ problems }, 'invalid spec');
+      const status = invalidSpecStatus(object.status, generation, `The spec is invalid: ${problems}`, this.clock());
+      return this.write(object, status, log, undefined);
+    }
+    const spec = parsed.data;
+    if (spec.suspend) {
+      log.debug('suspended');
+      const status = { ...object.status, observedGeneration: generation };
+      return this.write(object, status, log, undefined);
+    }
+
+    const { namespace, name } = object.metadata;
+    const [etcdCredentials, prometheusCredentials] = await Promise.all([
+      captureCredentialError(() => resolveEtcdCredentials(namespace, spec, this.deps.configReader)),
+      captureCredentialError(() =>
+        resolvePrometheusCredentials(namespace, spec, this.deps.configReader, this.deps.operatorToken),
+      ),
+    ]);
+    const observation = await this.deps.probe({ namespace, name, spec, etcdCredentials, prometheusCredentials });
+    const analysis = analyze({
+      observation,
+      spec,
+      previousConditions: object.status?.conditions ?? [],
+      generation,
+    });
+    const status = toStatus(object.status, analysis, observation, generation);
+    this.deps.observer?.analysed?.(object, status, observation);
+    return this.write(object, status, log, this.requeueAfter(spec));
+  }
+
+  private async write(
+    object: EtcdHealthCheck,
+    status: EtcdHealthCheckStatus,
+    log: Logger,
+    requeueAfterMs: number | undefined,
+  ): Promise<ReconcileResult> {
+    const now = this.clock();
+    const decision = decideStatusWrite(object.status, status, now, this.deps.policy);
+    const transitions = conditionTransitions(object.status?.conditions ?? [], status.conditions ?? []);
+    if (decision.write) {
+      await this.deps.status.patchStatus(object.metadata.namespace, object.metadata.name, status);
+      this.deps.observer?.statusWritten?.(object, decision.why);
+      log.debug({ why: decision.why }, 'status written');
+      // Events only after the write succeeded: a failed write is retried, and the transition
+      // is then still pending against the stored status.
+      for (const transition of transitions) {
+        this.deps.events.record(object, transition.eventType, eventReason(transition), eventNote(transition));
+      }
+    }
+    return { requeueAfterMs, statusWritten: decision.write, transitions: decision.write ? transitions : [] };
+  }
+
+  private requeueAfter(spec: EtcdHealthCheckSpec): number {
+    const interval = parseDurationMs(spec.interval);
+    return Math.round(interval * (1 + REQUEUE_JITTER * (2 * this.random() - 1)));
+  }
+}
+
+async function captureCredentialError<T>(resolve: () => Promise<T>): Promise<T | CredentialError> {
+  try {
+    return await resolve();
+  } catch (error) {
+    if (error instanceof CredentialError) return error;
+    throw error;
+  }
+}
+
+function toStatus(
+  previous: EtcdHealthCheckStatus | undefined,
+  analysis: Analysis,
+  observation: Observation,
+  generation: number,
+): EtcdHealthCheckStatus {
+  return {
+    observedGeneration: generation,
+    conditions: analysis.conditions,
+    members: analysis.members,
+    summary: analysis.summary,
+    recommendations: analysis.recommendations,
+    lastCheck: {
+      time: observation.time.toISOString(),
+      durationMilliseconds: Math.round(observation.durationMs),
+      etcd: observation.etcd.source,
+      prometheus: observation.metrics.source,
+    },
+    ...(previous?.remediation ? { remediation: previous.remediation } : {}),
+  };
+}
+
+/**
+ * An invalid spec (possible when the CRD was installed without its CEL rules, or by a future
+ * field) is reported, not thrown: Degraded=True with the reasons, Available unknown because
+ * etcd was not checked. The rest of the status keeps its last values.
+ */
+export function invalidSpecStatus(
+  previous: EtcdHealthCheckStatus | undefined,
+  generation: number,
+  message: string,
+  now: Date,
+): EtcdHealthCheckStatus {
+  const checkCondition: Condition = {
+    type: 'SpecDegraded',
+    status: 'True',
+    reason: 'InvalidSpec',
+    message,
+    lastTransitionTime: now.toISOString(),
+    observedGeneration: generation,
+  };
+  const previousConditions = previous?.conditions ?? [];
+  const degraded = unionConditions('Degraded', [checkCondition], previousConditions, now, generation);
+  let conditions = [checkCondition, degraded];
+  for (const type of ['Available', 'Upgradeable'] as const) {
+    conditions.push({
+      type,
+      status: 'Unknown',
+      reason: 'InvalidSpec',
+      message: 'etcd was not checked because the spec is invalid',
+      lastTransitionTime: now.toISOString(),
+      observedGeneration: generation,
+    });
+  }
+  conditions = conditions.map((c) => setCondition(previousConditions, c));
+  return { ...previous, observedGeneration: generation, conditions };
+}
+
+function eventReason(transition: ConditionTransition): string {
+  return `${transition.type}${transition.to === 'True' ? 'True' : transition.to === 'False' ? 'False' : 'Unknown'}`;
+}
+
+function eventNote(transition: ConditionTransition): string {
+  const note = `${transition.type} changed from ${transition.from} to ${transition.to} (${transition.reason}): ${transition.message}`;
+  return note.length > 1024 ? `${note.slice(0, 1021)}...` : note;
+}

@@ -1,0 +1,51 @@
+import { describe, expect, it } from '@jest/globals';
+import { parseOperatorOptions } from '../../src/cli/options.js';
+
+const env = { POD_NAMESPACE: 'etcd-health-operator', POD_NAME: 'op-1' };
+
+describe('parseOperatorOptions', () => {
+  it('applies defaults', () => {
+    const parsed = parseOperatorOptions([], env);
+    expect(parsed).toMatchObject({
+      ok: true,
+      options: {
+        namespaces: [],
+        concurrency: 10,
+        leaderElect: true,
+        leaderElectionNamespace: 'etcd-health-operator',
+        leaseDurationMs: 15_000,
+        renewDeadlineMs: 10_000,
+        retryPeriodMs: 2_000,
+        identity: 'op-1',
+        statusHeartbeatMs: 300_000,
+        prometheusTokenUrls: [],
+      },
+    });
+  });
+
+  it('reads repeatable flags and environment lists', () => {
+    const parsed = parseOperatorOptions(['--namespace', 'a', '--namespace', 'b'], { ...env, PROMETHEUS_SA_TOKEN_URLS: 'https://thanos:9091' });
+    expect(parsed).toMatchObject({ ok: true, options: { namespaces: ['a', 'b'], prometheusTokenUrls: ['https://thanos:9091'] } });
+  });
+
+  it.each([
+    [['--concurrency', 'lots'], /--concurrency: /],
+    [['--lease-duration', '15'], /--lease-duration: must be a duration/],
+    [['--renew-deadline', '20s'], /--renew-deadline: need retry-period < renew-deadline < lease-duration/],
+    [['--metrics-bind-address', 'localhost'], /--metrics-bind-address: must be host:port/],
+    [['--prometheus-sa-token-url', 'ftp://x'], /--prometheus-sa-token-url: /],
+    [['--leader-elect', 'maybe'], /--leader-elect: must be true or false/],
+    [['--unknown'], /Unknown option '--unknown'/],
+    [['--log-level', 'loud'], /--log-level: /],
+  ])('rejects %j with a readable error', (argv, message) => {
+    const parsed = parseOperatorOptions(argv, env);
+    expect(parsed.ok).toBe(false);
+    expect(parsed.ok === false && parsed.error).toMatch(message);
+  });
+
+  it('needs a lease namespace when leader election is on', () => {
+    const parsed = parseOperatorOptions([], {});
+    expect(parsed.ok === false && parsed.error).toMatch(/--leader-election-namespace: leader election needs/);
+    expect(parseOperatorOptions(['--leader-elect=false'], {}).ok).toBe(true);
+  });
+});

@@ -1,0 +1,106 @@
+import { describe, expect, it } from '@jest/globals';
+import { EtcdHealthCheckSpecSchema } from '../../src/api/v1alpha1/spec.js';
+import {
+  CredentialError,
+  resolveEtcdCredentials,
+  resolvePrometheusCredentials,
+  urlIsAllowlisted,
+  type ConfigReader,
+} from '../../src/controller/credentials.js';
+
+const thanos = 'https://thanos-querier.openshift-monitoring.svc:9091';
+
+describe('urlIsAllowlisted', () => {
+  it.each([
+    [thanos, [thanos], true],
+    [`${thanos}/`, [thanos], true],
+    [`${thanos}/prefix/api`, [`${thanos}/prefix`], true],
+    [`${thanos}/prefixed`, [`${thanos}/prefix`], false],
+    ['https://thanos-querier.openshift-monitoring.svc:9091.evil.example', [thanos], false],
+    ['http://thanos-querier.openshift-monitoring.svc:9091', [thanos], false],
+    ['https://user:pw@thanos-querier.openshift-monitoring.svc:9091', [thanos], false],
+    ['https://prometheus.example:9090', [thanos], false],
+    [thanos, [], false],
+    ['not a url', [thanos], false],
+  ])('%s under %j -> %s', (url, prefixes, expected) => {
+    expect(urlIsAllowlisted(url, prefixes)).toBe(expected);
+  });
+});
+
+function readerOf(secrets: Record<string, Record<string, string>>, configMaps: Record<string, Record<string, string>> = {}) {
+  const asked: string[] = [];
+  const reader: ConfigReader = {
+    secretData: (ns, name) => {
+      asked.push(`secret ${ns}/${name}`);
+      return Promise.resolve(secrets[`${ns}/${name}`]);
+    },
+    configMapData: (ns, name) => {
+      asked.push(`configmap ${ns}/${name}`);
+      return Promise.resolve(configMaps[`${ns}/${name}`]);
+    },
+  };
+  return { reader, asked };
+}
+
+const spec = (prometheus: Record<string, unknown> | undefined, tls = false) =>
+  EtcdHealthCheckSpecSchema.parse({
+    etcd: { endpoints: ['https://127.0.0.2:2379'], ...(tls ? { tlsSecretRef: { name: 'etcd-client' } } : {}) },
+    ...(prometheus ? { prometheus } : {}),
+  });
+
+describe('resolveEtcdCredentials', () => {
+  it('reads the TLS Secret from the CR namespace only', async () => {
+    const { reader, asked } = readerOf({ 'team-a/etcd-client': { 'ca.crt': 'CA', 'tls.crt': 'CERT', 'tls.key': 'KEY' } });
+    await expect(resolveEtcdCredentials('team-a', spec(undefined, true), reader)).resolves.toEqual({
+      caPem: 'CA',
+      certPem: 'CERT',
+      keyPem: 'KEY',
+    });
+    expect(asked).toEqual(['secret team-a/etcd-client']);
+  });
+
+  it('names the Secret and the missing key, never the data', async () => {
+    const { reader } = readerOf({ 'team-a/etcd-client': { 'ca.crt': 'CA', 'tls.crt': 'CERT' } });
+    const error = await resolveEtcdCredentials('team-a', spec(undefined, true), reader).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CredentialError);
+    expect((error as CredentialError).reason).toBe('MissingKey');
+    expect((error as Error).message).toBe('Secret team-a/etcd-client has no key "tls.key"');
+  });
+
+  it('reports a missing Secret', async () => {
+    const { reader } = readerOf({});
+    await expect(resolveEtcdCredentials('team-a', spec(undefined, true), reader)).rejects.toMatchObject({
+      reason: 'SecretNotFound',
+    });
+  });
+});
+
+describe('resolvePrometheusCredentials', () => {
+  const operatorToken = { allowedUrlPrefixes: [thanos], read: () => Promise.resolve('operator-token\n') };
+
+  it('uses the operator token for an allowlisted URL', async () => {
+    const { reader } = readerOf({});
+    const s = spec({ url: thanos, useOperatorServiceAccount: true });
+    await expect(resolvePrometheusCredentials('ns', s, reader, operatorToken)).resolves.toEqual({ bearerToken: 'operator-token' });
+  });
+
+  it('refuses the operator token for a URL that is not allowlisted', async () => {
+    const { reader } = readerOf({});
+    const s = spec({ url: 'https://attacker.example', useOperatorServiceAccount: true });
+    await expect(resolvePrometheusCredentials('ns', s, reader, operatorToken)).rejects.toMatchObject({
+      reason: 'OperatorTokenNotAllowed',
+    });
+  });
+
+  it('never sends the operator token unless the CR asks for it', async () => {
+    const { reader } = readerOf({});
+    await expect(resolvePrometheusCredentials('ns', spec({ url: thanos }), reader, operatorToken)).resolves.toEqual({});
+  });
+
+  it('reads a bearer token and a CA from the CR namespace', async () => {
+    const { reader, asked } = readerOf({ 'ns/prom': { token: ' t0k3n \n' } }, { 'ns/ca': { 'service-ca.crt': 'PEM' } });
+    const s = spec({ url: 'https://prom:9090', bearerTokenSecretRef: { name: 'prom' }, caConfigMapRef: { name: 'ca', key: 'service-ca.crt' } });
+    await expect(resolvePrometheusCredentials('ns', s, reader, undefined)).resolves.toEqual({ bearerToken: 't0k3n', caPem: 'PEM' });
+    expect(asked).toEqual(['secret ns/prom', 'configmap ns/ca']);
+  });
+});
