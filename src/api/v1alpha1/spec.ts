@@ -67,7 +67,7 @@ export const EtcdConnectionSchema = z
       description: 'Find the members from their pods. Exactly one of endpoints and discovery is set.',
     }),
     tlsSecretRef: z
-      .object({ name: localName })
+      .object({ name: localName.meta({ description: 'Name of a Secret in the EtcdHealthCheck namespace.' }) })
       .strict()
       .optional()
       .meta({
@@ -81,6 +81,7 @@ export const EtcdConnectionSchema = z
     message: 'exactly one of endpoints and discovery must be set',
   })
   .meta({
+    description: 'How to reach the etcd members.',
     'x-kubernetes-validations': [
       cel('has(self.endpoints) != has(self.discovery)', 'exactly one of endpoints and discovery must be set'),
     ],
@@ -326,6 +327,7 @@ export const EtcdHealthCheckSpecSchema = z
   .strict()
   .refine((spec) => durationGe(spec.interval, '10s'), { message: 'interval must be at least 10s' })
   .meta({
+    description: 'Which etcd cluster to check, where its metrics are, and how to judge and remediate.',
     'x-kubernetes-validations': [cel("duration(self.interval) >= duration('10s')", 'interval must be at least 10s')],
   });
 

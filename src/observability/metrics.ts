@@ -1,0 +1,214 @@
+// The operator's own metrics. Live values are always here (the status is only written when it
+// changed meaningfully), and the per-CR gauges are what alerting rules use. Names follow the
+// Prometheus conventions: base units, `_total` for counters.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { EtcdHealthCheck } from '../api/v1alpha1/resource.js';
+import type { EtcdHealthCheckStatus, Severity } from '../api/v1alpha1/status.js';
+import type { Observation } from '../health/observation.js';
+
+const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
+const SEVERITIES: Severity[] = ['Critical', 'Warning', 'Info'];
+
+export type SourceName = 'prometheus' | 'etcd' | 'kubernetes';
+
+export class OperatorMetrics {
+  readonly registry = new Registry();
+
+  readonly reconciles = new Counter({
+    name: 'etcd_health_operator_reconcile_total',
+    help: 'Reconciles by result (success, error).',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  readonly reconcileDuration = new Histogram({
+    name: 'etcd_health_operator_reconcile_duration_seconds',
+    help: 'Duration of one reconcile, probes included.',
+    labelNames: ['result'],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly statusWrites = new Counter({
+    name: 'etcd_health_operator_status_writes_total',
+    help: 'Status subresource writes, by why they were made (first, change, heartbeat, ...).',
+    labelNames: ['why'],
+    registers: [this.registry],
+  });
+  readonly events = new Counter({
+    name: 'etcd_health_operator_events_total',
+    help: 'Kubernetes Events recorded, by type.',
+    labelNames: ['type'],
+    registers: [this.registry],
+  });
+  readonly queueDepth = new Gauge({
+    name: 'etcd_health_operator_workqueue_depth',
+    help: 'Keys waiting in the work queue.',
+    registers: [this.registry],
+  });
+  readonly queueAdds = new Counter({
+    name: 'etcd_health_operator_workqueue_adds_total',
+    help: 'Keys added to the work queue.',
+    registers: [this.registry],
+  });
+  readonly queueLatency = new Histogram({
+    name: 'etcd_health_operator_workqueue_queue_duration_seconds',
+    help: 'Time a key waited in the queue before a worker took it.',
+    buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly queueRetries = new Counter({
+    name: 'etcd_health_operator_workqueue_retries_total',
+    help: 'Keys re-queued with backoff after an error.',
+    registers: [this.registry],
+  });
+  readonly watchRestarts = new Counter({
+    name: 'etcd_health_operator_watch_restarts_total',
+    help: 'Watch restarts by resource and cause.',
+    labelNames: ['resource', 'cause'],
+    registers: [this.registry],
+  });
+  readonly leader = new Gauge({
+    name: 'etcd_health_operator_leader',
+    help: '1 while this replica holds the leader Lease.',
+    registers: [this.registry],
+  });
+  readonly sourceDuration = new Histogram({
+    name: 'etcd_health_operator_source_request_duration_seconds',
+    help: 'Time to query one source for one check.',
+    labelNames: ['source'],
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly sourceErrors = new Counter({
+    name: 'etcd_health_operator_source_errors_total',
+    help: 'Checks in which a source failed or answered only in part.',
+    labelNames: ['source', 'state'],
+    registers: [this.registry],
+  });
+
+  readonly condition = new Gauge({
+    name: 'etcd_health_check_condition',
+    help: '1 for the current status of each condition of an EtcdHealthCheck, 0 for the others.',
+    labelNames: ['namespace', 'name', 'type', 'status'],
+    registers: [this.registry],
+  });
+  readonly walFsyncP99 = new Gauge({
+    name: 'etcd_health_check_member_wal_fsync_p99_seconds',
+    help: 'WAL fsync p99 of a member, as last observed.',
+    labelNames: ['namespace', 'name', 'member'],
+    registers: [this.registry],
+  });
+  readonly backendCommitP99 = new Gauge({
+    name: 'etcd_health_check_member_backend_commit_p99_seconds',
+    help: 'Backend commit p99 of a member, as last observed.',
+    labelNames: ['namespace', 'name', 'member'],
+    registers: [this.registry],
+  });
+  readonly dbSize = new Gauge({
+    name: 'etcd_health_check_member_db_size_bytes',
+    help: 'Physical DB size of a member.',
+    labelNames: ['namespace', 'name', 'member'],
+    registers: [this.registry],
+  });
+  readonly quotaUsage = new Gauge({
+    name: 'etcd_health_check_quota_usage_ratio',
+    help: 'Largest DB size / quota among members (0-1).',
+    labelNames: ['namespace', 'name'],
+    registers: [this.registry],
+  });
+  readonly recommendations = new Gauge({
+    name: 'etcd_health_check_recommendations',
+    help: 'Recommendations in the status, by severity.',
+    labelNames: ['namespace', 'name', 'severity'],
+    registers: [this.registry],
+  });
+  readonly lastCheck = new Gauge({
+    name: 'etcd_health_check_last_check_timestamp_seconds',
+    help: 'When the last check of an EtcdHealthCheck completed (Unix time); alert when it goes stale.',
+    labelNames: ['namespace', 'name'],
+    registers: [this.registry],
+  });
+
+  /** Label sets written per CR, because prom-client removes series only by their exact labels. */
+  private readonly seriesByCr = new Map<string, Map<Gauge, Map<string, Labels>>>();
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Sets every per-CR gauge from one analysed check. */
+  recordCheck(object: EtcdHealthCheck, status: EtcdHealthCheckStatus, observation: Observation): void {
+    const { namespace, name } = object.metadata;
+    this.forgetMembers(namespace, name);
+    for (const condition of status.conditions ?? []) {
+      for (const value of CONDITION_STATUSES) {
+        this.set(this.condition, { namespace, name, type: condition.type, status: value }, condition.status === value ? 1 : 0);
+      }
+    }
+    const nameById = new Map((status.members ?? []).map((m) => [m.id, m.name]));
+    let quota = NaN;
+    for (const [id, metrics] of Object.entries(observation.metrics.members)) {
+      const member = nameById.get(id) ?? id;
+      this.set(this.walFsyncP99, { namespace, name, member }, metrics.walFsyncP99);
+      this.set(this.backendCommitP99, { namespace, name, member }, metrics.backendCommitP99);
+      if (metrics.dbSizeBytes !== undefined && metrics.quotaBackendBytes) {
+        const usage = metrics.dbSizeBytes / metrics.quotaBackendBytes;
+        quota = Number.isFinite(quota) ? Math.max(quota, usage) : usage;
+      }
+    }
+    for (const member of observation.etcd.members) {
+      if (member.status) {
+        this.set(this.dbSize, { namespace, name, member: member.name || member.endpoint }, member.status.dbSize);
+      }
+    }
+    this.set(this.quotaUsage, { namespace, name }, quota);
+    for (const severity of SEVERITIES) {
+      const count = (status.recommendations ?? []).filter((r) => r.severity === severity).length;
+      this.set(this.recommendations, { namespace, name, severity }, count);
+    }
+    this.set(this.lastCheck, { namespace, name }, observation.time.getTime() / 1000);
+    this.sourceDuration.observe({ source: 'etcd' }, (observation.etcd.source.durationMilliseconds ?? 0) / 1000);
+    if (observation.metrics.source.state !== 'NotConfigured') {
+      this.sourceDuration.observe({ source: 'prometheus' }, (observation.metrics.source.durationMilliseconds ?? 0) / 1000);
+    }
+    for (const [source, state] of [
+      ['etcd', observation.etcd.source.state],
+      ['prometheus', observation.metrics.source.state],
+    ] as const) {
+      if (state === 'Error' || state === 'Partial') this.sourceErrors.inc({ source, state });
+    }
+  }
+
+  /** Drops every per-CR series of a deleted EtcdHealthCheck. */
+  forget(namespace: string, name: string): void {
+    for (const gauge of [this.condition, this.quotaUsage, this.recommendations, this.lastCheck]) {
+      this.removeSeries(gauge, namespace, name);
+    }
+    this.forgetMembers(namespace, name);
+    this.seriesByCr.delete(`${namespace}/${name}`);
+  }
+
+  private forgetMembers(namespace: string, name: string): void {
+    for (const gauge of [this.walFsyncP99, this.backendCommitP99, this.dbSize]) this.removeSeries(gauge, namespace, name);
+  }
+
+  private set(gauge: Gauge, labels: Labels & { namespace: string; name: string }, value: number | undefined): void {
+    if (value === undefined || !Number.isFinite(value)) return;
+    gauge.set(labels, value);
+    const key = `${labels.namespace}/${labels.name}`;
+    let byGauge = this.seriesByCr.get(key);
+    if (!byGauge) this.seriesByCr.set(key, (byGauge = new Map()));
+    let series = byGauge.get(gauge);
+    if (!series) byGauge.set(gauge, (series = new Map()));
+    series.set(JSON.stringify(labels), labels);
+  }
+
+  private removeSeries(gauge: Gauge, namespace: string, name: string): void {
+    const key = `${namespace}/${name}`;
+    const series = this.seriesByCr.get(key)?.get(gauge);
+    if (!series) return;
+    for (const labels of series.values()) gauge.remove(labels);
+    series.clear();
+  }
+}
+
+type Labels = Record<string, string>;
