@@ -1,7 +1,7 @@
 // `make manifests`: writes the CRD and the API reference generated from src/api to the repository.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { renderCrdYaml, CRD_PATH } from '../src/api/v1alpha1/crd-file.js';
+import { renderCrdYaml, CRD_PATH } from './crd-file.js';
 import { renderApiReference, API_REFERENCE_PATH } from '../src/api/v1alpha1/reference.js';
 
 for (const [path, render] of [

@@ -12,8 +12,9 @@ export interface ConfigReader {
 
 export interface EtcdCredentials {
   caPem: string;
-  certPem: string;
-  keyPem: string;
+  /** The client certificate and key, when the spec names a TLS Secret. */
+  certPem?: string;
+  keyPem?: string;
 }
 
 export interface PrometheusCredentials {
@@ -65,19 +66,32 @@ export function urlIsAllowlisted(url: string, prefixes: string[]): boolean {
   });
 }
 
-/** The etcd client certificate and CA, or undefined when the spec asks for no TLS material. */
+/**
+ * The etcd CA and client certificate, or undefined when the spec asks for no TLS material. The CA
+ * comes from caConfigMapRef when set (OpenShift keeps it apart from the client certificate),
+ * otherwise from ca.crt in the TLS Secret.
+ */
 export async function resolveEtcdCredentials(
   namespace: string,
   spec: EtcdHealthCheckSpec,
   reader: ConfigReader,
 ): Promise<EtcdCredentials | undefined> {
-  const ref = spec.etcd.tlsSecretRef;
-  if (!ref) return undefined;
-  const data = await requireSecret(reader, namespace, ref.name, 'etcd TLS');
+  const { tlsSecretRef: secretRef, caConfigMapRef: caRef } = spec.etcd;
+  if (!secretRef && !caRef) return undefined;
+  const secret = secretRef ? await requireSecret(reader, namespace, secretRef.name, 'etcd TLS') : undefined;
+  let caPem: string;
+  if (caRef) {
+    const data = await reader.configMapData(namespace, caRef.name);
+    if (!data) throw new CredentialError('ConfigMapNotFound', `ConfigMap ${namespace}/${caRef.name} (etcd CA) not found`);
+    caPem = requireKey(data, caRef.key ?? 'ca-bundle.crt', namespace, caRef.name, 'ConfigMap');
+  } else {
+    caPem = requireKey(secret!, 'ca.crt', namespace, secretRef!.name);
+  }
+  if (!secret || !secretRef) return { caPem };
   return {
-    caPem: requireKey(data, 'ca.crt', namespace, ref.name),
-    certPem: requireKey(data, 'tls.crt', namespace, ref.name),
-    keyPem: requireKey(data, 'tls.key', namespace, ref.name),
+    caPem,
+    certPem: requireKey(secret, 'tls.crt', namespace, secretRef.name),
+    keyPem: requireKey(secret, 'tls.key', namespace, secretRef.name),
   };
 }
 

@@ -25,7 +25,34 @@ export function toStructural(schema: unknown): unknown {
 }
 
 function openApi(schema: z.ZodType): JsonSchema {
-  return toStructural(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'throw' })) as JsonSchema;
+  return expandDefaults(toStructural(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'throw' })) as JsonSchema);
+}
+
+/** `value` with the defaults of `schema`'s properties filled in, top-down, as the apiserver does. */
+function withNestedDefaults(schema: JsonSchema, value: unknown): unknown {
+  if (schema.type !== 'object' || value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const out = { ...(value as JsonSchema) };
+  for (const [key, child] of Object.entries((schema.properties ?? {}) as Record<string, JsonSchema>)) {
+    if (out[key] === undefined && child.default !== undefined) out[key] = child.default;
+    if (out[key] !== undefined) out[key] = withNestedDefaults(child, out[key]);
+  }
+  return out;
+}
+
+/**
+ * zod's `.prefault({})` becomes `default: {}`. The apiserver validates every `default` against its
+ * schema, CEL rules included, *without* applying the defaults nested in it, so `{}` fails a rule
+ * like `duration(self.warning) <= ...` ("no such key: warning") and the CRD is rejected. For
+ * objects with CEL rules, write the fully defaulted object instead: equivalent (objects are
+ * defaulted top-down) and valid.
+ */
+export function expandDefaults(schema: JsonSchema): JsonSchema {
+  for (const child of Object.values((schema.properties ?? {}) as Record<string, JsonSchema>)) expandDefaults(child);
+  if (schema.items && typeof schema.items === 'object') expandDefaults(schema.items as JsonSchema);
+  if (schema.default !== undefined && schema['x-kubernetes-validations'] !== undefined) {
+    schema.default = withNestedDefaults(schema, schema.default);
+  }
+  return schema;
 }
 
 const condition = (type: string) => `.status.conditions[?(@.type=="${type}")]`;

@@ -71,8 +71,13 @@ export const EtcdConnectionSchema = z
       .strict()
       .optional()
       .meta({
-        description: 'Secret in this namespace with ca.crt, tls.crt and tls.key for mutual TLS to etcd.',
+        description:
+          'Secret in this namespace with tls.crt and tls.key (client certificate) and, unless caConfigMapRef is set, ca.crt.',
       }),
+    caConfigMapRef: ConfigMapKeyRefSchema.optional().meta({
+      description:
+        'ConfigMap in this namespace with the etcd CA bundle (key defaults to "ca-bundle.crt"), e.g. OpenShift\'s etcd-ca-bundle.',
+    }),
     dialTimeout: duration('Timeout to connect to one member.', '2s'),
     requestTimeout: duration('Timeout of one call to one member.', '5s'),
   })
@@ -160,7 +165,10 @@ const latencyBand = (name: string, warning: string, critical: string) =>
     .refine((band) => durationLe(band.warning, band.critical), { message: 'warning must not exceed critical' })
     .meta({
       'x-kubernetes-validations': [
-        cel('duration(self.warning) <= duration(self.critical)', 'warning must not exceed critical'),
+        cel(
+          `!self.warning.matches(r'${DURATION_PATTERN}') || !self.critical.matches(r'${DURATION_PATTERN}') || duration(self.warning) <= duration(self.critical)`,
+          'warning must not exceed critical',
+        ),
       ],
     });
 
@@ -328,7 +336,12 @@ export const EtcdHealthCheckSpecSchema = z
   .refine((spec) => durationGe(spec.interval, '10s'), { message: 'interval must be at least 10s' })
   .meta({
     description: 'Which etcd cluster to check, where its metrics are, and how to judge and remediate.',
-    'x-kubernetes-validations': [cel("duration(self.interval) >= duration('10s')", 'interval must be at least 10s')],
+    'x-kubernetes-validations': [
+      cel(
+        `!self.interval.matches(r'${DURATION_PATTERN}') || duration(self.interval) >= duration('10s')`,
+        'interval must be at least 10s',
+      ),
+    ],
   });
 
 export type EtcdHealthCheckSpec = z.output<typeof EtcdHealthCheckSpecSchema>;
