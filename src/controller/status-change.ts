@@ -75,20 +75,58 @@ function numbersClose(a: number, b: number, tolerance: number): boolean {
   return Math.abs(a - b) <= tolerance * scale;
 }
 
-const NUMBER = /-?\d+(?:\.\d+)?/g;
+// A number with an optional unit, as the status shows values: "4.1ms", "1.2 GiB", "12%".
+const QUANTITY = /(-?\d+(?:\.\d+)?)\s?(µs|ms|s|%|B|KiB|MiB|GiB|TiB)?(?![A-Za-z])/g;
+
+/** Base-unit factor and noise floor per unit: moves below the floor are never news. */
+const UNITS: Record<string, { factor: number; dimension: string; floor: number }> = {
+  'µs': { factor: 1e-6, dimension: 'time', floor: 0.005 },
+  ms: { factor: 1e-3, dimension: 'time', floor: 0.005 },
+  s: { factor: 1, dimension: 'time', floor: 0.005 },
+  '%': { factor: 1, dimension: 'percent', floor: 1 },
+  B: { factor: 1, dimension: 'bytes', floor: 2 ** 20 },
+  KiB: { factor: 2 ** 10, dimension: 'bytes', floor: 2 ** 20 },
+  MiB: { factor: 2 ** 20, dimension: 'bytes', floor: 2 ** 20 },
+  GiB: { factor: 2 ** 30, dimension: 'bytes', floor: 2 ** 20 },
+  TiB: { factor: 2 ** 40, dimension: 'bytes', floor: 2 ** 20 },
+};
+
+interface Quantity {
+  value: number;
+  dimension: string;
+  floor: number;
+}
+
+function quantities(text: string): { shape: string; values: Quantity[] } {
+  const values: Quantity[] = [];
+  const shape = text.replace(QUANTITY, (_match, number: string, unit: string | undefined) => {
+    const known = unit ? UNITS[unit] : undefined;
+    values.push({
+      value: Number(number) * (known?.factor ?? 1),
+      dimension: known?.dimension ?? 'plain',
+      floor: known?.floor ?? 0,
+    });
+    return `#${known?.dimension ?? ''}`;
+  });
+  return { shape, values };
+}
 
 /**
- * Strings compare equal when their words are equal and each number in them is within the
- * tolerance ("WAL fsync p99 4.1ms" vs "4.2ms"). Timestamps are compared exactly: a transition
- * time that moved is always meaningful.
+ * Strings compare equal when their words are equal and each value in them moved by no more than
+ * the tolerance, or by less than its unit's noise floor ("fsync p99 1.2ms" vs "2.5ms" on an idle
+ * disk is noise; "4.1ms" vs "60ms" is not). Units are compared by dimension, so "999µs" vs "1ms"
+ * is close. Timestamps are compared exactly: a transition time that moved is always meaningful.
  */
 function stringsClose(a: string, b: string, tolerance: number): boolean {
   if (a === b) return true;
   if (ISO_TIME.test(a) || ISO_TIME.test(b)) return false;
-  if (a.replace(NUMBER, '#') !== b.replace(NUMBER, '#')) return false;
-  const numbersA = a.match(NUMBER) ?? [];
-  const numbersB = b.match(NUMBER) ?? [];
-  return numbersA.every((n, i) => numbersClose(Number(n), Number(numbersB[i]), tolerance));
+  const left = quantities(a);
+  const right = quantities(b);
+  if (left.shape !== right.shape) return false;
+  return left.values.every((q, i) => {
+    const other = right.values[i]!;
+    return Math.abs(q.value - other.value) < q.floor || numbersClose(q.value, other.value, tolerance);
+  });
 }
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T/;

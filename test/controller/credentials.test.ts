@@ -104,3 +104,31 @@ describe('resolvePrometheusCredentials', () => {
     expect(asked).toEqual(['secret ns/prom', 'configmap ns/ca']);
   });
 });
+
+describe('resolveEtcdCredentials with a CA ConfigMap', () => {
+  const withCa = (tls: boolean) =>
+    EtcdHealthCheckSpecSchema.parse({
+      etcd: {
+        endpoints: ['https://127.0.0.2:2379'],
+        caConfigMapRef: { name: 'etcd-ca-bundle' },
+        ...(tls ? { tlsSecretRef: { name: 'etcd-client' } } : {}),
+      },
+    });
+
+  it('takes the CA from the ConfigMap and the client certificate from the Secret', async () => {
+    const { reader } = readerOf(
+      { 'openshift-etcd/etcd-client': { 'tls.crt': 'CERT', 'tls.key': 'KEY' } },
+      { 'openshift-etcd/etcd-ca-bundle': { 'ca-bundle.crt': 'CA' } },
+    );
+    await expect(resolveEtcdCredentials('openshift-etcd', withCa(true), reader)).resolves.toEqual({
+      caPem: 'CA',
+      certPem: 'CERT',
+      keyPem: 'KEY',
+    });
+  });
+
+  it('allows server-only TLS with just a CA', async () => {
+    const { reader } = readerOf({}, { 'ns/etcd-ca-bundle': { 'ca-bundle.crt': 'CA' } });
+    await expect(resolveEtcdCredentials('ns', withCa(false), reader)).resolves.toEqual({ caPem: 'CA' });
+  });
+});

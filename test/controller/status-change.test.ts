@@ -59,8 +59,11 @@ describe('decideStatusWrite', () => {
     ['a condition status flip', (s: EtcdHealthCheckStatus) => (s.conditions![0]!.status = 'True')],
     ['a member losing health', (s: EtcdHealthCheckStatus) => (s.members![0]!.reachable = false)],
     ['a new recommendation', (s: EtcdHealthCheckStatus) => (s.recommendations = [{ type: 'Defragment', severity: 'Info', target: 'member-1', reason: 'Fragmented', message: 'x' }])],
-    ['fsync p99 moving by 50%', (s: EtcdHealthCheckStatus) => (s.summary!.walFsyncP99 = '6.2ms')],
-    ['a unit change', (s: EtcdHealthCheckStatus) => (s.summary!.walFsyncP99 = '4.1s')],
+    ['fsync p99 tripling', (s: EtcdHealthCheckStatus) => (s.summary!.walFsyncP99 = '12.3ms')],
+    ['fsync p99 crossing from ms to s', (s: EtcdHealthCheckStatus) => (s.summary!.walFsyncP99 = '4.1s')],
+    ['fsync p99 rising to 60ms', (s: EtcdHealthCheckStatus) => (s.summary!.walFsyncP99 = '60ms')],
+    ['quota use moving by 5 points', (s: EtcdHealthCheckStatus) => (s.summary!.quotaUsage = '10%')],
+    ['a word in a message', (s: EtcdHealthCheckStatus) => (s.conditions![0]!.message = 'All is not well')],
     ['a db size moving by 20%', (s: EtcdHealthCheckStatus) => (s.members![0]!.dbSize = 125829120)],
   ])('writes on %s', (_name, mutate) => {
     const next = status();
@@ -70,6 +73,9 @@ describe('decideStatusWrite', () => {
 
   it.each([
     ['fsync p99 moving by 5%', (s: EtcdHealthCheckStatus) => (s.summary!.walFsyncP99 = '4.3ms')],
+    ['fsync p99 doubling below the 5ms noise floor', (s: EtcdHealthCheckStatus) => (s.summary!.walFsyncP99 = '8.2ms')],
+    ['fsync p99 changing unit without moving', (s: EtcdHealthCheckStatus) => (s.summary!.walFsyncP99 = '4100µs')],
+    ['db size moving by less than 1 MiB', (s: EtcdHealthCheckStatus) => (s.summary!.dbSize = '100.5 MiB')],
     ['a db size moving by 1%', (s: EtcdHealthCheckStatus) => (s.members![0]!.dbSize = 105906176)],
   ])('does not write on %s', (_name, mutate) => {
     const next = status();

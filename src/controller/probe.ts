@@ -1,0 +1,40 @@
+// Adapts the sources to the reconciler: credentials that could not be resolved become source
+// errors in the observation (the analysis then reports Unknown/NoData), never exceptions.
+import type { SourceState } from '../api/v1alpha1/status.js';
+import type { Observation } from '../health/observation.js';
+import type { PodLister } from '../sources/etcd/discovery.js';
+import { observe } from '../sources/observe.js';
+import { observeOptionsFromSpec } from '../sources/options.js';
+import { CredentialError } from './credentials.js';
+import type { ProbeRequest, Prober } from './reconciler.js';
+
+export function sourceProber(pods: PodLister, clock: () => Date = () => new Date()): Prober {
+  return async (request: ProbeRequest): Promise<Observation> => {
+    const { spec, etcdCredentials, prometheusCredentials } = request;
+    if (etcdCredentials instanceof CredentialError) {
+      // Without the members, metrics cannot be attributed to anyone: report both sources.
+      const etcdState: SourceState = { state: 'Error', message: etcdCredentials.message };
+      const metricsState: SourceState = spec.prometheus
+        ? { state: 'Error', message: `Not queried: ${etcdCredentials.message}` }
+        : { state: 'NotConfigured' };
+      return {
+        time: clock(),
+        durationMs: 0,
+        etcd: { source: etcdState, memberListKnown: false, members: [], alarms: [], alarmsKnown: false },
+        metrics: { source: metricsState, members: {} },
+      };
+    }
+    const prometheusFailed = prometheusCredentials instanceof CredentialError ? prometheusCredentials : undefined;
+    const options = observeOptionsFromSpec(spec, {
+      etcdTls: etcdCredentials,
+      prometheus: prometheusCredentials instanceof CredentialError ? undefined : prometheusCredentials,
+      pods,
+    });
+    if (prometheusFailed) delete options.prometheus;
+    const observation = await observe({ ...options, clock });
+    if (prometheusFailed) {
+      observation.metrics = { source: { state: 'Error', message: prometheusFailed.message }, members: {} };
+    }
+    return observation;
+  };
+}
