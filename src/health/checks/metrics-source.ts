@@ -1,0 +1,59 @@
+// Whether Prometheus answered, and whether its series match the member list. Feeds the
+// MetricsSourceReachable condition only: never a union.
+import type { ClusterView } from '../cluster.js';
+import { CLUSTER_TARGET, type Finding } from '../findings.js';
+import { listing } from '../text.js';
+
+export function checkMetricsSource(view: ClusterView): Finding[] {
+  const source = view.observation.metrics.source;
+  const detail = source.message ? `: ${source.message}` : '';
+  const base = { check: 'MetricsSource' as const, target: CLUSTER_TARGET };
+  const state: Finding =
+    source.state === 'OK'
+      ? { ...base, severity: 'OK', reason: 'MetricsAvailable', message: 'Prometheus answered every query' }
+      : source.state === 'Partial'
+        ? {
+            ...base,
+            severity: 'Warning',
+            reason: 'PartialResults',
+            message: `Prometheus answered some queries only${detail}`,
+          }
+        : source.state === 'Error'
+          ? {
+              ...base,
+              severity: 'Warning',
+              reason: 'QueryFailed',
+              message: `Prometheus did not answer${detail}`,
+            }
+          : {
+              ...base,
+              severity: 'Info',
+              reason: 'NotConfigured',
+              message:
+                'Prometheus is not configured (spec.prometheus is not set); metric-based checks report Unknown',
+            };
+  return [state, ...unknownMemberSeries(view)];
+}
+
+/**
+ * Series for member IDs that are not in the member list come from removed members or from label
+ * matchers that also select another cluster; they are ignored. Only judged when the member list
+ * came from etcd: otherwise an unreachable member's ID is simply unknown.
+ */
+function unknownMemberSeries(view: ClusterView): Finding[] {
+  if (!view.metricsSource.usable || !view.observation.etcd.memberListKnown) return [];
+  const known = new Set(view.members.map((member) => member.id));
+  const unknown = Object.keys(view.observation.metrics.members)
+    .filter((id) => !known.has(id))
+    .sort();
+  if (unknown.length === 0) return [];
+  return [
+    {
+      check: 'MetricsSource',
+      severity: 'Info',
+      target: CLUSTER_TARGET,
+      reason: 'UnknownMemberSeries',
+      message: `Prometheus has series for member ID ${listing(unknown)}, not in the member list: ignored (a removed member, or spec.prometheus.labelMatchers also select another cluster)`,
+    },
+  ];
+}

@@ -1,0 +1,326 @@
+// Per-check conditions. Each *Degraded condition merges the findings of its checks: True only at
+// Critical, Unknown when data is missing (and nothing is critical), False otherwise; a warning
+// keeps it False but names the problem in its reason and message. The suffixes make them feed the
+// Available/Progressing/Degraded/Upgradeable unions; MetricsSourceReachable deliberately matches
+// none of them.
+import type { EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
+import { formatSeconds } from '../api/v1alpha1/units.js';
+import type { ClusterView } from './cluster.js';
+import { activeAlarms } from './checks/alarms.js';
+import { severityWeight, worstSeverity, type CheckName, type Finding } from './findings.js';
+import type { Limits } from './limits.js';
+import { capitalize, formatPercent, listing, unique } from './text.js';
+import type { ConditionDraft } from './union.js';
+
+// The condition semantics live in union.ts; re-exported for callers that build conditions outside
+// the analysis (the reconciler's invalid-spec status).
+export { setCondition, stamp, unionCondition, unionConditions } from './union.js';
+
+export interface RemediationInput {
+  inProgress: boolean;
+  message?: string;
+  degradedMessage?: string;
+  blockedReason?: string;
+}
+
+export const METRICS_SOURCE_CONDITION = 'MetricsSourceReachable';
+
+interface DegradedGroup {
+  type: string;
+  checks: readonly CheckName[];
+  okMessage: (limits: Limits) => string;
+}
+
+const DEGRADED_GROUPS: readonly DegradedGroup[] = [
+  { type: 'EtcdMembersDegraded', checks: ['Quorum'], okMessage: () => 'No unhealthy members found' },
+  {
+    type: 'DiskLatencyDegraded',
+    checks: ['WalFsync', 'BackendCommit'],
+    okMessage: (l) =>
+      `WAL fsync p99 is below ${formatSeconds(l.walFsyncSeconds.warning)} and backend commit p99 below ${formatSeconds(l.backendCommitSeconds.warning)} on every member checked`,
+  },
+  {
+    type: 'LeaderElectionDegraded',
+    checks: ['LeaderChanges'],
+    okMessage: (l) =>
+      `Leader changes in the last hour are below the warning threshold of ${l.leaderChanges.warningPerHour}`,
+  },
+  {
+    type: 'DatabaseSizeDegraded',
+    checks: ['DatabaseSize', 'QuotaUsage', 'Growth', 'Fragmentation'],
+    okMessage: () =>
+      'DB size, quota use, growth and fragmentation are below their thresholds on every member checked',
+  },
+  { type: 'AlarmsDegraded', checks: ['Alarms'], okMessage: () => 'No alarms are active' },
+  {
+    type: 'NetworkDegraded',
+    checks: ['PeerRoundTrip'],
+    okMessage: (l) =>
+      `Peer round trip p99 is below ${formatSeconds(l.peerRoundTripSeconds.warning)} on every member checked`,
+  },
+  {
+    type: 'RequestsDegraded',
+    checks: ['ProposalsFailed', 'SlowApplies', 'SlowReadIndexes', 'GrpcFailures'],
+    okMessage: (l) =>
+      `No failed proposals, slow applies or slow read indexes, and failed gRPC requests are below ${formatPercent(l.grpcFailedPercent.warning)}`,
+  },
+  {
+    type: 'APIChurnDegraded',
+    checks: ['APIChurn'],
+    okMessage: () => 'Mutating and in-flight API requests are below their warning thresholds',
+  },
+  {
+    type: 'ControlPlaneNodesDegraded',
+    checks: ['ControlPlaneNodes'],
+    okMessage: (l) =>
+      `CPU use of every control-plane node is below ${formatPercent(l.nodeCpuPercent)}${l.warnOnSwap ? ' and none uses swap' : ''}`,
+  },
+];
+
+/** All per-check conditions, in display order. */
+export function checkConditions(
+  view: ClusterView,
+  findings: readonly Finding[],
+  remediation: RemediationInput | undefined,
+): ConditionDraft[] {
+  return [
+    membersAvailable(view),
+    membersProgressing(view),
+    remediationProgressing(view.spec, remediation),
+    ...DEGRADED_GROUPS.map((group) => degradedCondition(view.limits, group, findings)),
+    remediationDegraded(remediation),
+    membersUpgradeable(view),
+    quotaUpgradeable(view, findings),
+    alarmsUpgradeable(view),
+    remediationUpgradeable(remediation),
+    metricsSourceReachable(view, findings),
+  ];
+}
+
+function degradedCondition(
+  limits: Limits,
+  group: DegradedGroup,
+  findings: readonly Finding[],
+): ConditionDraft {
+  const own = findings.filter((finding) => group.checks.includes(finding.check));
+  if (own.length === 0) {
+    return {
+      type: group.type,
+      status: 'Unknown',
+      reason: 'NoData',
+      message: 'Nothing was checked: no member has data for these checks',
+    };
+  }
+  const worst = worstSeverity(own);
+  if (worst === 'OK') {
+    // A lone finding says more than the group's summary ("The leader changed 0 times ...").
+    const message = own.length === 1 ? own[0]!.message : group.okMessage(limits);
+    return { type: group.type, status: 'False', reason: 'AsExpected', message };
+  }
+  const notable = own
+    .filter((finding) => finding.severity !== 'OK')
+    .sort((a, b) => severityWeight(b.severity) - severityWeight(a.severity));
+  return {
+    type: group.type,
+    status: worst === 'Critical' ? 'True' : worst === 'Unknown' ? 'Unknown' : 'False',
+    reason: notable[0]!.reason,
+    message: unique(notable.map((finding) => finding.message)).join('\n'),
+  };
+}
+
+function membersAvailable(view: ClusterView): ConditionDraft {
+  const q = view.quorum;
+  const type = 'EtcdMembersAvailable';
+  switch (q.state) {
+    case 'Quorate':
+      return { type, status: 'True', reason: q.reason, message: q.availability };
+    case 'NoQuorum':
+      return {
+        type,
+        status: 'False',
+        reason: q.reason,
+        message: `${q.availability}; ${q.detail}`,
+      };
+    case 'NoLeader':
+      return {
+        type,
+        status: 'False',
+        reason: q.reason,
+        message: `${q.detail}: ${q.availability}`,
+      };
+    case 'Unknown':
+      return {
+        type,
+        status: 'Unknown',
+        reason: q.reason,
+        message: q.detail ?? 'No members were observed',
+      };
+  }
+}
+
+function membersProgressing(view: ClusterView): ConditionDraft {
+  const type = 'EtcdMembersProgressing';
+  if (view.members.length === 0)
+    return { type, status: 'Unknown', reason: 'NoData', message: 'No etcd members were observed' };
+  const notStarted = view.members
+    .filter((member) => member.state === 'NotStarted')
+    .map((member) => member.name);
+  if (notStarted.length > 0) {
+    return {
+      type,
+      status: 'True',
+      reason: 'MembersNotStarted',
+      message:
+        notStarted.length === 1
+          ? `Member ${notStarted[0]} has not started`
+          : `Members ${listing(notStarted)} have not started`,
+    };
+  }
+  return { type, status: 'False', reason: 'AsExpected', message: 'No unstarted etcd members found' };
+}
+
+function remediationProgressing(
+  spec: EtcdHealthCheckSpec,
+  remediation: RemediationInput | undefined,
+): ConditionDraft {
+  const type = 'RemediationProgressing';
+  if (remediation?.inProgress) {
+    return {
+      type,
+      status: 'True',
+      reason: 'RemediationInProgress',
+      message: capitalize(remediation.message ?? 'An automated remediation is under way'),
+    };
+  }
+  if (remediation?.blockedReason) {
+    return {
+      type,
+      status: 'False',
+      reason: 'RemediationBlocked',
+      message: `Automated remediation is blocked: ${remediation.blockedReason}`,
+    };
+  }
+  if (spec.remediation.mode === 'Recommend') {
+    return {
+      type,
+      status: 'False',
+      reason: 'RecommendOnly',
+      message: 'Remediation mode is Recommend: nothing is done automatically',
+    };
+  }
+  if (spec.remediation.paused)
+    return { type, status: 'False', reason: 'Paused', message: 'Automated remediation is paused' };
+  return { type, status: 'False', reason: 'AsExpected', message: 'No automated remediation is under way' };
+}
+
+function remediationDegraded(remediation: RemediationInput | undefined): ConditionDraft {
+  const type = 'RemediationDegraded';
+  if (remediation?.degradedMessage) {
+    return {
+      type,
+      status: 'True',
+      reason: 'RemediationFailed',
+      message: capitalize(remediation.degradedMessage),
+    };
+  }
+  return { type, status: 'False', reason: 'AsExpected', message: 'No automated remediation has failed' };
+}
+
+function remediationUpgradeable(remediation: RemediationInput | undefined): ConditionDraft {
+  const type = 'RemediationUpgradeable';
+  if (remediation?.inProgress) {
+    return {
+      type,
+      status: 'False',
+      reason: 'RemediationInProgress',
+      message: 'Wait until the automated remediation under way has finished before upgrading',
+    };
+  }
+  return { type, status: 'True', reason: 'AsExpected', message: 'No automated remediation is under way' };
+}
+
+function membersUpgradeable(view: ClusterView): ConditionDraft {
+  const type = 'EtcdMembersUpgradeable';
+  const q = view.quorum;
+  if (q.state === 'Unknown')
+    return {
+      type,
+      status: 'Unknown',
+      reason: q.reason,
+      message: q.detail ?? 'No members were observed',
+    };
+  if (view.members.some((member) => member.state !== 'Healthy')) {
+    return {
+      type,
+      status: 'False',
+      reason: 'UnhealthyMembers',
+      message: `${q.availability}: an upgrade restarts every member in turn, so bring all members back first`,
+    };
+  }
+  return { type, status: 'True', reason: 'AsExpected', message: 'All members are healthy' };
+}
+
+function quotaUpgradeable(view: ClusterView, findings: readonly Finding[]): ConditionDraft {
+  const type = 'DatabaseQuotaUpgradeable';
+  const quota = findings.filter((finding) => finding.check === 'QuotaUsage');
+  const pressure = quota.filter(
+    (finding) => finding.severity === 'Warning' || finding.severity === 'Critical',
+  );
+  if (pressure.length > 0) {
+    return {
+      type,
+      status: 'False',
+      reason: 'QuotaPressure',
+      message: [
+        ...pressure.map((finding) => finding.message),
+        // Under CORRUPT nothing may suggest maintenance: the alarm's own conditions say what to do.
+        ...(activeAlarms(view).has('CORRUPT')
+          ? []
+          : ['An upgrade rewrites many objects: free space (compact and defragment) first']),
+      ].join('\n'),
+    };
+  }
+  if (quota.length === 0 || quota.some((finding) => finding.severity === 'Unknown')) {
+    return { type, status: 'Unknown', reason: 'NoData', message: 'Quota use is unknown for some members' };
+  }
+  return {
+    type,
+    status: 'True',
+    reason: 'AsExpected',
+    message: `Quota use is below ${formatPercent(view.limits.quotaPercent.warning)} on every member`,
+  };
+}
+
+function alarmsUpgradeable(view: ClusterView): ConditionDraft {
+  const type = 'AlarmsUpgradeable';
+  if (!view.observation.etcd.alarmsKnown)
+    return { type, status: 'Unknown', reason: 'NoData', message: 'The alarm list could not be read' };
+  const alarms = activeAlarms(view);
+  if (alarms.has('CORRUPT')) {
+    return {
+      type,
+      status: 'False',
+      reason: 'CorruptAlarm',
+      message: 'A CORRUPT alarm is active: restore from backup; do not upgrade',
+    };
+  }
+  if (alarms.has('NOSPACE')) {
+    return {
+      type,
+      status: 'False',
+      reason: 'NoSpaceAlarm',
+      message: 'A NOSPACE alarm is active: the cluster refuses writes until it is recovered',
+    };
+  }
+  return { type, status: 'True', reason: 'AsExpected', message: 'No alarms are active' };
+}
+
+function metricsSourceReachable(view: ClusterView, findings: readonly Finding[]): ConditionDraft {
+  const own = findings.filter((finding) => finding.check === 'MetricsSource');
+  return {
+    type: METRICS_SOURCE_CONDITION,
+    status: view.metricsSource.usable ? 'True' : 'False',
+    reason: own[0]?.reason ?? 'NoData',
+    message: own.map((finding) => finding.message).join('\n'),
+  };
+}

@@ -1,0 +1,56 @@
+// What every remedy builder needs, and the helpers they share.
+import type { Recommendation, Severity } from '../../api/v1alpha1/status.js';
+import type { ClusterView } from '../cluster.js';
+import type { CommandStyle } from '../commands.js';
+import type { CheckName, Finding } from '../findings.js';
+
+export interface RemedyContext {
+  view: ClusterView;
+  style: CommandStyle;
+  /** A CORRUPT alarm is active: nothing may suggest automation or maintenance that writes to etcd. */
+  corrupt: boolean;
+}
+
+export type RemedyBuilder = (context: RemedyContext, findings: readonly Finding[]) => Recommendation[];
+
+/** Findings that deserve a recommendation: Info, Warning and Critical ones of the given checks. */
+export function actionable(findings: readonly Finding[], checks: readonly CheckName[]): Finding[] {
+  return findings.filter(
+    (finding) =>
+      checks.includes(finding.check) &&
+      (finding.severity === 'Info' || finding.severity === 'Warning' || finding.severity === 'Critical'),
+  );
+}
+
+export function severityOf(finding: Finding): Severity {
+  return finding.severity === 'Critical' ? 'Critical' : finding.severity === 'Warning' ? 'Warning' : 'Info';
+}
+
+const RANK: Record<Severity, number> = { Critical: 0, Warning: 1, Info: 2 };
+
+export function severityRank(severity: Severity): number {
+  return RANK[severity];
+}
+
+export function mostSevere(severities: readonly Severity[]): Severity {
+  return severities.reduce<Severity>(
+    (worst, severity) => (RANK[severity] < RANK[worst] ? severity : worst),
+    'Info',
+  );
+}
+
+/** The commands that apply, in order; undefined entries are steps this environment has no command for. */
+export function commandList(...commands: (string | undefined)[]): string[] | undefined {
+  const present = commands.filter((command): command is string => command !== undefined);
+  return present.length > 0 ? present : undefined;
+}
+
+/** A hint that the operator can do the job itself; never while data is corrupt or when it already acts. */
+export function automationHint(context: RemedyContext, what: string): string {
+  if (context.corrupt || context.view.spec.remediation.mode !== 'Recommend') return '';
+  return ` With spec.remediation.mode: Automatic the operator ${what} itself, after a health check of every member.`;
+}
+
+export function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}

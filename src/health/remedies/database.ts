@@ -1,0 +1,97 @@
+// DB size, quota, growth and fragmentation. Quota counts the physical size, so only compaction
+// followed by defragmentation gives space back (etcd-io/etcd#16779).
+import type { Recommendation } from '../../api/v1alpha1/status.js';
+import { findMember } from '../cluster.js';
+import { etcdctlCluster, etcdctlOn, hexId, type CommandStyle } from '../commands.js';
+import {
+  actionable,
+  automationHint,
+  commandList,
+  sentence,
+  severityOf,
+  type RemedyBuilder,
+} from './context.js';
+
+/** Keys per resource, largest first: where the data is (Kubernetes keys are /registry/<resource>/..., OpenShift adds /kubernetes.io and /openshift.io). */
+function keysPerResource(style: CommandStyle): string | undefined {
+  const list = etcdctlCluster(style, 'get / --prefix --keys-only');
+  return list && `${list} | grep -v '^$' | cut -d/ -f2,3 | sort | uniq -c | sort -rn | head -20`;
+}
+
+export const defragmentRemedies: RemedyBuilder = (context, findings) =>
+  actionable(findings, ['Fragmentation']).map((finding): Recommendation => {
+    const { view, style } = context;
+    const member = findMember(view, finding.target);
+    const isLeader = member !== undefined && member.id !== '' && member.id === view.leader.id;
+    const transferee = isLeader
+      ? view.voting.find((other) => other !== member && other.state === 'Healthy' && other.id !== '')
+      : undefined;
+    const only = view.voting.length === 1;
+    return {
+      type: 'Defragment',
+      severity: severityOf(finding),
+      target: finding.target,
+      reason: finding.reason,
+      message:
+        sentence(finding.message) +
+        " Defragmentation returns the free pages to the filesystem. It blocks the member's reads and writes while it runs: defragment one member at a time, the leader last, and wait until the member is healthy again (at least a minute) before the next." +
+        (transferee ? ` ${finding.target} is the leader: move leadership to ${transferee.name} first.` : '') +
+        (only
+          ? ' This is the only member: the whole cluster is blocked while it runs, so choose a quiet window.'
+          : '') +
+        automationHint(context, 'defragments fragmented members'),
+      commands:
+        member === undefined || member.clientURL === ''
+          ? undefined
+          : commandList(
+              etcdctlOn(style, member, 'endpoint status -w table'),
+              transferee ? etcdctlOn(style, member, `move-leader ${hexId(transferee.id)}`) : undefined,
+              etcdctlOn(style, member, '--command-timeout=60s defrag'),
+              etcdctlOn(style, member, 'endpoint health'),
+            ),
+    };
+  });
+
+export const quotaRemedies: RemedyBuilder = (context, findings) =>
+  actionable(findings, ['QuotaUsage']).map((finding): Recommendation => {
+    const member = findMember(context.view, finding.target);
+    return {
+      type: 'RelieveQuotaPressure',
+      severity: severityOf(finding),
+      target: finding.target,
+      reason: finding.reason,
+      message:
+        sentence(finding.message) +
+        ' When a member reaches its quota, etcd raises NOSPACE and the whole cluster stops accepting writes. The quota counts the physical DB size: compact, then defragment each member to give space back, remove the data that grows, or raise --quota-backend-bytes (8 GiB is the suggested maximum; OpenShift: spec.backendQuotaGiB of etcd/cluster).',
+      commands: commandList(
+        member && member.clientURL !== ''
+          ? etcdctlOn(context.style, member, 'endpoint status -w table')
+          : undefined,
+        keysPerResource(context.style),
+      ),
+    };
+  });
+
+export const sizeRemedies: RemedyBuilder = (context, findings) =>
+  actionable(findings, ['DatabaseSize']).map((finding): Recommendation => ({
+    type: 'ReduceDatabaseSize',
+    severity: severityOf(finding),
+    target: finding.target,
+    reason: finding.reason,
+    message:
+      sentence(finding.message) +
+      ' Large databases slow down defragmentation, snapshots and member restarts. Find which resources hold the most keys and clean them up (old events, leaked objects, large ConfigMaps or Secrets); compaction and defragmentation then return the space.',
+    commands: commandList(keysPerResource(context.style)),
+  }));
+
+export const growthRemedies: RemedyBuilder = (context, findings) =>
+  actionable(findings, ['Growth']).map((finding): Recommendation => ({
+    type: 'InvestigateDatabaseGrowth',
+    severity: severityOf(finding),
+    target: finding.target,
+    reason: finding.reason,
+    message:
+      sentence(finding.message) +
+      ' Find what writes the new data and stop it before the quota is reached and etcd refuses writes (NOSPACE).',
+    commands: commandList(keysPerResource(context.style)),
+  }));

@@ -1,0 +1,192 @@
+// A keyed work queue with client-go's guarantees (util/workqueue doc.go):
+//  - fair: keys are handed out in the order they were added;
+//  - stingy: a key queued several times is processed once, and never by two workers at a time;
+//  - a key added while it is being processed is marked dirty and queued again by done(key).
+// Keys are `namespace/name` strings; a reconcile reads the current object from the informer.
+import { defaultControllerRateLimiter } from './backoff.js';
+import type { RateLimiter } from './backoff.js';
+import { systemClock } from './clock.js';
+import type { Clock } from './clock.js';
+
+/** Hooks for metrics, named after client-go's workqueue metrics. All optional. */
+export interface WorkQueueListener {
+  /** A key was added that was not already waiting. */
+  added?(key: string): void;
+  /** The number of keys waiting to be handed out changed. */
+  depthChanged?(depth: number): void;
+  /** A key was handed out after waiting this long in the queue. */
+  queueLatency?(seconds: number): void;
+  /** A worker finished a key after working on it this long. */
+  workDuration?(seconds: number): void;
+  /** A key was re-added through the rate limiter. */
+  retried?(key: string): void;
+}
+
+export interface WorkQueueOptions {
+  rateLimiter?: RateLimiter;
+  clock?: Clock;
+  listener?: WorkQueueListener;
+}
+
+interface DelayedAdd {
+  readyAt: number;
+  timer: NodeJS.Timeout;
+}
+
+type Getter = (key: string | null) => void;
+
+export class WorkQueue {
+  private readonly rateLimiter: RateLimiter;
+  private readonly clock: Clock;
+  private readonly listener: WorkQueueListener;
+  /** Keys waiting to be handed out, in FIFO order, with the time they were queued. */
+  private readonly queue = new Map<string, number>();
+  /** Keys that need processing: every queued key, plus keys re-added while being processed. */
+  private readonly dirty = new Set<string>();
+  /** Keys a worker holds, with the time it got them. */
+  private readonly processing = new Map<string, number>();
+  private readonly delayed = new Map<string, DelayedAdd>();
+  private readonly getters: Getter[] = [];
+  private readonly drainWaiters: Array<() => void> = [];
+  private shuttingDown = false;
+
+  constructor(options: WorkQueueOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.rateLimiter = options.rateLimiter ?? defaultControllerRateLimiter(this.clock);
+    this.listener = options.listener ?? {};
+  }
+
+  add(key: string): void {
+    if (this.shuttingDown || this.dirty.has(key)) return;
+    this.listener.added?.(key);
+    this.dirty.add(key);
+    if (!this.processing.has(key)) this.push(key);
+  }
+
+  /**
+   * Adds `key` after `delayMs`. If the key is already waiting for a delayed add, the earlier
+   * ready time wins (client-go delaying_queue `insert`).
+   */
+  addAfter(key: string, delayMs: number): void {
+    if (this.shuttingDown) return;
+    if (delayMs <= 0) return this.add(key);
+    const readyAt = this.clock.now() + delayMs;
+    const pending = this.delayed.get(key);
+    if (pending && pending.readyAt <= readyAt) return;
+    if (pending) clearTimeout(pending.timer);
+    const timer = setTimeout(() => {
+      this.delayed.delete(key);
+      this.add(key);
+    }, delayMs);
+    timer.unref();
+    this.delayed.set(key, { readyAt, timer });
+  }
+
+  /** Adds `key` after the rate limiter's delay for it; use after a failed reconcile. */
+  addRateLimited(key: string): void {
+    if (this.shuttingDown) return;
+    this.listener.retried?.(key);
+    this.addAfter(key, this.rateLimiter.when(key));
+  }
+
+  /** Resets the key's failure count; use after a successful reconcile. */
+  forget(key: string): void {
+    this.rateLimiter.forget(key);
+  }
+
+  numRequeues(key: string): number {
+    return this.rateLimiter.numRequeues(key);
+  }
+
+  /**
+   * The next key to process, or null once the queue is shut down and empty (or `signal` aborts
+   * while waiting). The caller must call done(key) when finished with it.
+   */
+  get(signal?: AbortSignal): Promise<string | null> {
+    if (signal?.aborted) return Promise.resolve(null);
+    const next = this.queue.keys().next();
+    if (!next.done) return Promise.resolve(this.take(next.value));
+    if (this.shuttingDown) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const getter: Getter = (key) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(key);
+      };
+      const onAbort = (): void => {
+        const index = this.getters.indexOf(getter);
+        if (index >= 0) this.getters.splice(index, 1);
+        resolve(null);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.getters.push(getter);
+    });
+  }
+
+  done(key: string): void {
+    const startedAt = this.processing.get(key);
+    if (startedAt === undefined) return;
+    this.processing.delete(key);
+    this.listener.workDuration?.((this.clock.now() - startedAt) / 1000);
+    if (this.dirty.has(key)) this.push(key);
+    else this.notifyIfDrained();
+  }
+
+  /** Keys waiting to be handed out (not counting keys being processed or delayed). */
+  len(): number {
+    return this.queue.size;
+  }
+
+  isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
+  /**
+   * Stops accepting keys and cancels delayed adds. Keys already queued are still handed out;
+   * after that get() resolves null.
+   */
+  shutDown(): void {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    for (const { timer } of this.delayed.values()) clearTimeout(timer);
+    this.delayed.clear();
+    // Getters only wait while the queue is empty, so all of them are told to stop.
+    for (const getter of this.getters.splice(0)) getter(null);
+    this.notifyIfDrained();
+  }
+
+  /**
+   * shutDown(), then resolves once every queued and in-flight key is done. Workers must keep
+   * calling get() for that to happen; pair it with a deadline.
+   */
+  shutDownWithDrain(): Promise<void> {
+    this.shutDown();
+    if (this.isDrained()) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private push(key: string): void {
+    this.queue.set(key, this.clock.now());
+    const getter = this.getters.shift();
+    if (getter) getter(this.take(key));
+    else this.listener.depthChanged?.(this.queue.size);
+  }
+
+  private take(key: string): string {
+    const now = this.clock.now();
+    const queuedAt = this.queue.get(key) ?? now;
+    this.queue.delete(key);
+    this.dirty.delete(key);
+    this.processing.set(key, now);
+    this.listener.depthChanged?.(this.queue.size);
+    this.listener.queueLatency?.((now - queuedAt) / 1000);
+    return key;
+  }
+
+  private isDrained(): boolean {
+    return this.queue.size === 0 && this.processing.size === 0;
+  }
+
+  private notifyIfDrained(): void {
+    if (this.shuttingDown && this.isDrained()) for (const resolve of this.drainWaiters.splice(0)) resolve();
+  }
+}

@@ -1,0 +1,320 @@
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { JitteredBackoff } from '../../src/runtime/backoff.js';
+import { Informer, keyOf } from '../../src/runtime/informer.js';
+import type { ReflectorListener, ReflectorOptions, WatchEndReason } from '../../src/runtime/reflector.js';
+import { collectionPath, customResourceSource } from '../../src/runtime/resources.js';
+import { EXPIRED, FakeApiServer } from './fake-apiserver.js';
+import { eventually, RecordingLogger } from './helpers.js';
+
+jest.setTimeout(60_000);
+
+interface Check {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; resourceVersion: string };
+}
+
+const REF = { group: 'etcdhealth.io', version: 'v1alpha1', plural: 'etcdhealthchecks', namespace: 'ops' };
+
+function check(name: string, resourceVersion: string): Check {
+  return {
+    apiVersion: 'etcdhealth.io/v1alpha1',
+    kind: 'EtcdHealthCheck',
+    metadata: { name, namespace: 'ops', resourceVersion },
+  };
+}
+
+class CountingListener implements ReflectorListener {
+  readonly lists: Array<'ok' | 'error'> = [];
+  readonly watchEnds: WatchEndReason[] = [];
+  listed(outcome: 'ok' | 'error'): void {
+    this.lists.push(outcome);
+  }
+  watchEnded(reason: WatchEndReason): void {
+    this.watchEnds.push(reason);
+  }
+}
+
+interface Harness {
+  server: FakeApiServer;
+  informer: Informer<Check>;
+  log: RecordingLogger;
+  listener: CountingListener;
+  /** What the handlers saw, e.g. `add ops/a@1`, `update ops/b@1->5`, `delete ops/c`. */
+  seen: string[];
+}
+
+const running: Harness[] = [];
+
+afterEach(async () => {
+  for (const { informer, server } of running.splice(0)) {
+    await informer.stop();
+    await server.close();
+  }
+});
+
+async function startInformer(
+  objects: Check[],
+  options: Partial<ReflectorOptions<Check>> = {},
+  prepare: (server: FakeApiServer) => void = () => {},
+): Promise<Harness> {
+  const server = await FakeApiServer.start(collectionPath(REF));
+  server.objects = objects;
+  prepare(server);
+  const kubeConfig = server.kubeConfig();
+  const log = new RecordingLogger();
+  const listener = new CountingListener();
+  const informer = new Informer<Check>({
+    kubeConfig,
+    ...customResourceSource<Check>(kubeConfig, REF),
+    log,
+    listener,
+    backoff: new JitteredBackoff({ initialMs: 20, maxMs: 100 }),
+    ...options,
+  });
+  const seen: string[] = [];
+  informer.addHandlers({
+    add: (o) => seen.push(`add ${keyOf(o)}@${o.metadata.resourceVersion}`),
+    update: (old, o) =>
+      seen.push(`update ${keyOf(o)}@${old.metadata.resourceVersion}->${o.metadata.resourceVersion}`),
+    delete: (o) => seen.push(`delete ${keyOf(o)}`),
+  });
+  const harness = { server, informer, log, listener, seen };
+  running.push(harness);
+  informer.start();
+  return harness;
+}
+
+async function openWatch(server: FakeApiServer, index: number): Promise<void> {
+  await eventually(() => server.watches.length > index);
+}
+
+describe('Informer against a fake API server', () => {
+  it('lists, then watches from the list resourceVersion with bookmarks, a 5–10 minute timeout and the selectors', async () => {
+    const { server, informer, seen } = await startInformer([check('a', '1'), check('b', '2')], {
+      labelSelector: 'app=etcd',
+      fieldSelector: 'metadata.name!=skip',
+    });
+
+    expect(await informer.waitForSync(15_000)).toBe(true);
+    expect(seen).toEqual(['add ops/a@1', 'add ops/b@2']);
+    expect(informer.get('ops/a')?.metadata.resourceVersion).toBe('1');
+    expect(informer.list().map(keyOf)).toEqual(['ops/a', 'ops/b']);
+
+    const listQuery = server.lists()[0]!.query;
+    expect(listQuery.get('labelSelector')).toBe('app=etcd');
+    expect(listQuery.get('fieldSelector')).toBe('metadata.name!=skip');
+
+    await openWatch(server, 0);
+    const watchQuery = server.watches[0]!.request.query;
+    expect(watchQuery.get('resourceVersion')).toBe('10');
+    expect(watchQuery.get('allowWatchBookmarks')).toBe('true');
+    const timeoutSeconds = Number(watchQuery.get('timeoutSeconds'));
+    expect(timeoutSeconds).toBeGreaterThanOrEqual(300);
+    expect(timeoutSeconds).toBeLessThan(600);
+    expect(watchQuery.get('labelSelector')).toBe('app=etcd');
+    expect(watchQuery.get('fieldSelector')).toBe('metadata.name!=skip');
+  });
+
+  it('applies ADDED, MODIFIED and DELETED events to the cache and the handlers', async () => {
+    const { server, informer, seen } = await startInformer([check('a', '1')]);
+    await openWatch(server, 0);
+    const watch = server.watches[0]!;
+
+    watch.send('ADDED', check('b', '11'));
+    watch.send('MODIFIED', check('a', '12'));
+    watch.send('DELETED', check('b', '13'));
+
+    await eventually(() => seen.length === 4);
+    expect(seen).toEqual(['add ops/a@1', 'add ops/b@11', 'update ops/a@1->12', 'delete ops/b']);
+    expect(informer.list().map(keyOf)).toEqual(['ops/a']);
+    expect(informer.lastSyncResourceVersion()).toBe('13');
+  });
+
+  it('replays the cache as adds to handlers registered after the sync', async () => {
+    const { informer } = await startInformer([check('a', '1'), check('b', '2')]);
+    expect(await informer.waitForSync(15_000)).toBe(true);
+
+    const late: string[] = [];
+    informer.addHandlers({ add: (o) => late.push(keyOf(o)) });
+
+    expect(late).toEqual(['ops/a', 'ops/b']);
+  });
+
+  it('resumes from a BOOKMARK resourceVersion after the server closes the watch, without relisting', async () => {
+    const { server, informer, listener } = await startInformer([check('a', '1')]);
+    await openWatch(server, 0);
+
+    server.watches[0]!.send('BOOKMARK', { kind: 'EtcdHealthCheck', metadata: { resourceVersion: '42' } });
+    await eventually(() => informer.lastSyncResourceVersion() === '42');
+    server.watches[0]!.end();
+
+    await openWatch(server, 1);
+    expect(server.watches[1]!.request.query.get('resourceVersion')).toBe('42');
+    expect(server.lists()).toHaveLength(1);
+    expect(listener.watchEnds).toEqual(['closed']);
+  });
+
+  it('relists on an ERROR 410 event and emits only the differences', async () => {
+    const { server, informer, seen, listener } = await startInformer([
+      check('a', '1'),
+      check('b', '1'),
+      check('c', '1'),
+    ]);
+    await openWatch(server, 0);
+    server.objects = [check('a', '1'), check('b', '5'), check('d', '6')];
+    server.listResourceVersion = '20';
+    seen.length = 0;
+
+    server.watches[0]!.send('ERROR', EXPIRED);
+
+    await openWatch(server, 1);
+    expect(server.lists()).toHaveLength(2);
+    expect(listener.watchEnds).toEqual(['expired']);
+    // a is unchanged, so it is not reported again.
+    expect(seen).toEqual(['update ops/b@1->5', 'add ops/d@6', 'delete ops/c']);
+    expect(informer.list().map(keyOf)).toEqual(['ops/a', 'ops/b', 'ops/d']);
+    expect(server.watches[1]!.request.query.get('resourceVersion')).toBe('20');
+    await eventually(() => server.watches[0]!.closed);
+  });
+
+  it('relists when the watch request itself is answered with HTTP 410', async () => {
+    const { server, listener } = await startInformer([check('a', '1')], {}, (s) =>
+      s.replyToNextWatches({ status: 410, body: EXPIRED }),
+    );
+
+    await openWatch(server, 0);
+    expect(server.lists()).toHaveLength(2);
+    expect(listener.watchEnds).toEqual(['expired']);
+  });
+
+  it('keeps retrying after HTTP 500 on LIST and on watch, then delivers events again', async () => {
+    const { server, informer, listener, log } = await startInformer([check('a', '1')], {}, (s) => {
+      s.replyToNextLists({ status: 500 }, { status: 500 });
+      s.replyToNextWatches({ status: 500 });
+    });
+
+    expect(await informer.waitForSync(15_000)).toBe(true);
+    await openWatch(server, 0);
+    expect(listener.lists).toEqual(['error', 'error', 'ok', 'ok']);
+    expect(listener.watchEnds).toEqual(['error']);
+    expect(log.messages('warn')).toEqual(
+      expect.arrayContaining(['LIST failed; retrying with backoff', 'watch failed; relisting after backoff']),
+    );
+
+    server.watches[0]!.send('ADDED', check('late', '30'));
+    await eventually(() => informer.get('ops/late') !== undefined);
+  });
+
+  it('restarts a watch that goes silent, from the same resourceVersion and without relisting', async () => {
+    // The stream outlives requestTimeoutMs: that deadline covers only the wait for headers.
+    const { server, listener } = await startInformer([check('a', '1')], {
+      inactivityTimeoutMs: 4_000,
+      requestTimeoutMs: 2_500,
+    });
+
+    await openWatch(server, 1);
+    expect(listener.watchEnds[0]).toBe('inactive');
+    expect(server.watches[1]!.request.query.get('resourceVersion')).toBe('10');
+    expect(server.lists()).toHaveLength(1);
+    await eventually(() => server.watches[0]!.closed);
+  });
+
+  it('gives up on a watch request that never gets response headers, then relists', async () => {
+    const { server, listener } = await startInformer([check('a', '1')], { requestTimeoutMs: 2_000 }, (s) =>
+      s.replyToNextWatches('no-response'),
+    );
+
+    await openWatch(server, 0);
+    expect(listener.watchEnds).toEqual(['error']);
+    expect(server.lists()).toHaveLength(2);
+    expect(server.requests.filter((r) => r.isWatch)[0]!.closed).toBe(true);
+  });
+
+  it('treats a watch that closes at once without events as an error, so it cannot spin', async () => {
+    const { server, listener, log } = await startInformer([check('a', '1')], {}, (s) =>
+      s.replyToNextWatches({ status: 200, body: '' }),
+    );
+
+    await openWatch(server, 0);
+    expect(listener.watchEnds).toEqual(['error']);
+    expect(server.lists()).toHaveLength(2);
+    expect(
+      log.entries.find((e) => e.message === 'watch failed; relisting after backoff')?.fields.error,
+    ).toMatch(/within a second/);
+  });
+
+  it('skips malformed lines and events it cannot use, and keeps the stream', async () => {
+    const { server, informer, log } = await startInformer([]);
+    await openWatch(server, 0);
+    const watch = server.watches[0]!;
+
+    watch.sendLine('this is not json');
+    watch.sendLine('{"unexpected":true}');
+    watch.send('ADDED', { kind: 'EtcdHealthCheck', metadata: { resourceVersion: '11' } });
+    watch.send('ADDED', check('x', '12'));
+
+    await eventually(() => informer.get('ops/x') !== undefined);
+    expect(informer.list().map(keyOf)).toEqual(['ops/x']);
+    expect(log.messages('warn')).toEqual([
+      'ignoring watch event of unknown type',
+      'ignoring watch event without metadata.name',
+    ]);
+    expect(server.watches).toHaveLength(1);
+    expect(server.lists()).toHaveLength(1);
+  });
+
+  it('survives handlers that throw or reject, and logs them', async () => {
+    const { server, informer, log, seen } = await startInformer([]);
+    informer.addHandlers({
+      add: (o) => {
+        if (o.metadata.name === 'throws') throw new Error('handler threw');
+      },
+    });
+    informer.addHandlers({
+      // eslint-disable-next-line @typescript-eslint/no-misused-promises -- an async handler must not crash the process
+      add: (o) =>
+        o.metadata.name === 'rejects' ? Promise.reject(new Error('handler rejected')) : Promise.resolve(),
+    });
+    await openWatch(server, 0);
+    const watch = server.watches[0]!;
+
+    watch.send('ADDED', check('throws', '11'));
+    watch.send('ADDED', check('rejects', '12'));
+    watch.send('ADDED', check('fine', '13'));
+
+    await eventually(() => log.messages('error').length === 2);
+    expect(seen).toEqual(['add ops/throws@11', 'add ops/rejects@12', 'add ops/fine@13']);
+    expect(informer.get('ops/fine')).toBeDefined();
+    expect(log.entries.filter((e) => e.level === 'error').map((e) => e.fields.error)).toEqual([
+      'Error: handler threw',
+      'Error: handler rejected',
+    ]);
+    expect(server.watches).toHaveLength(1);
+  });
+
+  it('stop() closes the watch, ends the loop and reports no AbortError', async () => {
+    const { server, informer, log, listener } = await startInformer([check('a', '1')]);
+    await openWatch(server, 0);
+
+    await informer.stop();
+
+    await eventually(() => server.watches[0]!.closed);
+    expect(listener.watchEnds).toEqual([]);
+    expect(JSON.stringify(log.entries)).not.toMatch(/AbortError|aborted/);
+    expect(informer.hasSynced()).toBe(true);
+  });
+
+  it('stop() aborts a LIST that gets no answer', async () => {
+    const { server, informer, listener } = await startInformer([], {}, (s) =>
+      s.replyToNextLists('no-response'),
+    );
+    await eventually(() => server.lists().length === 1);
+
+    await informer.stop();
+
+    await eventually(() => server.lists()[0]!.closed);
+    expect(listener.lists).toEqual([]);
+    expect(await informer.waitForSync(10)).toBe(false);
+  });
+});
