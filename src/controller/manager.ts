@@ -109,7 +109,9 @@ export class OperatorManager {
       status: new StatusPatcher(kubeConfig),
       events,
       observer: {
-        analysed: (object, status, observation) => metrics.recordCheck(object, status, observation),
+        analysed: (object, status, observation, intervalMs) => metrics.recordCheck(object, status, observation, intervalMs),
+        invalid: (object, status) => metrics.recordConditions(object, status),
+        suspended: (object) => metrics.recordSuspended(object),
         statusWritten: (_object, why) => metrics.statusWrites.inc({ why: writeReason(why) }),
         forgotten: (namespace, name) => metrics.forget(namespace, name),
       },

@@ -42,7 +42,11 @@ export interface EventSink {
 
 /** Hooks for the operator's own metrics; all optional so tests can leave them out. */
 export interface ReconcileObserver {
-  analysed?(object: EtcdHealthCheck, status: EtcdHealthCheckStatus, observation: Observation): void;
+  /** A full check: etcd and Prometheus were asked and the status recomputed. */
+  analysed?(object: EtcdHealthCheck, status: EtcdHealthCheckStatus, observation: Observation, intervalMs: number): void;
+  /** The spec is invalid: only the conditions say something. */
+  invalid?(object: EtcdHealthCheck, status: EtcdHealthCheckStatus): void;
+  suspended?(object: EtcdHealthCheck): void;
   statusWritten?(object: EtcdHealthCheck, why: string): void;
   forgotten?(namespace: string, name: string): void;
 }
@@ -93,11 +97,13 @@ export class EtcdHealthCheckReconciler {
       const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`).join('; ');
       log.warn({ problems }, 'invalid spec');
       const status = invalidSpecStatus(object.status, generation, `The spec is invalid: ${problems}`, this.clock());
+      this.deps.observer?.invalid?.(object, status);
       return this.write(object, status, log, undefined);
     }
     const spec = parsed.data;
     if (spec.suspend) {
       log.debug('suspended');
+      this.deps.observer?.suspended?.(object);
       const status = { ...object.status, observedGeneration: generation };
       return this.write(object, status, log, undefined);
     }
@@ -117,7 +123,7 @@ export class EtcdHealthCheckReconciler {
       generation,
     });
     const status = toStatus(object.status, analysis, observation, generation);
-    this.deps.observer?.analysed?.(object, status, observation);
+    this.deps.observer?.analysed?.(object, status, observation, parseDurationMs(spec.interval));
     return this.write(object, status, log, this.requeueAfter(spec));
   }
 
@@ -133,7 +139,7 @@ export class EtcdHealthCheckReconciler {
     if (decision.write) {
       await this.deps.status.patchStatus(object.metadata.namespace, object.metadata.name, status);
       this.deps.observer?.statusWritten?.(object, decision.why);
-      log.debug({ why: decision.why }, 'status written');
+      log.info({ why: decision.why }, 'status written');
       // Events only after the write succeeded: a failed write is retried, and the transition
       // is then still pending against the stored status.
       for (const transition of transitions) {

@@ -38,10 +38,29 @@ function sourceStates(check: EtcdHealthCheckStatus['lastCheck']): string {
   return [check.etcd.state, check.prometheus.state, check.kubernetes?.state ?? ''].join('/');
 }
 
+/**
+ * Fields judged by their own rule: raft indexes move with every write and are shown for context
+ * only; a raft term change is an election and always news; byte fields get the same noise floor
+ * as sizes in shown strings; fragmentation derives from the two sizes (on a small DB it swings
+ * between 0 and 25 % with every compaction) and is news only when they moved.
+ */
+const FIELD_RULES: Record<string, 'ignore' | 'exact' | { floor: number }> = {
+  raftIndex: 'ignore',
+  raftAppliedIndex: 'ignore',
+  raftTerm: 'exact',
+  dbSize: { floor: 2 ** 20 },
+  dbSizeInUse: { floor: 2 ** 20 },
+  fragmentationPercent: 'ignore',
+};
+
 /** A path naming the first meaningful difference, or undefined when there is none. */
 export function findDifference(a: unknown, b: unknown, tolerance: number, path: string): string | undefined {
+  const rule = FIELD_RULES[path.slice(path.lastIndexOf('.') + 1)];
+  if (rule === 'ignore') return undefined;
+  if (rule === 'exact') return a === b ? undefined : `${path} changed`;
   if (typeof a === 'number' && typeof b === 'number') {
-    return numbersClose(a, b, tolerance) ? undefined : `${path}: ${a} -> ${b}`;
+    const floor = typeof rule === 'object' ? rule.floor : 0;
+    return Math.abs(a - b) < floor || numbersClose(a, b, tolerance) ? undefined : `${path}: ${a} -> ${b}`;
   }
   if (typeof a === 'string' && typeof b === 'string') {
     return stringsClose(a, b, tolerance) ? undefined : `${path} changed`;

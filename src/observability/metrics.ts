@@ -121,6 +121,18 @@ export class OperatorMetrics {
     labelNames: ['namespace', 'name', 'severity'],
     registers: [this.registry],
   });
+  readonly interval = new Gauge({
+    name: 'etcd_health_check_interval_seconds',
+    help: 'The check interval an EtcdHealthCheck asks for; alerts use it to tell a stale check.',
+    labelNames: ['namespace', 'name'],
+    registers: [this.registry],
+  });
+  readonly suspended = new Gauge({
+    name: 'etcd_health_check_suspended',
+    help: '1 while an EtcdHealthCheck is suspended (its other series are dropped meanwhile).',
+    labelNames: ['namespace', 'name'],
+    registers: [this.registry],
+  });
   readonly lastCheck = new Gauge({
     name: 'etcd_health_check_last_check_timestamp_seconds',
     help: 'When the last check of an EtcdHealthCheck completed (Unix time); alert when it goes stale.',
@@ -135,15 +147,36 @@ export class OperatorMetrics {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
-  /** Sets every per-CR gauge from one analysed check. */
-  recordCheck(object: EtcdHealthCheck, status: EtcdHealthCheckStatus, observation: Observation): void {
+  /** The condition gauges alone, e.g. for an invalid spec, where nothing else was checked. */
+  recordConditions(object: EtcdHealthCheck, status: EtcdHealthCheckStatus): void {
     const { namespace, name } = object.metadata;
-    this.forgetMembers(namespace, name);
+    this.removeSeries(this.condition, namespace, name);
+    this.set(this.suspended, { namespace, name }, 0);
     for (const condition of status.conditions ?? []) {
       for (const value of CONDITION_STATUSES) {
         this.set(this.condition, { namespace, name, type: condition.type, status: value }, condition.status === value ? 1 : 0);
       }
     }
+  }
+
+  /** A suspended check pages nobody: its series go, and the suspension itself is visible. */
+  recordSuspended(object: EtcdHealthCheck): void {
+    const { namespace, name } = object.metadata;
+    this.forget(namespace, name);
+    this.set(this.suspended, { namespace, name }, 1);
+  }
+
+  /** Sets every per-CR gauge from one analysed check. */
+  recordCheck(
+    object: EtcdHealthCheck,
+    status: EtcdHealthCheckStatus,
+    observation: Observation,
+    intervalMs: number,
+  ): void {
+    const { namespace, name } = object.metadata;
+    this.forgetMembers(namespace, name);
+    this.recordConditions(object, status);
+    this.set(this.interval, { namespace, name }, intervalMs / 1000);
     const nameById = new Map((status.members ?? []).map((m) => [m.id, m.name]));
     let quota = NaN;
     for (const [id, metrics] of Object.entries(observation.metrics.members)) {
@@ -180,7 +213,7 @@ export class OperatorMetrics {
 
   /** Drops every per-CR series of a deleted EtcdHealthCheck. */
   forget(namespace: string, name: string): void {
-    for (const gauge of [this.condition, this.quotaUsage, this.recommendations, this.lastCheck]) {
+    for (const gauge of [this.condition, this.quotaUsage, this.recommendations, this.lastCheck, this.interval, this.suspended]) {
       this.removeSeries(gauge, namespace, name);
     }
     this.forgetMembers(namespace, name);

@@ -21,7 +21,21 @@ function status(overrides: Partial<EtcdHealthCheckStatus> = {}, checkTime = t0):
       quotaUsage: '5%',
       recommendations: 'None',
     },
-    members: [{ name: 'member-1', id: '1', endpoint: 'http://127.0.0.2:2379', reachable: true, healthy: true, leader: true, learner: false, dbSize: 104857600 }],
+    members: [
+      {
+        name: 'member-1',
+        id: '1',
+        endpoint: 'http://127.0.0.2:2379',
+        reachable: true,
+        healthy: true,
+        leader: true,
+        learner: false,
+        dbSize: 104857600,
+        raftTerm: '7',
+        raftIndex: '1000',
+        raftAppliedIndex: '1000',
+      },
+    ],
     lastCheck: {
       time: checkTime.toISOString(),
       durationMilliseconds: 20,
@@ -65,6 +79,7 @@ describe('decideStatusWrite', () => {
     ['quota use moving by 5 points', (s: EtcdHealthCheckStatus) => (s.summary!.quotaUsage = '10%')],
     ['a word in a message', (s: EtcdHealthCheckStatus) => (s.conditions![0]!.message = 'All is not well')],
     ['a db size moving by 20%', (s: EtcdHealthCheckStatus) => (s.members![0]!.dbSize = 125829120)],
+    ['a new raft term (an election)', (s: EtcdHealthCheckStatus) => (s.members![0]!.raftTerm = '8')],
   ])('writes on %s', (_name, mutate) => {
     const next = status();
     mutate(next);
@@ -76,6 +91,8 @@ describe('decideStatusWrite', () => {
     ['fsync p99 doubling below the 5ms noise floor', (s: EtcdHealthCheckStatus) => (s.summary!.walFsyncP99 = '8.2ms')],
     ['fsync p99 changing unit without moving', (s: EtcdHealthCheckStatus) => (s.summary!.walFsyncP99 = '4100µs')],
     ['db size moving by less than 1 MiB', (s: EtcdHealthCheckStatus) => (s.summary!.dbSize = '100.5 MiB')],
+    ['a small db doubling by less than 1 MiB', (s: EtcdHealthCheckStatus) => (s.members![0]!.dbSize = 104857600 + 500_000)],
+    ['raft indexes moving with writes', (s: EtcdHealthCheckStatus) => Object.assign(s.members![0]!, { raftIndex: '90000', raftAppliedIndex: '90000' })],
     ['a db size moving by 1%', (s: EtcdHealthCheckStatus) => (s.members![0]!.dbSize = 105906176)],
   ])('does not write on %s', (_name, mutate) => {
     const next = status();

@@ -1,0 +1,205 @@
+// The operator end to end on real parts: a real kube-apiserver with the CRD, a real 3-member etcd
+// cluster under write load, a real Prometheus scraping it, and the operator running as its own
+// process with leader election, as in a Deployment.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { CustomObjectsApi, EventsV1Api } from '@kubernetes/client-node';
+import { GROUP, PLURAL, VERSION, type EtcdHealthCheck } from '../../src/api/v1alpha1/index.js';
+import { startControlPlane, type ControlPlane } from '../harness/controlplane.js';
+import { startEtcdCluster, type EtcdCluster } from '../harness/etcd-cluster.js';
+import { eventually } from '../harness/eventually.js';
+import { startWriteLoad, type WriteLoad } from '../harness/faults.js';
+import { mergePatch } from '../harness/kube.js';
+import { startOperator, type OperatorProcess } from '../harness/operator.js';
+import { cleanupAll, makeTempDir } from '../harness/process.js';
+import { startPrometheus, type PrometheusServer } from '../harness/prometheus.js';
+
+let cp: ControlPlane;
+let cluster: EtcdCluster;
+let prometheus: PrometheusServer;
+let load: WriteLoad;
+let operator: OperatorProcess;
+let api: CustomObjectsApi;
+const ns = 'etcd-team';
+const leaseNs = 'etcd-health-operator';
+
+async function getCheck(name: string): Promise<EtcdHealthCheck> {
+  return (await api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name })) as EtcdHealthCheck;
+}
+
+function condition(check: EtcdHealthCheck, type: string) {
+  return check.status?.conditions?.find((c) => c.type === type);
+}
+
+async function createCheck(name: string, spec: Record<string, unknown>): Promise<void> {
+  await api.createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace: ns,
+    plural: PLURAL,
+    body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'EtcdHealthCheck', metadata: { name }, spec },
+  });
+}
+
+beforeAll(async () => {
+  [cp, cluster] = await Promise.all([startControlPlane(), startEtcdCluster({ members: 3 })]);
+  prometheus = await startPrometheus(cluster);
+  load = startWriteLoad(cluster, { perSecond: 20 });
+  await cp.createNamespace(ns);
+  await cp.createNamespace(leaseNs);
+  api = cp.kubeConfig.makeApiClient(CustomObjectsApi);
+  operator = await startOperator({
+    kubeconfigPath: cp.kubeconfigPath,
+    logDir: makeTempDir('operator-logs'),
+    identity: 'operator-a',
+    leaseNamespace: leaseNs,
+  });
+  await prometheus.waitForScrapes(3);
+});
+
+afterAll(async () => {
+  await load?.stop();
+  await cleanupAll();
+});
+
+const baseSpec = () => ({
+  etcd: { endpoints: cluster.endpoints },
+  prometheus: { url: prometheus.url, labelMatchers: ['job="etcd"'], rateWindow: '1m' },
+  interval: '10s',
+  // Disks of a shared test machine are not production disks: keep latency warnings out of the way
+  // so that the steady state is steady; faults here are about members, not latency.
+  thresholds: {
+    degradedInertia: '0s',
+    walFsyncP99: { warning: '1s', critical: '2s' },
+    backendCommitP99: { warning: '1s', critical: '2s' },
+    peerRoundTripP99: { warning: '1s', critical: '2s' },
+  },
+});
+
+describe('the operator on a real control plane', () => {
+  it('writes a full status within seconds of creation', async () => {
+    const created = Date.now();
+    await createCheck('main', baseSpec());
+    const check = await eventually(
+      async () => {
+        const c = await getCheck('main');
+        return c.status?.summary && condition(c, 'Available') ? c : undefined;
+      },
+      { timeoutMs: 30_000, description: 'a status' },
+    );
+    const seconds = (Date.now() - created) / 1000;
+    expect(seconds).toBeLessThan(30);
+    expect(check.status?.observedGeneration).toBe(check.metadata.generation);
+    expect(condition(check, 'Available')).toMatchObject({ status: 'True' });
+    expect(check.status?.members).toHaveLength(3);
+    expect(check.status?.summary?.members).toBe('3/3');
+    expect(check.status?.lastCheck?.etcd.state).toBe('OK');
+    expect(check.status?.members?.every((m) => /^[0-9]+$/.test(m.id))).toBe(true);
+  });
+
+  it('shows the columns with real values in kubectl get', async () => {
+    const leader = await cluster.waitForLeader();
+    const table = await eventually(
+      async () => {
+        const result = await cp.kubectl(['get', 'etcdhealthcheck', '-n', ns, 'main']);
+        return result.code === 0 && result.stdout.includes('3/3') ? result.stdout : undefined;
+      },
+      { description: 'kubectl get with values' },
+    );
+    const [header, row] = table.trim().split('\n');
+    expect(header).toMatch(/^NAME\s+AVAILABLE\s+PROGRESSING\s+DEGRADED\s+MEMBERS\s+LEADER\s+DB SIZE\s+FSYNC P99\s+SINCE\s+AGE$/);
+    expect(row).toMatch(new RegExp(`^main\\s+True\\s+False\\s+\\S+\\s+3/3\\s+${leader}\\s+\\d`));
+    const wide = await cp.kubectl(['get', 'ehc', '-n', ns, 'main', '-o', 'wide']);
+    expect(wide.stdout).toMatch(/UPGRADEABLE\s+QUOTA\s+COMMIT P99\s+RECOMMENDATIONS\s+LAST CHECK\s+MESSAGE/);
+  });
+
+  it('does not write the status again while nothing changes', async () => {
+    // Peer round trips are sampled every 30s: the first minute has no p99 yet (Unknown/NoData).
+    const before = await eventually(
+      async () => {
+        const c = await getCheck('main');
+        return condition(c, 'Degraded')?.status === 'False' ? c : undefined;
+      },
+      { timeoutMs: 120_000, description: 'Degraded=False once every metric has data' },
+    );
+    const writes = await operator.metric('etcd_health_operator_status_writes_total');
+    const reconciles = (await operator.metric('etcd_health_operator_reconcile_total')) ?? 0;
+    // Three more checks at the 10s interval: enough to see writes if every check wrote.
+    await eventually(async () => ((await operator.metric('etcd_health_operator_reconcile_total')) ?? 0) >= reconciles + 3, {
+      timeoutMs: 60_000,
+      description: 'three more reconciles',
+    });
+    const after = await getCheck('main');
+    const writesAfter = await operator.metric('etcd_health_operator_status_writes_total');
+    if (writesAfter !== writes) {
+      const why = operator.logs().split('\n').filter((line) => line.includes('status written')).slice(-5);
+      throw new Error(`status written ${writesAfter! - writes!} times in a steady state:\n${why.join('\n')}`);
+    }
+    expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+  });
+
+  it('picks up a spec change at once, not at the next interval', async () => {
+    await createCheck('slow', { ...baseSpec(), interval: '5m' });
+    const first = await eventually(async () => ((await getCheck('slow')).status?.observedGeneration === 1 ? true : undefined), {
+      timeoutMs: 30_000,
+      description: 'first status of the slow check',
+    });
+    expect(first).toBe(true);
+    await api.patchNamespacedCustomObject(
+      {
+        group: GROUP,
+        version: VERSION,
+        namespace: ns,
+        plural: PLURAL,
+        name: 'slow',
+        body: { spec: { thresholds: { walFsyncP99: { warning: '20ms' } } } },
+      },
+      mergePatch(),
+    );
+    const changed = Date.now();
+    await eventually(async () => (await getCheck('slow')).status?.observedGeneration === 2, {
+      timeoutMs: 30_000,
+      description: 'observedGeneration 2',
+    });
+    expect(Date.now() - changed).toBeLessThan(60_000);
+  });
+
+  it('turns a lost quorum into Available=False and Degraded=True with an Event and a metric, and recovers', async () => {
+    const [first, second] = cluster.members.slice(1);
+    await cluster.killMember(first!.name);
+    await cluster.killMember(second!.name);
+    const degraded = await eventually(
+      async () => {
+        const c = await getCheck('main');
+        return condition(c, 'Available')?.status === 'False' && condition(c, 'Degraded')?.status === 'True' ? c : undefined;
+      },
+      { timeoutMs: 90_000, description: 'Available=False and Degraded=True' },
+    );
+    expect(condition(degraded, 'Degraded')?.reason).toContain('EtcdMembers_');
+    expect(condition(degraded, 'Degraded')?.message).toContain('EtcdMembersDegraded: ');
+    // The survivor answers Status but not a linearizable read without quorum: reachable, unhealthy.
+    expect(degraded.status?.summary?.members).toBe('0/3');
+    expect(degraded.status?.members?.filter((m) => m.reachable)).toHaveLength(1);
+    expect(await operator.metric('etcd_health_check_condition', { name: 'main', type: 'Available', status: 'False' })).toBe(1);
+
+    const events = cp.kubeConfig.makeApiClient(EventsV1Api);
+    const warning = await eventually(
+      async () => {
+        const list = await events.listNamespacedEvent({ namespace: ns });
+        return list.items.find((e) => e.regarding?.name === 'main' && e.type === 'Warning' && e.reason === 'AvailableFalse');
+      },
+      { description: 'an AvailableFalse Event' },
+    );
+    expect(warning.reportingController).toBe('etcdhealth.io/etcd-health-operator');
+
+    await cluster.restartMember(first!.name);
+    await cluster.restartMember(second!.name);
+    await eventually(
+      async () => {
+        const c = await getCheck('main');
+        return condition(c, 'Available')?.status === 'True' && condition(c, 'Degraded')?.status === 'False';
+      },
+      { timeoutMs: 120_000, description: 'recovery' },
+    );
+    expect(await operator.metric('etcd_health_check_condition', { name: 'main', type: 'Available', status: 'True' })).toBe(1);
+  });
+});
