@@ -12,7 +12,10 @@ const durationMs = z
 
 const bindAddress = z
   .string()
-  .regex(/^(\[[0-9a-fA-F:]+\]|[0-9.]*|[a-zA-Z0-9.-]+):[0-9]{1,5}$/, 'must be host:port, e.g. :8080 or 127.0.0.1:8080')
+  .regex(
+    /^(\[[0-9a-fA-F:]+\]|[0-9.]*|[a-zA-Z0-9.-]+):[0-9]{1,5}$/,
+    'must be host:port, e.g. :8080 or 127.0.0.1:8080',
+  )
   .or(z.literal('0'));
 
 export const OperatorOptionsSchema = z
@@ -21,7 +24,10 @@ export const OperatorOptionsSchema = z
     namespaces: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a namespace name')),
     concurrency: z.coerce.number().int().min(1).max(256),
     leaderElect: z.boolean(),
-    leaderElectionNamespace: z.string().min(1, 'is required when leader election is on (or set POD_NAMESPACE)').optional(),
+    leaderElectionNamespace: z
+      .string()
+      .min(1, 'is required when leader election is on (or set POD_NAMESPACE)')
+      .optional(),
     leaderElectionId: z.string().min(1),
     leaseDurationMs: durationMs,
     renewDeadlineMs: durationMs,
@@ -65,7 +71,8 @@ export const USAGE = `Usage: etcd-health-operator [flags]
   --help                            this text
 `;
 
-export type ParsedOptions = { ok: true; options: OperatorOptions } | { ok: false; error: string } | { ok: 'help' };
+export type ParsedOptions =
+  { ok: true; options: OperatorOptions } | { ok: false; error: string } | { ok: 'help' };
 
 export function parseOperatorOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOptions {
   let values: Record<string, string | boolean | string[] | undefined>;

@@ -52,7 +52,10 @@ export class NamespacedConfigInformers implements ConfigReader {
   async waitForNamespace(namespace: string, timeoutMs: number): Promise<boolean> {
     const caches = this.caches.get(namespace);
     if (!caches) return false;
-    const synced = await Promise.all([caches.secrets.waitForSync(timeoutMs), caches.configMaps.waitForSync(timeoutMs)]);
+    const synced = await Promise.all([
+      caches.secrets.waitForSync(timeoutMs),
+      caches.configMaps.waitForSync(timeoutMs),
+    ]);
     return synced.every(Boolean);
   }
 
@@ -93,7 +96,11 @@ export class NamespacedConfigInformers implements ConfigReader {
     await Promise.all([caches?.secrets.stop(), caches?.configMaps.stop()]);
   }
 
-  private informer<T extends ConfigObject>(namespace: string, plural: 'secrets' | 'configmaps', kind: ConfigKind) {
+  private informer<T extends ConfigObject>(
+    namespace: string,
+    plural: 'secrets' | 'configmaps',
+    kind: ConfigKind,
+  ) {
     const list: ListFunction<T> = async ({ labelSelector, fieldSelector, options }) => {
       const request = { namespace, labelSelector, fieldSelector };
       const result =

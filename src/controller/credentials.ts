@@ -82,7 +82,11 @@ export async function resolveEtcdCredentials(
   let caPem: string;
   if (caRef) {
     const data = await reader.configMapData(namespace, caRef.name);
-    if (!data) throw new CredentialError('ConfigMapNotFound', `ConfigMap ${namespace}/${caRef.name} (etcd CA) not found`);
+    if (!data)
+      throw new CredentialError(
+        'ConfigMapNotFound',
+        `ConfigMap ${namespace}/${caRef.name} (etcd CA) not found`,
+      );
     caPem = requireKey(data, caRef.key ?? 'ca-bundle.crt', namespace, caRef.name, 'ConfigMap');
   } else {
     caPem = requireKey(secret!, 'ca.crt', namespace, secretRef!.name);
@@ -127,7 +131,10 @@ export async function resolvePrometheusCredentials(
     const ref = prometheus.caConfigMapRef;
     const data = await reader.configMapData(namespace, ref.name);
     if (!data) {
-      throw new CredentialError('ConfigMapNotFound', `ConfigMap ${namespace}/${ref.name} (Prometheus CA) not found`);
+      throw new CredentialError(
+        'ConfigMapNotFound',
+        `ConfigMap ${namespace}/${ref.name} (Prometheus CA) not found`,
+      );
     }
     resolved.caPem = requireKey(data, ref.key ?? 'ca.crt', namespace, ref.name, 'ConfigMap');
   }
@@ -136,11 +143,18 @@ export async function resolvePrometheusCredentials(
 
 async function requireSecret(reader: ConfigReader, namespace: string, name: string, purpose: string) {
   const data = await reader.secretData(namespace, name);
-  if (!data) throw new CredentialError('SecretNotFound', `Secret ${namespace}/${name} (${purpose}) not found`);
+  if (!data)
+    throw new CredentialError('SecretNotFound', `Secret ${namespace}/${name} (${purpose}) not found`);
   return data;
 }
 
-function requireKey(data: Record<string, string>, key: string, namespace: string, name: string, kind = 'Secret') {
+function requireKey(
+  data: Record<string, string>,
+  key: string,
+  namespace: string,
+  name: string,
+  kind = 'Secret',
+) {
   const value = data[key];
   if (value === undefined || value.length === 0) {
     throw new CredentialError('MissingKey', `${kind} ${namespace}/${name} has no key ${JSON.stringify(key)}`);

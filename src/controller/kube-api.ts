@@ -20,7 +20,10 @@ export const DEFAULT_API_TIMEOUT_MS = 15_000;
 export const FIELD_MANAGER = 'etcd-health-operator';
 
 /** Per-call options: a timeout, and optionally a Content-Type for patches. */
-export function callOptions(timeoutMs: number, contentType?: string): ConfigurationOptions<ObservableMiddleware> {
+export function callOptions(
+  timeoutMs: number,
+  contentType?: string,
+): ConfigurationOptions<ObservableMiddleware> {
   const middleware: ObservableMiddleware = {
     pre: (request: RequestContext) => {
       request.setSignal(AbortSignal.timeout(timeoutMs));
@@ -45,7 +48,15 @@ export class StatusPatcher implements StatusClient {
 
   async patchStatus(namespace: string, name: string, status: EtcdHealthCheckStatus): Promise<void> {
     await this.api.patchNamespacedCustomObjectStatus(
-      { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { status }, fieldManager: FIELD_MANAGER },
+      {
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: PLURAL,
+        name,
+        body: { status },
+        fieldManager: FIELD_MANAGER,
+      },
       callOptions(this.timeoutMs, PatchStrategy.MergePatch),
     );
   }

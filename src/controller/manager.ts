@@ -4,7 +4,13 @@
 // the reconciler and the analysis.
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { CoordinationV1Api, EventsV1Api, type KubeConfig, type V1ConfigMap, type V1Secret } from '@kubernetes/client-node';
+import {
+  CoordinationV1Api,
+  EventsV1Api,
+  type KubeConfig,
+  type V1ConfigMap,
+  type V1Secret,
+} from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION, type EtcdHealthCheck } from '../api/v1alpha1/resource.js';
 import type { OperatorOptions } from '../cli/options.js';
@@ -109,7 +115,8 @@ export class OperatorManager {
       status: new StatusPatcher(kubeConfig),
       events,
       observer: {
-        analysed: (object, status, observation, intervalMs) => metrics.recordCheck(object, status, observation, intervalMs),
+        analysed: (object, status, observation, intervalMs) =>
+          metrics.recordCheck(object, status, observation, intervalMs),
         invalid: (object, status) => metrics.recordConditions(object, status),
         suspended: (object) => metrics.recordSuspended(object),
         statusWritten: (_object, why) => metrics.statusWrites.inc({ why: writeReason(why) }),
@@ -260,7 +267,8 @@ export class OperatorManager {
   /** Before the first reconcile in a namespace, give its Secret cache a moment to fill. */
   private async credentialsReady(key: string): Promise<void> {
     const check = this.scopeOf(this.checks, key)?.get(key);
-    if (!check || referencedNames(check, 'Secret').length + referencedNames(check, 'ConfigMap').length === 0) return;
+    if (!check || referencedNames(check, 'Secret').length + referencedNames(check, 'ConfigMap').length === 0)
+      return;
     await this.configs.waitForNamespace(check.metadata.namespace, 10_000);
   }
 
@@ -322,7 +330,10 @@ function writeReason(why: string): string {
  */
 function operatorToken(kubeConfig: KubeConfig, allowedUrlPrefixes: string[]): OperatorToken | undefined {
   const user = kubeConfig.getCurrentUser();
-  const tokenFile = user?.authProvider?.config?.tokenFile as string | undefined;
+  // client-node types authProvider as any; in-cluster it is { name: 'tokenFile', config: { tokenFile } }.
+  const provider = user?.authProvider as { config?: Record<string, unknown> } | undefined;
+  const providerConfig = provider?.config;
+  const tokenFile = typeof providerConfig?.tokenFile === 'string' ? providerConfig.tokenFile : undefined;
   if (user?.token) {
     const token = user.token;
     return { allowedUrlPrefixes, read: () => Promise.resolve(token) };

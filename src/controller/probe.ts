@@ -24,7 +24,8 @@ export function sourceProber(pods: PodLister, clock: () => Date = () => new Date
         metrics: { source: metricsState, members: {} },
       };
     }
-    const prometheusFailed = prometheusCredentials instanceof CredentialError ? prometheusCredentials : undefined;
+    const prometheusFailed =
+      prometheusCredentials instanceof CredentialError ? prometheusCredentials : undefined;
     const options = observeOptionsFromSpec(spec, {
       etcdTls: etcdCredentials,
       prometheus: prometheusCredentials instanceof CredentialError ? undefined : prometheusCredentials,

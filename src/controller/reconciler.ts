@@ -43,7 +43,12 @@ export interface EventSink {
 /** Hooks for the operator's own metrics; all optional so tests can leave them out. */
 export interface ReconcileObserver {
   /** A full check: etcd and Prometheus were asked and the status recomputed. */
-  analysed?(object: EtcdHealthCheck, status: EtcdHealthCheckStatus, observation: Observation, intervalMs: number): void;
+  analysed?(
+    object: EtcdHealthCheck,
+    status: EtcdHealthCheckStatus,
+    observation: Observation,
+    intervalMs: number,
+  ): void;
   /** The spec is invalid: only the conditions say something. */
   invalid?(object: EtcdHealthCheck, status: EtcdHealthCheckStatus): void;
   suspended?(object: EtcdHealthCheck): void;
@@ -94,9 +99,16 @@ export class EtcdHealthCheckReconciler {
     const generation = object.metadata.generation ?? 0;
     const parsed = EtcdHealthCheckSpecSchema.safeParse(object.spec);
     if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`).join('; ');
+      const problems = parsed.error.issues
+        .map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`)
+        .join('; ');
       log.warn({ problems }, 'invalid spec');
-      const status = invalidSpecStatus(object.status, generation, `The spec is invalid: ${problems}`, this.clock());
+      const status = invalidSpecStatus(
+        object.status,
+        generation,
+        `The spec is invalid: ${problems}`,
+        this.clock(),
+      );
       this.deps.observer?.invalid?.(object, status);
       return this.write(object, status, log, undefined);
     }
@@ -115,7 +127,13 @@ export class EtcdHealthCheckReconciler {
         resolvePrometheusCredentials(namespace, spec, this.deps.configReader, this.deps.operatorToken),
       ),
     ]);
-    const observation = await this.deps.probe({ namespace, name, spec, etcdCredentials, prometheusCredentials });
+    const observation = await this.deps.probe({
+      namespace,
+      name,
+      spec,
+      etcdCredentials,
+      prometheusCredentials,
+    });
     const analysis = analyze({
       observation,
       spec,

@@ -25,7 +25,8 @@ export function decideStatusWrite(
   const { lastCheck: nextCheck, ...nextRest } = next;
   const difference = findDifference(currentRest, nextRest, policy.relativeTolerance, 'status');
   if (difference) return { write: true, why: difference };
-  if (sourceStates(currentCheck) !== sourceStates(nextCheck)) return { write: true, why: 'source state changed' };
+  if (sourceStates(currentCheck) !== sourceStates(nextCheck))
+    return { write: true, why: 'source state changed' };
   const lastWrite = currentCheck ? Date.parse(currentCheck.time) : NaN;
   if (!Number.isFinite(lastWrite) || now.getTime() - lastWrite >= policy.heartbeatMs) {
     return { write: true, why: 'heartbeat' };
@@ -99,7 +100,7 @@ const QUANTITY = /(-?\d+(?:\.\d+)?)\s?(µs|ms|s|%|B|KiB|MiB|GiB|TiB)?(?![A-Za-z]
 
 /** Base-unit factor and noise floor per unit: moves below the floor are never news. */
 const UNITS: Record<string, { factor: number; dimension: string; floor: number }> = {
-  'µs': { factor: 1e-6, dimension: 'time', floor: 0.005 },
+  µs: { factor: 1e-6, dimension: 'time', floor: 0.005 },
   ms: { factor: 1e-3, dimension: 'time', floor: 0.005 },
   s: { factor: 1, dimension: 'time', floor: 0.005 },
   '%': { factor: 1, dimension: 'percent', floor: 1 },

@@ -154,7 +154,11 @@ export class OperatorMetrics {
     this.set(this.suspended, { namespace, name }, 0);
     for (const condition of status.conditions ?? []) {
       for (const value of CONDITION_STATUSES) {
-        this.set(this.condition, { namespace, name, type: condition.type, status: value }, condition.status === value ? 1 : 0);
+        this.set(
+          this.condition,
+          { namespace, name, type: condition.type, status: value },
+          condition.status === value ? 1 : 0,
+        );
       }
     }
   }
@@ -190,7 +194,11 @@ export class OperatorMetrics {
     }
     for (const member of observation.etcd.members) {
       if (member.status) {
-        this.set(this.dbSize, { namespace, name, member: member.name || member.endpoint }, member.status.dbSize);
+        this.set(
+          this.dbSize,
+          { namespace, name, member: member.name || member.endpoint },
+          member.status.dbSize,
+        );
       }
     }
     this.set(this.quotaUsage, { namespace, name }, quota);
@@ -199,9 +207,15 @@ export class OperatorMetrics {
       this.set(this.recommendations, { namespace, name, severity }, count);
     }
     this.set(this.lastCheck, { namespace, name }, observation.time.getTime() / 1000);
-    this.sourceDuration.observe({ source: 'etcd' }, (observation.etcd.source.durationMilliseconds ?? 0) / 1000);
+    this.sourceDuration.observe(
+      { source: 'etcd' },
+      (observation.etcd.source.durationMilliseconds ?? 0) / 1000,
+    );
     if (observation.metrics.source.state !== 'NotConfigured') {
-      this.sourceDuration.observe({ source: 'prometheus' }, (observation.metrics.source.durationMilliseconds ?? 0) / 1000);
+      this.sourceDuration.observe(
+        { source: 'prometheus' },
+        (observation.metrics.source.durationMilliseconds ?? 0) / 1000,
+      );
     }
     for (const [source, state] of [
       ['etcd', observation.etcd.source.state],
@@ -213,7 +227,14 @@ export class OperatorMetrics {
 
   /** Drops every per-CR series of a deleted EtcdHealthCheck. */
   forget(namespace: string, name: string): void {
-    for (const gauge of [this.condition, this.quotaUsage, this.recommendations, this.lastCheck, this.interval, this.suspended]) {
+    for (const gauge of [
+      this.condition,
+      this.quotaUsage,
+      this.recommendations,
+      this.lastCheck,
+      this.interval,
+      this.suspended,
+    ]) {
       this.removeSeries(gauge, namespace, name);
     }
     this.forgetMembers(namespace, name);
@@ -221,17 +242,22 @@ export class OperatorMetrics {
   }
 
   private forgetMembers(namespace: string, name: string): void {
-    for (const gauge of [this.walFsyncP99, this.backendCommitP99, this.dbSize]) this.removeSeries(gauge, namespace, name);
+    for (const gauge of [this.walFsyncP99, this.backendCommitP99, this.dbSize])
+      this.removeSeries(gauge, namespace, name);
   }
 
-  private set(gauge: Gauge, labels: Labels & { namespace: string; name: string }, value: number | undefined): void {
+  private set(
+    gauge: Gauge,
+    labels: Labels & { namespace: string; name: string },
+    value: number | undefined,
+  ): void {
     if (value === undefined || !Number.isFinite(value)) return;
     gauge.set(labels, value);
     const key = `${labels.namespace}/${labels.name}`;
     let byGauge = this.seriesByCr.get(key);
-    if (!byGauge) this.seriesByCr.set(key, (byGauge = new Map()));
+    if (!byGauge) this.seriesByCr.set(key, (byGauge = new Map<Gauge, Map<string, Labels>>()));
     let series = byGauge.get(gauge);
-    if (!series) byGauge.set(gauge, (series = new Map()));
+    if (!series) byGauge.set(gauge, (series = new Map<string, Labels>()));
     series.set(JSON.stringify(labels), labels);
   }
 

@@ -20,7 +20,9 @@ describe('units', () => {
     ['1024', 1024],
   ])('parses size %s', (text, bytes) => expect(parseSizeBytes(text)).toBe(bytes));
 
-  it.each(['4GB', '', 'Gi', '-1'])('rejects size %j', (text) => expect(() => parseSizeBytes(text)).toThrow(/invalid size/));
+  it.each(['4GB', '', 'Gi', '-1'])('rejects size %j', (text) =>
+    expect(() => parseSizeBytes(text)).toThrow(/invalid size/),
+  );
 
   it.each([
     [1.2 * 2 ** 30, '1.2 GiB'],

@@ -24,8 +24,14 @@ describe('parseOperatorOptions', () => {
   });
 
   it('reads repeatable flags and environment lists', () => {
-    const parsed = parseOperatorOptions(['--namespace', 'a', '--namespace', 'b'], { ...env, PROMETHEUS_SA_TOKEN_URLS: 'https://thanos:9091' });
-    expect(parsed).toMatchObject({ ok: true, options: { namespaces: ['a', 'b'], prometheusTokenUrls: ['https://thanos:9091'] } });
+    const parsed = parseOperatorOptions(['--namespace', 'a', '--namespace', 'b'], {
+      ...env,
+      PROMETHEUS_SA_TOKEN_URLS: 'https://thanos:9091',
+    });
+    expect(parsed).toMatchObject({
+      ok: true,
+      options: { namespaces: ['a', 'b'], prometheusTokenUrls: ['https://thanos:9091'] },
+    });
   });
 
   it.each([

@@ -27,7 +27,10 @@ describe('urlIsAllowlisted', () => {
   });
 });
 
-function readerOf(secrets: Record<string, Record<string, string>>, configMaps: Record<string, Record<string, string>> = {}) {
+function readerOf(
+  secrets: Record<string, Record<string, string>>,
+  configMaps: Record<string, Record<string, string>> = {},
+) {
   const asked: string[] = [];
   const reader: ConfigReader = {
     secretData: (ns, name) => {
@@ -44,13 +47,18 @@ function readerOf(secrets: Record<string, Record<string, string>>, configMaps: R
 
 const spec = (prometheus: Record<string, unknown> | undefined, tls = false) =>
   EtcdHealthCheckSpecSchema.parse({
-    etcd: { endpoints: ['https://127.0.0.2:2379'], ...(tls ? { tlsSecretRef: { name: 'etcd-client' } } : {}) },
+    etcd: {
+      endpoints: ['https://127.0.0.2:2379'],
+      ...(tls ? { tlsSecretRef: { name: 'etcd-client' } } : {}),
+    },
     ...(prometheus ? { prometheus } : {}),
   });
 
 describe('resolveEtcdCredentials', () => {
   it('reads the TLS Secret from the CR namespace only', async () => {
-    const { reader, asked } = readerOf({ 'team-a/etcd-client': { 'ca.crt': 'CA', 'tls.crt': 'CERT', 'tls.key': 'KEY' } });
+    const { reader, asked } = readerOf({
+      'team-a/etcd-client': { 'ca.crt': 'CA', 'tls.crt': 'CERT', 'tls.key': 'KEY' },
+    });
     await expect(resolveEtcdCredentials('team-a', spec(undefined, true), reader)).resolves.toEqual({
       caPem: 'CA',
       certPem: 'CERT',
@@ -61,7 +69,9 @@ describe('resolveEtcdCredentials', () => {
 
   it('names the Secret and the missing key, never the data', async () => {
     const { reader } = readerOf({ 'team-a/etcd-client': { 'ca.crt': 'CA', 'tls.crt': 'CERT' } });
-    const error = await resolveEtcdCredentials('team-a', spec(undefined, true), reader).catch((e: unknown) => e);
+    const error = await resolveEtcdCredentials('team-a', spec(undefined, true), reader).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(CredentialError);
     expect((error as CredentialError).reason).toBe('MissingKey');
     expect((error as Error).message).toBe('Secret team-a/etcd-client has no key "tls.key"');
@@ -81,7 +91,9 @@ describe('resolvePrometheusCredentials', () => {
   it('uses the operator token for an allowlisted URL', async () => {
     const { reader } = readerOf({});
     const s = spec({ url: thanos, useOperatorServiceAccount: true });
-    await expect(resolvePrometheusCredentials('ns', s, reader, operatorToken)).resolves.toEqual({ bearerToken: 'operator-token' });
+    await expect(resolvePrometheusCredentials('ns', s, reader, operatorToken)).resolves.toEqual({
+      bearerToken: 'operator-token',
+    });
   });
 
   it('refuses the operator token for a URL that is not allowlisted', async () => {
@@ -94,13 +106,25 @@ describe('resolvePrometheusCredentials', () => {
 
   it('never sends the operator token unless the CR asks for it', async () => {
     const { reader } = readerOf({});
-    await expect(resolvePrometheusCredentials('ns', spec({ url: thanos }), reader, operatorToken)).resolves.toEqual({});
+    await expect(
+      resolvePrometheusCredentials('ns', spec({ url: thanos }), reader, operatorToken),
+    ).resolves.toEqual({});
   });
 
   it('reads a bearer token and a CA from the CR namespace', async () => {
-    const { reader, asked } = readerOf({ 'ns/prom': { token: ' t0k3n \n' } }, { 'ns/ca': { 'service-ca.crt': 'PEM' } });
-    const s = spec({ url: 'https://prom:9090', bearerTokenSecretRef: { name: 'prom' }, caConfigMapRef: { name: 'ca', key: 'service-ca.crt' } });
-    await expect(resolvePrometheusCredentials('ns', s, reader, undefined)).resolves.toEqual({ bearerToken: 't0k3n', caPem: 'PEM' });
+    const { reader, asked } = readerOf(
+      { 'ns/prom': { token: ' t0k3n \n' } },
+      { 'ns/ca': { 'service-ca.crt': 'PEM' } },
+    );
+    const s = spec({
+      url: 'https://prom:9090',
+      bearerTokenSecretRef: { name: 'prom' },
+      caConfigMapRef: { name: 'ca', key: 'service-ca.crt' },
+    });
+    await expect(resolvePrometheusCredentials('ns', s, reader, undefined)).resolves.toEqual({
+      bearerToken: 't0k3n',
+      caPem: 'PEM',
+    });
     expect(asked).toEqual(['secret ns/prom', 'configmap ns/ca']);
   });
 });

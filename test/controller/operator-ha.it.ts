@@ -19,11 +19,18 @@ let cluster: EtcdCluster;
 let api: CustomObjectsApi;
 let replicas: OperatorProcess[];
 
-const reconciles = async (replica: OperatorProcess) => (await replica.metric('etcd_health_operator_reconcile_total')) ?? 0;
+const reconciles = async (replica: OperatorProcess) =>
+  (await replica.metric('etcd_health_operator_reconcile_total')) ?? 0;
 const leads = async (replica: OperatorProcess) => (await replica.metric('etcd_health_operator_leader')) === 1;
 
 async function check(name: string): Promise<EtcdHealthCheck> {
-  return (await api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name })) as EtcdHealthCheck;
+  return (await api.getNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace: ns,
+    plural: PLURAL,
+    name,
+  })) as EtcdHealthCheck;
 }
 
 async function createCheck(name: string): Promise<void> {
@@ -68,12 +75,17 @@ afterAll(async () => {
 describe('leader election and restarts', () => {
   it('lets exactly one of two replicas reconcile', async () => {
     await createCheck('first');
-    await eventually(async () => (await check('first')).status?.lastCheck !== undefined, { description: 'a status' });
-    const leader = await eventually(async () => {
-      const leading = [];
-      for (const replica of replicas) if (await leads(replica)) leading.push(replica);
-      return leading.length === 1 ? leading[0] : undefined;
-    }, { description: 'exactly one leader' });
+    await eventually(async () => (await check('first')).status?.lastCheck !== undefined, {
+      description: 'a status',
+    });
+    const leader = await eventually(
+      async () => {
+        const leading = [];
+        for (const replica of replicas) if (await leads(replica)) leading.push(replica);
+        return leading.length === 1 ? leading[0] : undefined;
+      },
+      { description: 'exactly one leader' },
+    );
     const standby = replicas.find((r) => r !== leader)!;
     expect(await holder()).toBe(leader.identity);
     expect(await reconciles(leader)).toBeGreaterThan(0);
@@ -117,7 +129,8 @@ describe('leader election and restarts', () => {
     await cp.restartApiServer();
     await eventually(
       async () => {
-        if (operator.process.exited()) throw new Error(`the operator exited:\n${operator.logs().slice(-3000)}`);
+        if (operator.process.exited())
+          throw new Error(`the operator exited:\n${operator.logs().slice(-3000)}`);
         return ((await operator.metric('etcd_health_operator_watch_restarts_total')) ?? 0) > before;
       },
       { description: 'a watch restart' },
@@ -128,7 +141,14 @@ describe('leader election and restarts', () => {
       description: 'a CR created after the restart reconciled',
     });
     await api.patchNamespacedCustomObject(
-      { group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name: 'first', body: { spec: { interval: '15s' } } },
+      {
+        group: GROUP,
+        version: VERSION,
+        namespace: ns,
+        plural: PLURAL,
+        name: 'first',
+        body: { spec: { interval: '15s' } },
+      },
       mergePatch(),
     );
     await eventually(async () => (await check('first')).status?.observedGeneration === 2, {

@@ -9,7 +9,7 @@ import { startEtcdCluster, type EtcdCluster } from '../harness/etcd-cluster.js';
 import { eventually } from '../harness/eventually.js';
 import { startFakePrometheus, type FakePrometheus } from '../harness/fake-prometheus.js';
 import { apiErrorStatus } from '../harness/kube.js';
-import { startOperator, type OperatorProcess } from '../harness/operator.js';
+import { startOperator } from '../harness/operator.js';
 import { cleanupAll, makeTempDir } from '../harness/process.js';
 
 const OPERATOR_NS = 'etcd-health-operator';
@@ -18,7 +18,6 @@ const NOT_GRANTED = 'other-team';
 
 let cp: ControlPlane;
 let cluster: EtcdCluster;
-let operator: OperatorProcess;
 let operatorToken: string;
 let untrusted: FakePrometheus;
 let allowlisted: FakePrometheus;
@@ -35,7 +34,13 @@ async function createCheck(namespace: string, name: string, spec: Record<string,
 }
 
 async function statusOf(namespace: string, name: string): Promise<EtcdHealthCheck['status']> {
-  const check = (await api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name })) as EtcdHealthCheck;
+  const check = (await api.getNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural: PLURAL,
+    name,
+  })) as EtcdHealthCheck;
   return check.status;
 }
 
@@ -59,15 +64,25 @@ beforeAll(async () => {
   for (const ns of [GRANTED, NOT_GRANTED]) await cp.createNamespace(ns);
   // As an admin would where checks keep their credentials (the overlays do it for kube-system and
   // openshift-etcd): bind the credentials ClusterRole in GRANTED only.
-  const binding = await cp.kubectl(['create', 'rolebinding', 'etcd-health-operator-credentials', '-n', GRANTED,
-    '--clusterrole=etcd-health-operator-credentials', `--serviceaccount=${OPERATOR_NS}:etcd-health-operator`]);
+  const binding = await cp.kubectl([
+    'create',
+    'rolebinding',
+    'etcd-health-operator-credentials',
+    '-n',
+    GRANTED,
+    '--clusterrole=etcd-health-operator-credentials',
+    `--serviceaccount=${OPERATOR_NS}:etcd-health-operator`,
+  ]);
   expect(binding.code).toBe(0);
   const core = cp.kubeConfig.makeApiClient(CoreV1Api);
   for (const namespace of [GRANTED, NOT_GRANTED]) {
-    await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'prometheus-token' }, stringData: { token: `token-of-${namespace}` } } });
+    await core.createNamespacedSecret({
+      namespace,
+      body: { metadata: { name: 'prometheus-token' }, stringData: { token: `token-of-${namespace}` } },
+    });
   }
   operatorToken = await cp.mintServiceAccountToken(OPERATOR_NS, 'etcd-health-operator');
-  operator = await startOperator({
+  await startOperator({
     kubeconfigPath: cp.writeKubeconfigForToken(operatorToken, OPERATOR_NS),
     logDir: makeTempDir('operator-security-logs'),
     identity: 'operator-sa',
@@ -90,7 +105,9 @@ describe('the operator as its ServiceAccount with the RBAC from deploy/', () => 
     const status = await eventually(
       async () => {
         const s = await statusOf(GRANTED, 'etcd');
-        return s?.lastCheck && s.conditions?.find((c) => c.type === 'Available')?.status === 'True' ? s : undefined;
+        return s?.lastCheck && s.conditions?.find((c) => c.type === 'Available')?.status === 'True'
+          ? s
+          : undefined;
       },
       { description: 'a status written with the ServiceAccount token' },
     );
@@ -102,9 +119,13 @@ describe('the operator as its ServiceAccount with the RBAC from deploy/', () => 
 
   it('is refused Secrets where it was not granted access, and says so in the status', async () => {
     const asOperator = cp.kubeConfigForToken(operatorToken).makeApiClient(CoreV1Api);
-    const refused = await asOperator.readNamespacedSecret({ namespace: NOT_GRANTED, name: 'prometheus-token' }).catch((e: unknown) => e);
+    const refused = await asOperator
+      .readNamespacedSecret({ namespace: NOT_GRANTED, name: 'prometheus-token' })
+      .catch((e: unknown) => e);
     expect(apiErrorStatus(refused)?.code).toBe(403);
-    const alsoRefused = await asOperator.listNamespacedSecret({ namespace: 'kube-system' }).catch((e: unknown) => e);
+    const alsoRefused = await asOperator
+      .listNamespacedSecret({ namespace: 'kube-system' })
+      .catch((e: unknown) => e);
     expect(apiErrorStatus(alsoRefused)?.code).toBe(403);
 
     await createCheck(NOT_GRANTED, 'etcd', {
@@ -115,10 +136,14 @@ describe('the operator as its ServiceAccount with the RBAC from deploy/', () => 
       const s = await statusOf(NOT_GRANTED, 'etcd');
       return sourceState(s)?.state === 'Error' ? s : undefined;
     });
-    expect(sourceState(status)?.message).toMatch(/Secrets in namespace other-team cannot be read yet.*etcd-health-operator-credentials/);
+    expect(sourceState(status)?.message).toMatch(
+      /Secrets in namespace other-team cannot be read yet.*etcd-health-operator-credentials/,
+    );
     // The etcd part does not need the Secret and is still checked.
     expect(status.lastCheck?.etcd.state).toBe('OK');
-    expect(untrusted.requests.some((r) => r.headers.authorization === `Bearer token-of-${NOT_GRANTED}`)).toBe(false);
+    expect(untrusted.requests.some((r) => r.headers.authorization === `Bearer token-of-${NOT_GRANTED}`)).toBe(
+      false,
+    );
   });
 
   it('never sends its own token to a URL that is not allowlisted, whatever the CR asks', async () => {
@@ -139,8 +164,12 @@ describe('the operator as its ServiceAccount with the RBAC from deploy/', () => 
       etcd: { endpoints: cluster.endpoints },
       prometheus: { url: allowlisted.url, useOperatorServiceAccount: true },
     });
-    await eventually(() => allowlisted.requests.length > 0, { description: 'a query to the allowlisted URL' });
-    expect(allowlisted.requests.every((r) => r.headers.authorization === `Bearer ${operatorToken}`)).toBe(true);
+    await eventually(() => allowlisted.requests.length > 0, {
+      description: 'a query to the allowlisted URL',
+    });
+    expect(allowlisted.requests.every((r) => r.headers.authorization === `Bearer ${operatorToken}`)).toBe(
+      true,
+    );
     expect(allowlisted.requests.every((r) => r.path.startsWith('/thanos/api/v1/'))).toBe(true);
     expect(untrusted.requests.some((r) => r.headers.authorization?.includes(operatorToken))).toBe(false);
   });

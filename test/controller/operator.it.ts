@@ -23,7 +23,13 @@ const ns = 'etcd-team';
 const leaseNs = 'etcd-health-operator';
 
 async function getCheck(name: string): Promise<EtcdHealthCheck> {
-  return (await api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name })) as EtcdHealthCheck;
+  return (await api.getNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace: ns,
+    plural: PLURAL,
+    name,
+  })) as EtcdHealthCheck;
 }
 
 function condition(check: EtcdHealthCheck, type: string) {
@@ -106,7 +112,9 @@ describe('the operator on a real control plane', () => {
       { description: 'kubectl get with values' },
     );
     const [header, row] = table.trim().split('\n');
-    expect(header).toMatch(/^NAME\s+AVAILABLE\s+PROGRESSING\s+DEGRADED\s+MEMBERS\s+LEADER\s+DB SIZE\s+FSYNC P99\s+SINCE\s+AGE$/);
+    expect(header).toMatch(
+      /^NAME\s+AVAILABLE\s+PROGRESSING\s+DEGRADED\s+MEMBERS\s+LEADER\s+DB SIZE\s+FSYNC P99\s+SINCE\s+AGE$/,
+    );
     expect(row).toMatch(new RegExp(`^main\\s+True\\s+False\\s+\\S+\\s+3/3\\s+${leader}\\s+\\d`));
     const wide = await cp.kubectl(['get', 'ehc', '-n', ns, 'main', '-o', 'wide']);
     expect(wide.stdout).toMatch(/UPGRADEABLE\s+QUOTA\s+COMMIT P99\s+RECOMMENDATIONS\s+LAST CHECK\s+MESSAGE/);
@@ -124,14 +132,21 @@ describe('the operator on a real control plane', () => {
     const writes = await operator.metric('etcd_health_operator_status_writes_total');
     const reconciles = (await operator.metric('etcd_health_operator_reconcile_total')) ?? 0;
     // Three more checks at the 10s interval: enough to see writes if every check wrote.
-    await eventually(async () => ((await operator.metric('etcd_health_operator_reconcile_total')) ?? 0) >= reconciles + 3, {
-      timeoutMs: 60_000,
-      description: 'three more reconciles',
-    });
+    await eventually(
+      async () => ((await operator.metric('etcd_health_operator_reconcile_total')) ?? 0) >= reconciles + 3,
+      {
+        timeoutMs: 60_000,
+        description: 'three more reconciles',
+      },
+    );
     const after = await getCheck('main');
     const writesAfter = await operator.metric('etcd_health_operator_status_writes_total');
     if (writesAfter !== writes) {
-      const why = operator.logs().split('\n').filter((line) => line.includes('status written')).slice(-5);
+      const why = operator
+        .logs()
+        .split('\n')
+        .filter((line) => line.includes('status written'))
+        .slice(-5);
       throw new Error(`status written ${writesAfter! - writes!} times in a steady state:\n${why.join('\n')}`);
     }
     expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
@@ -139,10 +154,13 @@ describe('the operator on a real control plane', () => {
 
   it('picks up a spec change at once, not at the next interval', async () => {
     await createCheck('slow', { ...baseSpec(), interval: '5m' });
-    const first = await eventually(async () => ((await getCheck('slow')).status?.observedGeneration === 1 ? true : undefined), {
-      timeoutMs: 30_000,
-      description: 'first status of the slow check',
-    });
+    const first = await eventually(
+      async () => ((await getCheck('slow')).status?.observedGeneration === 1 ? true : undefined),
+      {
+        timeoutMs: 30_000,
+        description: 'first status of the slow check',
+      },
+    );
     expect(first).toBe(true);
     await api.patchNamespacedCustomObject(
       {
@@ -170,7 +188,9 @@ describe('the operator on a real control plane', () => {
     const degraded = await eventually(
       async () => {
         const c = await getCheck('main');
-        return condition(c, 'Available')?.status === 'False' && condition(c, 'Degraded')?.status === 'True' ? c : undefined;
+        return condition(c, 'Available')?.status === 'False' && condition(c, 'Degraded')?.status === 'True'
+          ? c
+          : undefined;
       },
       { timeoutMs: 90_000, description: 'Available=False and Degraded=True' },
     );
@@ -179,13 +199,21 @@ describe('the operator on a real control plane', () => {
     // The survivor answers Status but not a linearizable read without quorum: reachable, unhealthy.
     expect(degraded.status?.summary?.members).toBe('0/3');
     expect(degraded.status?.members?.filter((m) => m.reachable)).toHaveLength(1);
-    expect(await operator.metric('etcd_health_check_condition', { name: 'main', type: 'Available', status: 'False' })).toBe(1);
+    expect(
+      await operator.metric('etcd_health_check_condition', {
+        name: 'main',
+        type: 'Available',
+        status: 'False',
+      }),
+    ).toBe(1);
 
     const events = cp.kubeConfig.makeApiClient(EventsV1Api);
     const warning = await eventually(
       async () => {
         const list = await events.listNamespacedEvent({ namespace: ns });
-        return list.items.find((e) => e.regarding?.name === 'main' && e.type === 'Warning' && e.reason === 'AvailableFalse');
+        return list.items.find(
+          (e) => e.regarding?.name === 'main' && e.type === 'Warning' && e.reason === 'AvailableFalse',
+        );
       },
       { description: 'an AvailableFalse Event' },
     );
@@ -200,6 +228,12 @@ describe('the operator on a real control plane', () => {
       },
       { timeoutMs: 120_000, description: 'recovery' },
     );
-    expect(await operator.metric('etcd_health_check_condition', { name: 'main', type: 'Available', status: 'True' })).toBe(1);
+    expect(
+      await operator.metric('etcd_health_check_condition', {
+        name: 'main',
+        type: 'Available',
+        status: 'True',
+      }),
+    ).toBe(1);
   });
 });

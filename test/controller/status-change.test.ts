@@ -10,7 +10,14 @@ function status(overrides: Partial<EtcdHealthCheckStatus> = {}, checkTime = t0):
   return {
     observedGeneration: 1,
     conditions: [
-      { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'All is well', lastTransitionTime: t0.toISOString(), observedGeneration: 1 },
+      {
+        type: 'Degraded',
+        status: 'False',
+        reason: 'AsExpected',
+        message: 'All is well',
+        lastTransitionTime: t0.toISOString(),
+        observedGeneration: 1,
+      },
     ],
     summary: {
       members: '3/3',
@@ -56,11 +63,17 @@ describe('decideStatusWrite', () => {
   });
 
   it('writes at the heartbeat even when nothing changed', () => {
-    expect(decideStatusWrite(status(), status({}, at(300_000)), at(300_000), policy)).toEqual({ write: true, why: 'heartbeat' });
+    expect(decideStatusWrite(status(), status({}, at(300_000)), at(300_000), policy)).toEqual({
+      write: true,
+      why: 'heartbeat',
+    });
   });
 
   it('writes on a new generation', () => {
-    expect(decideStatusWrite(status(), status({ observedGeneration: 2 }), t0, policy)).toMatchObject({ write: true, why: 'new generation' });
+    expect(decideStatusWrite(status(), status({ observedGeneration: 2 }), t0, policy)).toMatchObject({
+      write: true,
+      why: 'new generation',
+    });
   });
 
   it('writes when a source state changes', () => {
@@ -72,7 +85,13 @@ describe('decideStatusWrite', () => {
   it.each([
     ['a condition status flip', (s: EtcdHealthCheckStatus) => (s.conditions![0]!.status = 'True')],
     ['a member losing health', (s: EtcdHealthCheckStatus) => (s.members![0]!.reachable = false)],
-    ['a new recommendation', (s: EtcdHealthCheckStatus) => (s.recommendations = [{ type: 'Defragment', severity: 'Info', target: 'member-1', reason: 'Fragmented', message: 'x' }])],
+    [
+      'a new recommendation',
+      (s: EtcdHealthCheckStatus) =>
+        (s.recommendations = [
+          { type: 'Defragment', severity: 'Info', target: 'member-1', reason: 'Fragmented', message: 'x' },
+        ]),
+    ],
     ['fsync p99 tripling', (s: EtcdHealthCheckStatus) => (s.summary!.walFsyncP99 = '12.3ms')],
     ['fsync p99 crossing from ms to s', (s: EtcdHealthCheckStatus) => (s.summary!.walFsyncP99 = '4.1s')],
     ['fsync p99 rising to 60ms', (s: EtcdHealthCheckStatus) => (s.summary!.walFsyncP99 = '60ms')],
@@ -88,11 +107,24 @@ describe('decideStatusWrite', () => {
 
   it.each([
     ['fsync p99 moving by 5%', (s: EtcdHealthCheckStatus) => (s.summary!.walFsyncP99 = '4.3ms')],
-    ['fsync p99 doubling below the 5ms noise floor', (s: EtcdHealthCheckStatus) => (s.summary!.walFsyncP99 = '8.2ms')],
-    ['fsync p99 changing unit without moving', (s: EtcdHealthCheckStatus) => (s.summary!.walFsyncP99 = '4100µs')],
+    [
+      'fsync p99 doubling below the 5ms noise floor',
+      (s: EtcdHealthCheckStatus) => (s.summary!.walFsyncP99 = '8.2ms'),
+    ],
+    [
+      'fsync p99 changing unit without moving',
+      (s: EtcdHealthCheckStatus) => (s.summary!.walFsyncP99 = '4100µs'),
+    ],
     ['db size moving by less than 1 MiB', (s: EtcdHealthCheckStatus) => (s.summary!.dbSize = '100.5 MiB')],
-    ['a small db doubling by less than 1 MiB', (s: EtcdHealthCheckStatus) => (s.members![0]!.dbSize = 104857600 + 500_000)],
-    ['raft indexes moving with writes', (s: EtcdHealthCheckStatus) => Object.assign(s.members![0]!, { raftIndex: '90000', raftAppliedIndex: '90000' })],
+    [
+      'a small db doubling by less than 1 MiB',
+      (s: EtcdHealthCheckStatus) => (s.members![0]!.dbSize = 104857600 + 500_000),
+    ],
+    [
+      'raft indexes moving with writes',
+      (s: EtcdHealthCheckStatus) =>
+        Object.assign(s.members![0]!, { raftIndex: '90000', raftAppliedIndex: '90000' }),
+    ],
     ['a db size moving by 1%', (s: EtcdHealthCheckStatus) => (s.members![0]!.dbSize = 105906176)],
   ])('does not write on %s', (_name, mutate) => {
     const next = status();
@@ -103,7 +135,9 @@ describe('decideStatusWrite', () => {
 
 describe('findDifference', () => {
   it('names the path of the first difference', () => {
-    expect(findDifference({ a: [{ b: 'x' }] }, { a: [{ b: 'y' }] }, 0.1, 'status')).toBe('status.a[0].b changed');
+    expect(findDifference({ a: [{ b: 'x' }] }, { a: [{ b: 'y' }] }, 0.1, 'status')).toBe(
+      'status.a[0].b changed',
+    );
   });
   it('treats a moved timestamp as a change', () => {
     expect(findDifference('2026-11-21T10:00:00Z', '2026-11-21T10:00:01Z', 0.5, 't')).toBe('t changed');

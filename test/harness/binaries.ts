@@ -12,9 +12,13 @@ const BUILD_SCRIPT = fileURLToPath(new URL('../controlplane/build.sh', import.me
 export function controlPlaneBinDir(): string {
   const fromEnv = process.env.EHC_CONTROLPLANE_BIN;
   if (fromEnv && existsSync(join(fromEnv, 'kube-apiserver'))) return fromEnv;
-  const output = execFileSync('bash', [BUILD_SCRIPT], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  const output = execFileSync('bash', [BUILD_SCRIPT], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
   const dir = output.trim().split('\n').pop() ?? '';
-  if (!existsSync(join(dir, 'kube-apiserver'))) throw new Error(`control plane build did not produce binaries in ${dir}`);
+  if (!existsSync(join(dir, 'kube-apiserver')))
+    throw new Error(`control plane build did not produce binaries in ${dir}`);
   process.env.EHC_CONTROLPLANE_BIN = dir;
   return dir;
 }

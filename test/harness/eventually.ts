@@ -12,7 +12,10 @@ export interface PollOptions {
  * Calls `probe` until it returns a value other than undefined/false (or stops throwing), and
  * returns that value; fails with the last error or value after the deadline.
  */
-export async function eventually<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, options: PollOptions = {}): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  options: PollOptions = {},
+): Promise<T> {
   const { timeoutMs = 60_000, intervalMs = 250, description = 'condition' } = options;
   const deadline = Date.now() + timeoutMs;
   let last: unknown;

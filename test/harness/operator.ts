@@ -87,10 +87,13 @@ export function sumSamples(text: string, name: string, labels: Record<string, st
     if (!line.startsWith(name)) continue;
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)/.exec(line);
     if (!match || match[1] !== name) continue;
-    const present = Object.fromEntries(
-      [...(match[3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
+    const present = new Map(
+      [...(match[3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [
+        m[1],
+        m[2],
+      ]),
     );
-    if (Object.entries(labels).every(([key, value]) => present[key] === value)) {
+    if (Object.entries(labels).every(([key, value]) => present.get(key) === value)) {
       sum = (sum ?? 0) + Number(match[4]);
     }
   }

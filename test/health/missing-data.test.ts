@@ -93,9 +93,15 @@ describe('missing cluster-level metrics', () => {
 
   it('no kube-apiserver series at all: API churn does not apply, and says so', () => {
     const analysis = run(
-      healthyCluster(3, withClusterMetrics({ apiMutatingRequestsPerSecond: undefined, apiInflightRequests: undefined })),
+      healthyCluster(
+        3,
+        withClusterMetrics({ apiMutatingRequestsPerSecond: undefined, apiInflightRequests: undefined }),
+      ),
     );
-    expect(conditionOf(analysis, 'APIChurnDegraded')).toMatchObject({ status: 'False', reason: 'NoAPIServerMetrics' });
+    expect(conditionOf(analysis, 'APIChurnDegraded')).toMatchObject({
+      status: 'False',
+      reason: 'NoAPIServerMetrics',
+    });
   });
 
   it.each(['apiMutatingRequestsPerSecond', 'apiInflightRequests'] as const)('%s NaN is Unknown', (field) => {

@@ -7,15 +7,38 @@ import { sumSamples } from '../harness/operator.js';
 
 const object = { metadata: { namespace: 'ns', name: 'etcd' } } as EtcdHealthCheck;
 const status = (available: 'True' | 'False'): EtcdHealthCheckStatus => ({
-  conditions: [{ type: 'Available', status: available, reason: 'X', message: '', lastTransitionTime: '2026-11-21T00:00:00Z' }],
-  members: [{ name: 'member-1', id: '11', endpoint: 'http://a:2379', reachable: true, healthy: true, leader: true, learner: false }],
-  recommendations: [{ type: 'Defragment', severity: 'Critical', target: 'member-1', reason: 'R', message: 'm' }],
+  conditions: [
+    {
+      type: 'Available',
+      status: available,
+      reason: 'X',
+      message: '',
+      lastTransitionTime: '2026-11-21T00:00:00Z',
+    },
+  ],
+  members: [
+    {
+      name: 'member-1',
+      id: '11',
+      endpoint: 'http://a:2379',
+      reachable: true,
+      healthy: true,
+      leader: true,
+      learner: false,
+    },
+  ],
+  recommendations: [
+    { type: 'Defragment', severity: 'Critical', target: 'member-1', reason: 'R', message: 'm' },
+  ],
 });
 const observation = {
   time: new Date('2026-11-21T00:00:00Z'),
   durationMs: 10,
   etcd: { source: { state: 'OK' }, memberListKnown: true, members: [], alarms: [], alarmsKnown: true },
-  metrics: { source: { state: 'OK' }, members: { '11': { walFsyncP99: 0.004, dbSizeBytes: 50, quotaBackendBytes: 100 } } },
+  metrics: {
+    source: { state: 'OK' },
+    members: { '11': { walFsyncP99: 0.004, dbSizeBytes: 50, quotaBackendBytes: 100 } },
+  },
 } as unknown as Observation;
 
 async function sample(metrics: OperatorMetrics, name: string, labels: Record<string, string> = {}) {
@@ -26,14 +49,22 @@ describe('OperatorMetrics', () => {
   it('exports the per-CR gauges alerting needs and flips the condition gauge', async () => {
     const metrics = new OperatorMetrics({ defaultMetrics: false });
     metrics.recordCheck(object, status('True'), observation, 30_000);
-    expect(await sample(metrics, 'etcd_health_check_condition', { type: 'Available', status: 'True' })).toBe(1);
-    expect(await sample(metrics, 'etcd_health_check_condition', { type: 'Available', status: 'False' })).toBe(0);
-    expect(await sample(metrics, 'etcd_health_check_member_wal_fsync_p99_seconds', { member: 'member-1' })).toBe(0.004);
+    expect(await sample(metrics, 'etcd_health_check_condition', { type: 'Available', status: 'True' })).toBe(
+      1,
+    );
+    expect(await sample(metrics, 'etcd_health_check_condition', { type: 'Available', status: 'False' })).toBe(
+      0,
+    );
+    expect(
+      await sample(metrics, 'etcd_health_check_member_wal_fsync_p99_seconds', { member: 'member-1' }),
+    ).toBe(0.004);
     expect(await sample(metrics, 'etcd_health_check_quota_usage_ratio')).toBe(0.5);
     expect(await sample(metrics, 'etcd_health_check_recommendations', { severity: 'Critical' })).toBe(1);
     expect(await sample(metrics, 'etcd_health_check_interval_seconds')).toBe(30);
     metrics.recordCheck(object, status('False'), observation, 30_000);
-    expect(await sample(metrics, 'etcd_health_check_condition', { type: 'Available', status: 'False' })).toBe(1);
+    expect(await sample(metrics, 'etcd_health_check_condition', { type: 'Available', status: 'False' })).toBe(
+      1,
+    );
   });
 
   it('drops the series of a suspended check and marks it suspended', async () => {

@@ -17,7 +17,8 @@ export function toStructural(schema: unknown): unknown {
     // and have no propertyNames; zod's int bounds are JavaScript's safe-integer limits.
     if (key === '$schema' || key === 'propertyNames') continue;
     if (key === 'additionalProperties' && value === false) continue;
-    if ((key === 'maximum' || key === 'minimum') && Math.abs(value as number) === Number.MAX_SAFE_INTEGER) continue;
+    if ((key === 'maximum' || key === 'minimum') && Math.abs(value as number) === Number.MAX_SAFE_INTEGER)
+      continue;
     out[key] = key === 'default' || key === 'enum' ? value : toStructural(value);
   }
   if (out.type === 'integer') out.format = 'int64';
@@ -25,12 +26,15 @@ export function toStructural(schema: unknown): unknown {
 }
 
 function openApi(schema: z.ZodType): JsonSchema {
-  return expandDefaults(toStructural(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'throw' })) as JsonSchema);
+  return expandDefaults(
+    toStructural(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'throw' })) as JsonSchema,
+  );
 }
 
 /** `value` with the defaults of `schema`'s properties filled in, top-down, as the apiserver does. */
 function withNestedDefaults(schema: JsonSchema, value: unknown): unknown {
-  if (schema.type !== 'object' || value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  if (schema.type !== 'object' || value === null || typeof value !== 'object' || Array.isArray(value))
+    return value;
   const out = { ...(value as JsonSchema) };
   for (const [key, child] of Object.entries((schema.properties ?? {}) as Record<string, JsonSchema>)) {
     if (out[key] === undefined && child.default !== undefined) out[key] = child.default;
@@ -47,7 +51,8 @@ function withNestedDefaults(schema: JsonSchema, value: unknown): unknown {
  * defaulted top-down) and valid.
  */
 export function expandDefaults(schema: JsonSchema): JsonSchema {
-  for (const child of Object.values((schema.properties ?? {}) as Record<string, JsonSchema>)) expandDefaults(child);
+  for (const child of Object.values((schema.properties ?? {}) as Record<string, JsonSchema>))
+    expandDefaults(child);
   if (schema.items && typeof schema.items === 'object') expandDefaults(schema.items as JsonSchema);
   if (schema.default !== undefined && schema['x-kubernetes-validations'] !== undefined) {
     schema.default = withNestedDefaults(schema, schema.default);
@@ -59,14 +64,49 @@ const condition = (type: string) => `.status.conditions[?(@.type=="${type}")]`;
 
 /** Columns of `kubectl get etcdhealthcheck`, modelled on `oc get co` and `oc get mcp`. */
 export const PRINTER_COLUMNS = [
-  { name: 'Available', type: 'string', jsonPath: `${condition('Available')}.status`, description: 'etcd serves: a leader and quorum.' },
-  { name: 'Progressing', type: 'string', jsonPath: `${condition('Progressing')}.status`, description: 'An automated remediation is under way.' },
-  { name: 'Degraded', type: 'string', jsonPath: `${condition('Degraded')}.status`, description: 'Some check is critical.' },
-  { name: 'Members', type: 'string', jsonPath: '.status.summary.members', description: 'Healthy/total voting members.' },
+  {
+    name: 'Available',
+    type: 'string',
+    jsonPath: `${condition('Available')}.status`,
+    description: 'etcd serves: a leader and quorum.',
+  },
+  {
+    name: 'Progressing',
+    type: 'string',
+    jsonPath: `${condition('Progressing')}.status`,
+    description: 'An automated remediation is under way.',
+  },
+  {
+    name: 'Degraded',
+    type: 'string',
+    jsonPath: `${condition('Degraded')}.status`,
+    description: 'Some check is critical.',
+  },
+  {
+    name: 'Members',
+    type: 'string',
+    jsonPath: '.status.summary.members',
+    description: 'Healthy/total voting members.',
+  },
   { name: 'Leader', type: 'string', jsonPath: '.status.summary.leader' },
-  { name: 'DB Size', type: 'string', jsonPath: '.status.summary.dbSize', description: 'Largest physical DB size.' },
-  { name: 'Fsync P99', type: 'string', jsonPath: '.status.summary.walFsyncP99', description: 'Highest WAL fsync p99.' },
-  { name: 'Since', type: 'date', jsonPath: '.status.summary.lastTransitionTime', description: 'Last flip of a union condition.' },
+  {
+    name: 'DB Size',
+    type: 'string',
+    jsonPath: '.status.summary.dbSize',
+    description: 'Largest physical DB size.',
+  },
+  {
+    name: 'Fsync P99',
+    type: 'string',
+    jsonPath: '.status.summary.walFsyncP99',
+    description: 'Highest WAL fsync p99.',
+  },
+  {
+    name: 'Since',
+    type: 'date',
+    jsonPath: '.status.summary.lastTransitionTime',
+    description: 'Last flip of a union condition.',
+  },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   { name: 'Upgradeable', type: 'string', jsonPath: `${condition('Upgradeable')}.status`, priority: 1 },
   { name: 'Quota', type: 'string', jsonPath: '.status.summary.quotaUsage', priority: 1 },
@@ -83,7 +123,14 @@ export function buildCrd() {
     metadata: { name: `${PLURAL}.${GROUP}` },
     spec: {
       group: GROUP,
-      names: { kind: KIND, listKind: `${KIND}List`, plural: PLURAL, singular: SINGULAR, shortNames: SHORT_NAMES, categories: CATEGORIES },
+      names: {
+        kind: KIND,
+        listKind: `${KIND}List`,
+        plural: PLURAL,
+        singular: SINGULAR,
+        shortNames: SHORT_NAMES,
+        categories: CATEGORIES,
+      },
       scope: 'Namespaced',
       versions: [
         {
@@ -94,7 +141,8 @@ export function buildCrd() {
           additionalPrinterColumns: PRINTER_COLUMNS,
           schema: {
             openAPIV3Schema: {
-              description: 'EtcdHealthCheck checks the health of one etcd cluster and reports conditions and recommended remediations.',
+              description:
+                'EtcdHealthCheck checks the health of one etcd cluster and reports conditions and recommended remediations.',
               type: 'object',
               required: ['spec'],
               properties: {

@@ -40,7 +40,8 @@ function constraints(schema: Schema): string {
 
 function typeOf(schema: Schema): string {
   if (schema.type === 'array') return `[]${schema.items ? typeOf(schema.items) : ''}`;
-  if (schema.type === 'object' && schema.additionalProperties) return `map[string]${typeOf(schema.additionalProperties)}`;
+  if (schema.type === 'object' && schema.additionalProperties)
+    return `map[string]${typeOf(schema.additionalProperties)}`;
   return schema.format ? `${schema.type} (${schema.format})` : (schema.type ?? '');
 }
 
@@ -53,7 +54,8 @@ function rows(schema: Schema, path: string, required: boolean, out: string[]): v
   const children = schema.properties ?? (schema.type === 'array' ? schema.items?.properties : undefined);
   const childRequired = (schema.type === 'array' ? schema.items?.required : schema.required) ?? [];
   const prefix = schema.type === 'array' ? `${path}[]` : path;
-  for (const [key, child] of Object.entries(children ?? {})) rows(child, `${prefix}.${key}`, childRequired.includes(key), out);
+  for (const [key, child] of Object.entries(children ?? {}))
+    rows(child, `${prefix}.${key}`, childRequired.includes(key), out);
 }
 
 export function renderApiReference(): string {

@@ -146,7 +146,10 @@ export const PrometheusSchema = z
   })
   .meta({
     'x-kubernetes-validations': [
-      cel('!(has(self.caSecretRef) && has(self.caConfigMapRef))', 'at most one of caSecretRef and caConfigMapRef may be set'),
+      cel(
+        '!(has(self.caSecretRef) && has(self.caConfigMapRef))',
+        'at most one of caSecretRef and caConfigMapRef may be set',
+      ),
       cel(
         '!(has(self.bearerTokenSecretRef) && self.useOperatorServiceAccount)',
         'bearerTokenSecretRef and useOperatorServiceAccount are mutually exclusive',
@@ -162,7 +165,9 @@ const latencyBand = (name: string, warning: string, critical: string) =>
     })
     .strict()
     .prefault({})
-    .refine((band) => durationLe(band.warning, band.critical), { message: 'warning must not exceed critical' })
+    .refine((band) => durationLe(band.warning, band.critical), {
+      message: 'warning must not exceed critical',
+    })
     .meta({
       'x-kubernetes-validations': [
         cel(
@@ -175,7 +180,10 @@ const latencyBand = (name: string, warning: string, critical: string) =>
 const rateBand = (name: string, critical: number) =>
   z
     .object({
-      critical: rate(`${name} per second above which the check is critical; any rate above 0 warns.`, critical),
+      critical: rate(
+        `${name} per second above which the check is critical; any rate above 0 warns.`,
+        critical,
+      ),
     })
     .strict()
     .prefault({});
@@ -249,7 +257,10 @@ export const ThresholdsSchema = z
     apiChurn: z
       .object({
         mutatingRequestsPerSecond: z
-          .object({ warning: rate('Warn at this rate.', 300), critical: rate('Critical at this rate.', 1000) })
+          .object({
+            warning: rate('Warn at this rate.', 300),
+            critical: rate('Critical at this rate.', 1000),
+          })
           .strict()
           .prefault({}),
         inflightRequests: z
@@ -313,7 +324,10 @@ export const RemediationSchema = z
       .prefault({}),
     nospaceRecovery: z
       .object({
-        enabled: z.boolean().default(true).meta({ description: 'Recover from a NOSPACE alarm in Automatic mode.' }),
+        enabled: z
+          .boolean()
+          .default(true)
+          .meta({ description: 'Recover from a NOSPACE alarm in Automatic mode.' }),
         marginPercent: percent('Disarm only when every member is this far below the quota.', 20),
       })
       .strict()
@@ -328,7 +342,10 @@ export const EtcdHealthCheckSpecSchema = z
       description: 'Where to read etcd metrics. Without it, metric-based checks report Unknown/NoData.',
     }),
     interval: duration('Time between two checks; at least 10s.', '30s'),
-    suspend: z.boolean().default(false).meta({ description: 'Stop checking; the status keeps its last values.' }),
+    suspend: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'Stop checking; the status keeps its last values.' }),
     thresholds: ThresholdsSchema.prefault({}),
     remediation: RemediationSchema.prefault({}),
   })

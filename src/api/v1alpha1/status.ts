@@ -9,7 +9,12 @@ export const ConditionSchema = z
   .object({
     type: z.string().max(316).regex(new RegExp(CONDITION_TYPE_PATTERN)),
     status: z.enum(['True', 'False', 'Unknown']),
-    reason: z.string().min(1).max(1024).regex(new RegExp(REASON_PATTERN)).meta({ description: 'CamelCase reason.' }),
+    reason: z
+      .string()
+      .min(1)
+      .max(1024)
+      .regex(new RegExp(REASON_PATTERN))
+      .meta({ description: 'CamelCase reason.' }),
     message: z.string().max(32768).meta({ description: 'Human-readable details; may contain newlines.' }),
     lastTransitionTime: z.string().meta({ format: 'date-time', description: 'When status last flipped.' }),
     observedGeneration: z.number().int().min(0).optional(),
@@ -21,7 +26,10 @@ export const SeveritySchema = z.enum(['Info', 'Warning', 'Critical']);
 export const MemberStatusSchema = z
   .object({
     name: z.string(),
-    id: z.string().regex(/^[0-9]+$/).meta({ description: 'Member ID, a uint64 in decimal (may exceed 2^53).' }),
+    id: z
+      .string()
+      .regex(/^[0-9]+$/)
+      .meta({ description: 'Member ID, a uint64 in decimal (may exceed 2^53).' }),
     endpoint: z.string(),
     reachable: z.boolean(),
     healthy: z.boolean().meta({ description: 'Answered a linearizable (serializable for learners) read.' }),
@@ -31,9 +39,18 @@ export const MemberStatusSchema = z
     dbSize: z.number().int().min(0).optional().meta({ description: 'Physically allocated bytes.' }),
     dbSizeInUse: z.number().int().min(0).optional().meta({ description: 'Logically used bytes.' }),
     fragmentationPercent: z.number().int().min(0).max(100).optional(),
-    raftTerm: z.string().regex(/^[0-9]+$/).optional(),
-    raftIndex: z.string().regex(/^[0-9]+$/).optional(),
-    raftAppliedIndex: z.string().regex(/^[0-9]+$/).optional(),
+    raftTerm: z
+      .string()
+      .regex(/^[0-9]+$/)
+      .optional(),
+    raftIndex: z
+      .string()
+      .regex(/^[0-9]+$/)
+      .optional(),
+    raftAppliedIndex: z
+      .string()
+      .regex(/^[0-9]+$/)
+      .optional(),
     alarms: z.array(z.enum(['NOSPACE', 'CORRUPT'])).optional(),
     walFsyncP99: z.string().optional().meta({ description: 'WAL fsync p99, e.g. 4.1ms.' }),
     backendCommitP99: z.string().optional().meta({ description: 'Backend commit p99.' }),
@@ -44,11 +61,16 @@ export const MemberStatusSchema = z
 
 export const RecommendationSchema = z
   .object({
-    type: z.string().meta({ description: 'What to do, e.g. Defragment, InvestigateStorage, RecoverFromNoSpace.' }),
+    type: z
+      .string()
+      .meta({ description: 'What to do, e.g. Defragment, InvestigateStorage, RecoverFromNoSpace.' }),
     severity: SeveritySchema,
     target: z.string().meta({ description: 'A member name, or "cluster".' }),
     reason: z.string().regex(new RegExp(REASON_PATTERN)),
-    message: z.string().max(4096).meta({ description: 'Plain words with the evidence: value and threshold.' }),
+    message: z
+      .string()
+      .max(4096)
+      .meta({ description: 'Plain words with the evidence: value and threshold.' }),
     commands: z.array(z.string().max(1024)).max(16).optional().meta({
       description: 'Exact commands a human would run, in order.',
     }),
@@ -109,10 +131,13 @@ export const RemediationStatusSchema = z
 export const EtcdHealthCheckStatusSchema = z
   .object({
     observedGeneration: z.number().int().min(0).optional(),
-    conditions: z.array(ConditionSchema).optional().meta({
-      'x-kubernetes-list-type': 'map',
-      'x-kubernetes-list-map-keys': ['type'],
-    }),
+    conditions: z
+      .array(ConditionSchema)
+      .optional()
+      .meta({
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['type'],
+      }),
     members: z.array(MemberStatusSchema).max(32).optional(),
     summary: SummarySchema.optional(),
     recommendations: z.array(RecommendationSchema).max(20).optional(),
