@@ -1,0 +1,168 @@
+// Scenario tests of the reconciler with its Kubernetes and etcd edges replaced by recorders: what
+// it reads, what it writes, which Events it sends, and when it asks to run again.
+import { describe, expect, it } from '@jest/globals';
+import { pino } from 'pino';
+import type { EtcdHealthCheck } from '../../src/api/v1alpha1/resource.js';
+import type { EtcdHealthCheckStatus } from '../../src/api/v1alpha1/status.js';
+import { CredentialError, type ConfigReader } from '../../src/controller/credentials.js';
+import { EtcdHealthCheckReconciler, type ProbeRequest } from '../../src/controller/reconciler.js';
+import type { Observation } from '../../src/health/observation.js';
+
+const log = pino({ level: 'silent' });
+const now = new Date('2026-11-21T10:00:00Z');
+
+function healthyObservation(): Observation {
+  const members = [1, 2, 3].map((i) => ({
+    id: String(1000 + i),
+    name: `member-${i}`,
+    clientURLs: [`http://127.0.0.${i + 1}:2379`],
+    peerURLs: [`http://127.0.0.${i + 1}:2380`],
+    isLearner: false,
+    endpoint: `http://127.0.0.${i + 1}:2379`,
+    status: {
+      memberId: String(1000 + i),
+      leaderId: '1001',
+      version: '3.6.8',
+      dbSize: 20480,
+      dbSizeInUse: 16384,
+      raftTerm: '2',
+      raftIndex: '10',
+      isLearner: false,
+      errors: [],
+    },
+    health: { healthy: true, tookMs: 3 },
+  }));
+  return {
+    time: now,
+    durationMs: 12,
+    etcd: { source: { state: 'OK' }, memberListKnown: true, members, alarms: [], alarmsKnown: true },
+    metrics: { source: { state: 'NotConfigured' }, members: {} },
+  };
+}
+
+function checkObject(spec: Record<string, unknown>, status?: EtcdHealthCheckStatus): EtcdHealthCheck {
+  return {
+    apiVersion: 'etcdhealth.io/v1alpha1',
+    kind: 'EtcdHealthCheck',
+    metadata: { name: 'etcd', namespace: 'ops', generation: 3, uid: 'u1' },
+    spec: spec as EtcdHealthCheck['spec'],
+    ...(status ? { status } : {}),
+  };
+}
+
+const validSpec = { etcd: { endpoints: ['http://127.0.0.2:2379'] }, interval: '30s' };
+
+function scenario(
+  object: EtcdHealthCheck | undefined,
+  options: { failWrite?: boolean; secrets?: Record<string, Record<string, string>> } = {},
+) {
+  const writes: EtcdHealthCheckStatus[] = [];
+  const events: { type: string; reason: string; note: string }[] = [];
+  const probes: ProbeRequest[] = [];
+  const forgotten: string[] = [];
+  let stored = object;
+  const reader: ConfigReader = {
+    secretData: (ns, name) => Promise.resolve(options.secrets?.[`${ns}/${name}`]),
+    configMapData: () => Promise.resolve(undefined),
+  };
+  const reconciler = new EtcdHealthCheckReconciler({
+    get: (key) => (key === 'ops/etcd' ? stored : undefined),
+    configReader: reader,
+    probe: (request) => {
+      probes.push(request);
+      return Promise.resolve(healthyObservation());
+    },
+    status: {
+      patchStatus: (_ns, _name, status) => {
+        if (options.failWrite) return Promise.reject(new Error('503 ServiceUnavailable'));
+        writes.push(status);
+        if (stored) stored = { ...stored, status };
+        return Promise.resolve();
+      },
+    },
+    events: { record: (_object, type, reason, note) => events.push({ type, reason, note }) },
+    observer: { forgotten: (ns, name) => forgotten.push(`${ns}/${name}`) },
+    policy: { relativeTolerance: 0.1, heartbeatMs: 300_000 },
+    clock: () => now,
+    random: () => 0.5,
+  });
+  return { reconciler, writes, events, probes, forgotten };
+}
+
+const conditionOf = (status: EtcdHealthCheckStatus | undefined, type: string) =>
+  status?.conditions?.find((c) => c.type === type);
+
+describe('EtcdHealthCheckReconciler', () => {
+  it('writes a full status for a new check and asks to run again after the interval', async () => {
+    const { reconciler, writes, probes } = scenario(checkObject(validSpec));
+    const result = await reconciler.reconcile('ops/etcd', log);
+    expect(probes).toHaveLength(1);
+    expect(writes).toHaveLength(1);
+    expect(writes[0]!.observedGeneration).toBe(3);
+    expect(conditionOf(writes[0], 'Available')?.status).toBe('True');
+    expect(writes[0]!.summary?.members).toBe('3/3');
+    expect(result).toMatchObject({ statusWritten: true, requeueAfterMs: 30_000 });
+  });
+
+  it('does not write or send Events when a second check finds the same', async () => {
+    const { reconciler, writes, events } = scenario(checkObject(validSpec));
+    await reconciler.reconcile('ops/etcd', log);
+    const eventsAfterFirst = events.length;
+    const second = await reconciler.reconcile('ops/etcd', log);
+    expect(second.statusWritten).toBe(false);
+    expect(writes).toHaveLength(1);
+    expect(events).toHaveLength(eventsAfterFirst);
+  });
+
+  it('forgets a deleted check without writing', async () => {
+    const { reconciler, writes, forgotten } = scenario(undefined);
+    const result = await reconciler.reconcile('ops/etcd', log);
+    expect(result).toEqual({ statusWritten: false, transitions: [] });
+    expect(writes).toHaveLength(0);
+    expect(forgotten).toEqual(['ops/etcd']);
+  });
+
+  it('reports an invalid spec as Degraded, without probing, and once', async () => {
+    const { reconciler, writes, events, probes } = scenario(checkObject({ etcd: {}, interval: '5s' }));
+    const result = await reconciler.reconcile('ops/etcd', log);
+    expect(probes).toHaveLength(0);
+    expect(result.requeueAfterMs).toBeUndefined();
+    const degraded = conditionOf(writes[0], 'Degraded');
+    expect(degraded).toMatchObject({ status: 'True', reason: 'Spec_InvalidSpec' });
+    expect(degraded?.message).toMatch(
+      /^SpecDegraded: The spec is invalid: .*exactly one of endpoints and discovery.*interval must be at least 10s/,
+    );
+    expect(conditionOf(writes[0], 'Available')).toMatchObject({ status: 'Unknown', reason: 'InvalidSpec' });
+    expect(events).toEqual([
+      expect.objectContaining({ type: 'Warning', reason: 'SpecDegradedTrue' }),
+      expect.objectContaining({ type: 'Warning', reason: 'DegradedTrue' }),
+    ]);
+    await reconciler.reconcile('ops/etcd', log);
+    expect(writes).toHaveLength(1);
+  });
+
+  it('keeps the last status of a suspended check and does not probe', async () => {
+    const previous = { observedGeneration: 2, summary: { members: '3/3' } } as EtcdHealthCheckStatus;
+    const { reconciler, writes, probes } = scenario(checkObject({ ...validSpec, suspend: true }, previous));
+    const result = await reconciler.reconcile('ops/etcd', log);
+    expect(probes).toHaveLength(0);
+    expect(result.requeueAfterMs).toBeUndefined();
+    expect(writes).toEqual([{ ...previous, observedGeneration: 3 }]);
+  });
+
+  it('hands an unresolvable credential to the probe as an error, not an exception', async () => {
+    const spec = { ...validSpec, etcd: { ...validSpec.etcd, tlsSecretRef: { name: 'etcd-client' } } };
+    const { reconciler, probes } = scenario(checkObject(spec));
+    await reconciler.reconcile('ops/etcd', log);
+    expect(probes[0]!.etcdCredentials).toBeInstanceOf(CredentialError);
+    expect((probes[0]!.etcdCredentials as CredentialError).message).toBe(
+      'Secret ops/etcd-client (etcd TLS) not found',
+    );
+  });
+
+  it('fails the reconcile when the status write fails, and sends no Event for it', async () => {
+    const { reconciler, events } = scenario(checkObject({ etcd: {} }), { failWrite: true });
+    await expect(reconciler.reconcile('ops/etcd', log)).rejects.toThrow('503 ServiceUnavailable');
+    expect(events).toHaveLength(0);
+  });
+});
