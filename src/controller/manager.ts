@@ -36,6 +36,9 @@ import type { OperatorToken } from './credentials.js';
 import { PodLister, StatusPatcher } from './kube-api.js';
 import { sourceProber } from './probe.js';
 import { EtcdHealthCheckReconciler, type EventSink } from './reconciler.js';
+import { EtcdMaintenance } from '../remediation/etcd-maintenance.js';
+import { Remediator } from '../remediation/remediator.js';
+import { KubeRemediationStatusStore } from '../remediation/status-store.js';
 
 export type ExitReason = 'shutdown' | 'lost-leadership';
 
@@ -123,6 +126,13 @@ export class OperatorManager {
         forgotten: (namespace, name) => metrics.forget(namespace, name),
       },
       policy: { relativeTolerance: options.statusTolerance, heartbeatMs: options.statusHeartbeatMs },
+      // Automated remediation (src/remediation): acts only for checks in mode Automatic.
+      remediator: new Remediator({
+        executorFor: (etcdOptions) => new EtcdMaintenance(etcdOptions),
+        store: new KubeRemediationStatusStore(kubeConfig),
+        events,
+        metrics: metrics.remediation,
+      }),
     });
 
     if (options.leaderElect) {

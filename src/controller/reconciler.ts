@@ -9,6 +9,7 @@ import { parseDurationMs } from '../api/v1alpha1/units.js';
 import { analyze, type Analysis } from '../health/analyze.js';
 import { setCondition, unionConditions } from '../health/conditions.js';
 import type { Observation } from '../health/observation.js';
+import type { Remediator } from '../remediation/remediator.js';
 import {
   CredentialError,
   resolveEtcdCredentials,
@@ -67,6 +68,8 @@ export interface ReconcilerDeps {
   policy: ChangePolicy;
   clock?: () => Date;
   random?: () => number;
+  /** Automated remediation (src/remediation); without it the operator only recommends. */
+  remediator?: Pick<Remediator, 'reconcile'>;
 }
 
 export interface ReconcileResult {
@@ -134,15 +137,31 @@ export class EtcdHealthCheckReconciler {
       etcdCredentials,
       prometheusCredentials,
     });
+    const previousConditions = object.status?.conditions ?? [];
+    // --- automated remediation hook (src/remediation): in mode Automatic it may run one step
+    // against etcd, persisting status.remediation itself (optimistic lock) before and after.
+    const remediation = await this.deps.remediator?.reconcile({
+      object,
+      spec,
+      observation,
+      etcdCredentials,
+      log,
+      conditionsFor: (input) =>
+        analyze({ observation, spec, previousConditions, generation, remediation: input }).conditions,
+    });
+    // --- end of the remediation hook
     const analysis = analyze({
       observation,
       spec,
-      previousConditions: object.status?.conditions ?? [],
+      previousConditions,
       generation,
+      remediation: remediation?.input,
     });
     const status = toStatus(object.status, analysis, observation, generation);
+    if (remediation?.status) status.remediation = remediation.status;
     this.deps.observer?.analysed?.(object, status, observation, parseDurationMs(spec.interval));
-    return this.write(object, status, log, this.requeueAfter(spec));
+    const requeueAfterMs = Math.min(this.requeueAfter(spec), remediation?.requeueAfterMs ?? Infinity);
+    return this.write(object, status, log, requeueAfterMs);
   }
 
   private async write(

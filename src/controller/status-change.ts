@@ -27,6 +27,8 @@ export function decideStatusWrite(
   if (difference) return { write: true, why: difference };
   if (sourceStates(currentCheck) !== sourceStates(nextCheck))
     return { write: true, why: 'source state changed' };
+  // Nothing is being checked (an invalid spec, or suspended before any check): no heartbeat.
+  if (!nextCheck) return { write: false };
   const lastWrite = currentCheck ? Date.parse(currentCheck.time) : NaN;
   if (!Number.isFinite(lastWrite) || now.getTime() - lastWrite >= policy.heartbeatMs) {
     return { write: true, why: 'heartbeat' };
