@@ -2,12 +2,11 @@
 // under a running operator: one replica reconciles at a time, the standby takes over, watches
 // resume, and nothing is lost.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CoordinationV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { GROUP, PLURAL, VERSION, type EtcdHealthCheck } from '../../src/api/v1alpha1/index.js';
+import { CoordinationV1Api } from '@kubernetes/client-node';
+import { checksApi, type Checks } from '../harness/checks.js';
 import { startControlPlane, type ControlPlane } from '../harness/controlplane.js';
 import { startEtcdCluster, type EtcdCluster } from '../harness/etcd-cluster.js';
 import { eventually } from '../harness/eventually.js';
-import { mergePatch } from '../harness/kube.js';
 import { startOperator, type OperatorProcess } from '../harness/operator.js';
 import { cleanupAll, makeTempDir } from '../harness/process.js';
 
@@ -16,37 +15,16 @@ const leaseNs = 'etcd-health-operator';
 
 let cp: ControlPlane;
 let cluster: EtcdCluster;
-let api: CustomObjectsApi;
+let checks: Checks;
 let replicas: OperatorProcess[];
 
 const reconciles = async (replica: OperatorProcess) =>
   (await replica.metric('etcd_health_operator_reconcile_total')) ?? 0;
 const leads = async (replica: OperatorProcess) => (await replica.metric('etcd_health_operator_leader')) === 1;
 
-async function check(name: string): Promise<EtcdHealthCheck> {
-  return (await api.getNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace: ns,
-    plural: PLURAL,
-    name,
-  })) as EtcdHealthCheck;
-}
-
-async function createCheck(name: string): Promise<void> {
-  await api.createNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace: ns,
-    plural: PLURAL,
-    body: {
-      apiVersion: `${GROUP}/${VERSION}`,
-      kind: 'EtcdHealthCheck',
-      metadata: { name },
-      spec: { etcd: { endpoints: cluster.endpoints }, interval: '10s' },
-    },
-  });
-}
+const check = (name: string) => checks.get(ns, name);
+const createCheck = (name: string) =>
+  checks.create(ns, name, { etcd: { endpoints: cluster.endpoints }, interval: '10s' });
 
 async function holder(): Promise<string | undefined> {
   const lease = await cp.kubeConfig
@@ -57,7 +35,7 @@ async function holder(): Promise<string | undefined> {
 
 beforeAll(async () => {
   [cp, cluster] = await Promise.all([startControlPlane(), startEtcdCluster({ members: 3 })]);
-  api = cp.kubeConfig.makeApiClient(CustomObjectsApi);
+  checks = checksApi(cp.kubeConfig);
   await cp.createNamespace(ns);
   await cp.createNamespace(leaseNs);
   const logDir = makeTempDir('operator-ha-logs');
@@ -140,17 +118,7 @@ describe('leader election and restarts', () => {
       timeoutMs: 90_000,
       description: 'a CR created after the restart reconciled',
     });
-    await api.patchNamespacedCustomObject(
-      {
-        group: GROUP,
-        version: VERSION,
-        namespace: ns,
-        plural: PLURAL,
-        name: 'first',
-        body: { spec: { interval: '15s' } },
-      },
-      mergePatch(),
-    );
+    await checks.patchSpec(ns, 'first', { interval: '15s' });
     await eventually(async () => (await check('first')).status?.observedGeneration === 2, {
       timeoutMs: 60_000,
       description: 'a spec change after the restart picked up',

@@ -2,8 +2,9 @@
 // it was granted access, is refused elsewhere, and never sends its own token to a Prometheus URL a
 // CR names unless the admin allowlisted that URL.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { GROUP, PLURAL, VERSION, type EtcdHealthCheck } from '../../src/api/v1alpha1/index.js';
+import { CoreV1Api } from '@kubernetes/client-node';
+import type { EtcdHealthCheck } from '../../src/api/v1alpha1/index.js';
+import { checksApi, type Checks } from '../harness/checks.js';
 import { startControlPlane, type ControlPlane } from '../harness/controlplane.js';
 import { startEtcdCluster, type EtcdCluster } from '../harness/etcd-cluster.js';
 import { eventually } from '../harness/eventually.js';
@@ -21,28 +22,11 @@ let cluster: EtcdCluster;
 let operatorToken: string;
 let untrusted: FakePrometheus;
 let allowlisted: FakePrometheus;
-let api: CustomObjectsApi;
+let checks: Checks;
 
-async function createCheck(namespace: string, name: string, spec: Record<string, unknown>): Promise<void> {
-  await api.createNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace,
-    plural: PLURAL,
-    body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'EtcdHealthCheck', metadata: { name }, spec },
-  });
-}
-
-async function statusOf(namespace: string, name: string): Promise<EtcdHealthCheck['status']> {
-  const check = (await api.getNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace,
-    plural: PLURAL,
-    name,
-  })) as EtcdHealthCheck;
-  return check.status;
-}
+const createCheck = (namespace: string, name: string, spec: Record<string, unknown>) =>
+  checks.create(namespace, name, spec);
+const statusOf = async (namespace: string, name: string) => (await checks.get(namespace, name)).status;
 
 function sourceState(status: EtcdHealthCheck['status']) {
   return status?.lastCheck?.prometheus;
@@ -55,7 +39,7 @@ beforeAll(async () => {
     startFakePrometheus(),
     startFakePrometheus({ pathPrefix: '/thanos' }),
   ]);
-  api = cp.kubeConfig.makeApiClient(CustomObjectsApi);
+  checks = checksApi(cp.kubeConfig);
   // The real manifests: Namespace, ServiceAccount, ClusterRoles and bindings from deploy/base.
   const rendered = await cp.kubectl(['kustomize', 'deploy/base']);
   expect(rendered.code).toBe(0);

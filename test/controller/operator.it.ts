@@ -2,13 +2,12 @@
 // cluster under write load, a real Prometheus scraping it, and the operator running as its own
 // process with leader election, as in a Deployment.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CustomObjectsApi, EventsV1Api } from '@kubernetes/client-node';
-import { GROUP, PLURAL, VERSION, type EtcdHealthCheck } from '../../src/api/v1alpha1/index.js';
+import { EventsV1Api } from '@kubernetes/client-node';
+import { checksApi, conditionOf, type Checks } from '../harness/checks.js';
 import { startControlPlane, type ControlPlane } from '../harness/controlplane.js';
 import { startEtcdCluster, type EtcdCluster } from '../harness/etcd-cluster.js';
 import { eventually } from '../harness/eventually.js';
 import { startWriteLoad, type WriteLoad } from '../harness/faults.js';
-import { mergePatch } from '../harness/kube.js';
 import { startOperator, type OperatorProcess } from '../harness/operator.js';
 import { cleanupAll, makeTempDir } from '../harness/process.js';
 import { startPrometheus, type PrometheusServer } from '../harness/prometheus.js';
@@ -18,33 +17,13 @@ let cluster: EtcdCluster;
 let prometheus: PrometheusServer;
 let load: WriteLoad;
 let operator: OperatorProcess;
-let api: CustomObjectsApi;
+let checks: Checks;
 const ns = 'etcd-team';
 const leaseNs = 'etcd-health-operator';
 
-async function getCheck(name: string): Promise<EtcdHealthCheck> {
-  return (await api.getNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace: ns,
-    plural: PLURAL,
-    name,
-  })) as EtcdHealthCheck;
-}
-
-function condition(check: EtcdHealthCheck, type: string) {
-  return check.status?.conditions?.find((c) => c.type === type);
-}
-
-async function createCheck(name: string, spec: Record<string, unknown>): Promise<void> {
-  await api.createNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace: ns,
-    plural: PLURAL,
-    body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'EtcdHealthCheck', metadata: { name }, spec },
-  });
-}
+const getCheck = (name: string) => checks.get(ns, name);
+const createCheck = (name: string, spec: Record<string, unknown>) => checks.create(ns, name, spec);
+const condition = conditionOf;
 
 beforeAll(async () => {
   [cp, cluster] = await Promise.all([startControlPlane(), startEtcdCluster({ members: 3 })]);
@@ -52,7 +31,7 @@ beforeAll(async () => {
   load = startWriteLoad(cluster, { perSecond: 20 });
   await cp.createNamespace(ns);
   await cp.createNamespace(leaseNs);
-  api = cp.kubeConfig.makeApiClient(CustomObjectsApi);
+  checks = checksApi(cp.kubeConfig);
   operator = await startOperator({
     kubeconfigPath: cp.kubeconfigPath,
     logDir: makeTempDir('operator-logs'),
@@ -162,17 +141,7 @@ describe('the operator on a real control plane', () => {
       },
     );
     expect(first).toBe(true);
-    await api.patchNamespacedCustomObject(
-      {
-        group: GROUP,
-        version: VERSION,
-        namespace: ns,
-        plural: PLURAL,
-        name: 'slow',
-        body: { spec: { thresholds: { walFsyncP99: { warning: '20ms' } } } },
-      },
-      mergePatch(),
-    );
+    await checks.patchSpec(ns, 'slow', { thresholds: { walFsyncP99: { warning: '20ms' } } });
     const changed = Date.now();
     await eventually(async () => (await getCheck('slow')).status?.observedGeneration === 2, {
       timeoutMs: 30_000,
