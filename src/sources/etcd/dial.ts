@@ -1,0 +1,73 @@
+// Dials a member before any gRPC call: TCP (or TLS with the same certificates), the HTTP/2
+// preface, and the server's SETTINGS frame, within the dial timeout; then hangs up.
+//
+// Why not let gRPC dial: etcd3 1.1.2 ignores its dialTimeout option, and grpc-js 1.14 does not
+// abort a connection attempt when its channel is closed (subchannel unref never shuts the
+// connector down): a member that accepts TCP but never answers (a hung process) would keep one
+// socket open per check, forever. Here the socket is ours and is always destroyed.
+import { connect as http2Connect, type ClientHttp2Session } from 'node:http2';
+import { connect as tcpConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { errorText } from '../text.js';
+import type { EtcdTls } from './client.js';
+
+export type DialResult = { ok: true; tookMs: number } | { ok: false; error: string; tookMs: number };
+
+export function dialHttp2(
+  endpoint: string,
+  tls: EtcdTls | undefined,
+  timeoutMs: number,
+): Promise<DialResult> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    let socket: Socket | undefined;
+    let session: ClientHttp2Session | undefined;
+    let done = false;
+    const finish = (error?: string) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      session?.destroy();
+      socket?.destroy();
+      const tookMs = Date.now() - started;
+      resolve(error === undefined ? { ok: true, tookMs } : { ok: false, error: `dial: ${error}`, tookMs });
+    };
+    const timer = setTimeout(() => finish(`no HTTP/2 answer within ${timeoutMs}ms`), timeoutMs);
+    try {
+      const url = new URL(endpoint);
+      const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+      const secure = url.protocol === 'https:';
+      const port = Number(url.port || (secure ? 443 : 80));
+      // The socket is ours, not http2's: TLS alerts (an unknown client CA) surface on it only.
+      const connected = secure
+        ? tlsConnect({
+            host,
+            port,
+            ALPNProtocols: ['h2'],
+            // SNI takes names only; an IP is still verified against the certificate's IP SANs.
+            servername: isIP(host) ? undefined : host,
+            ...(tls ? { ca: tls.caPem, cert: tls.certPem, key: tls.keyPem } : {}),
+          })
+        : tcpConnect({ host, port });
+      socket = connected;
+      connected.once('error', (error) => finish(describeDialError(error)));
+      connected.once('close', () => finish('connection closed before the HTTP/2 handshake'));
+      session = http2Connect(endpoint, { createConnection: () => connected });
+      session.once('remoteSettings', () => finish());
+      session.once('error', (error) => finish(describeDialError(error)));
+    } catch (error) {
+      finish(describeDialError(error));
+    }
+  });
+}
+
+/**
+ * The message, with Node's error code when it adds something (TLS: CERT_HAS_EXPIRED, ...).
+ * OpenSSL's "<hex>:error:<hex>:SSL routines:<function>:<reason>:<file>:<line>:" keeps its reason.
+ */
+function describeDialError(error: unknown): string {
+  const raw = errorText(error).split('\n')[0]!.trim();
+  const text = /:SSL routines:[^:]*:([^:]+):/.exec(raw)?.[1] ?? raw;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && !text.includes(code) ? `${text} (${code})` : text;
+}

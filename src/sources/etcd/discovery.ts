@@ -1,0 +1,61 @@
+// Client URLs of the etcd members from their pods (OpenShift: namespace openshift-etcd, app=etcd,
+// port 2379, https). The controller implements PodLister with client-node; this file only turns
+// pod IPs into URLs.
+import { isIP } from 'node:net';
+import { withTimeout } from '../timeout.js';
+import { errorText } from '../text.js';
+
+export interface PodIP {
+  name: string;
+  /** Empty while the pod has no IP yet. */
+  ip: string;
+}
+
+export interface PodLister {
+  listPodIPs(namespace: string, labelSelector: string): Promise<PodIP[]>;
+}
+
+export interface Discovery {
+  namespace: string;
+  labelSelector: string;
+  port: number;
+  scheme: 'http' | 'https';
+}
+
+export type DiscoveredEndpoints =
+  { ok: true; endpoints: string[]; notes: string[] } | { ok: false; error: string };
+
+export async function discoverEndpoints(
+  discovery: Discovery,
+  pods: PodLister,
+  timeoutMs: number,
+): Promise<DiscoveredEndpoints> {
+  const what = `pods ${JSON.stringify(discovery.labelSelector)} in namespace ${discovery.namespace}`;
+  let listed: PodIP[];
+  try {
+    const result = await withTimeout(
+      pods.listPodIPs(discovery.namespace, discovery.labelSelector),
+      timeoutMs,
+      () => undefined,
+    );
+    if (!result) return { ok: false, error: `listing ${what}: no answer within ${timeoutMs}ms` };
+    listed = result;
+  } catch (error) {
+    return { ok: false, error: `listing ${what}: ${errorText(error)}` };
+  }
+  const notes: string[] = [];
+  const endpoints = new Set<string>();
+  for (const pod of [...listed].sort((a, b) => a.name.localeCompare(b.name))) {
+    const family = isIP(pod.ip);
+    if (family === 0) {
+      notes.push(`pod ${pod.name} has ${pod.ip ? `an invalid IP ${JSON.stringify(pod.ip)}` : 'no IP yet'}`);
+      continue;
+    }
+    const host = family === 6 ? `[${pod.ip}]` : pod.ip;
+    endpoints.add(`${discovery.scheme}://${host}:${discovery.port}`);
+  }
+  if (endpoints.size === 0) {
+    return { ok: false, error: `no ${what} with an IP${notes.length > 0 ? `: ${notes.join('; ')}` : ''}` };
+  }
+  return { ok: true, endpoints: [...endpoints], notes };
+}

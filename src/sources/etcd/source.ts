@@ -1,0 +1,287 @@
+// The etcd source: the member list (linearizable), then per member and concurrently the
+// Maintenance Status and a health read, and the alarm list. Without a member list (no quorum) the
+// configured endpoints are probed instead, so that what can be known still is.
+import type { SourceState } from '../../api/v1alpha1/status.js';
+import type { EtcdObservation, MemberObservation } from '../../health/observation.js';
+import { clip, errorText } from '../text.js';
+import { connectMember, type EtcdCallOptions, type MemberClient } from './client.js';
+import { dialHttp2, type DialResult } from './dial.js';
+import { discoverEndpoints, type Discovery, type PodLister } from './discovery.js';
+import {
+  alarmsFromStatusErrors,
+  parseAlarms,
+  parseMemberList,
+  parseStatus,
+  type Alarm,
+  type MemberList,
+} from './responses.js';
+
+export interface EtcdSourceOptions extends EtcdCallOptions {
+  /** Static client URLs; exactly one of endpoints and discovery. */
+  endpoints?: string[];
+  discovery?: Discovery;
+  /** Needed with discovery. */
+  pods?: PodLister;
+}
+
+export async function observeEtcd(options: EtcdSourceOptions): Promise<EtcdObservation> {
+  const resolved = await resolveEndpoints(options);
+  if (!resolved.ok) return failed(resolved.error);
+  const clients = new ClientPool(options);
+  try {
+    return await probeCluster(resolved.endpoints, clients, resolved.notes);
+  } catch (error) {
+    // Only a bug lands here; it still becomes a state, not an exception.
+    return failed(`etcd probe failed unexpectedly: ${errorText(error)}`);
+  } finally {
+    clients.closeAll();
+  }
+}
+
+async function resolveEndpoints(options: EtcdSourceOptions) {
+  if (options.endpoints && options.endpoints.length > 0)
+    return { ok: true as const, endpoints: options.endpoints, notes: [] };
+  if (!options.discovery) return { ok: false as const, error: 'no etcd endpoints configured' };
+  if (!options.pods)
+    return { ok: false as const, error: 'endpoint discovery is configured but no pod lister was given' };
+  return discoverEndpoints(options.discovery, options.pods, options.requestTimeoutMs);
+}
+
+/** One dial and one gRPC client per endpoint and check; all closed at the end of the check. */
+class ClientPool {
+  private readonly clients = new Map<string, MemberClient>();
+  private readonly dials = new Map<string, Promise<DialResult>>();
+  constructor(private readonly options: EtcdCallOptions) {}
+  /** The endpoint's client, once a dial proved it speaks HTTP/2; its dial error otherwise. */
+  async connect(
+    endpoint: string,
+  ): Promise<{ ok: true; client: MemberClient } | { ok: false; error: string }> {
+    let dial = this.dials.get(endpoint);
+    if (!dial) {
+      dial = dialHttp2(endpoint, this.options.tls, this.options.dialTimeoutMs);
+      this.dials.set(endpoint, dial);
+    }
+    const dialed = await dial;
+    if (!dialed.ok) return dialed;
+    let client = this.clients.get(endpoint);
+    if (!client) {
+      client = connectMember(endpoint, this.options);
+      this.clients.set(endpoint, client);
+    }
+    return { ok: true, client };
+  }
+  closeAll(): void {
+    for (const client of this.clients.values()) client.close();
+    this.clients.clear();
+  }
+}
+
+interface Target {
+  member: Omit<MemberObservation, 'status' | 'health' | 'error'>;
+  /** From the member list; unknown (and learned from Status) when probing bare endpoints. */
+  learner?: boolean;
+}
+
+async function probeCluster(
+  endpoints: string[],
+  clients: ClientPool,
+  notes: string[],
+): Promise<EtcdObservation> {
+  const list = await firstSuccess(endpoints, async (endpoint) => {
+    const connected = await clients.connect(endpoint);
+    if (!connected.ok) return connected;
+    const answer = await connected.client.memberList();
+    if (!answer.ok) return answer;
+    const parsed = parseMemberList(answer.value);
+    return parsed.ok ? { ok: true, value: { endpoint, list: parsed.list } } : parsed;
+  });
+  const targets = list.ok ? targetsFromList(list.value.list, endpoints) : targetsFromEndpoints(endpoints);
+  const alarmEndpoints = list.ok ? [list.value.endpoint] : endpoints;
+  const [members, alarmList] = await Promise.all([
+    Promise.all(targets.map((target) => probeMember(target, clients))),
+    firstSuccess(alarmEndpoints, async (endpoint) => {
+      const connected = await clients.connect(endpoint);
+      if (!connected.ok) return connected;
+      const answer = await connected.client.alarms();
+      if (!answer.ok) return answer;
+      const parsed = parseAlarms(answer.value);
+      return parsed.ok ? { ok: true, value: parsed.alarms } : parsed;
+    }),
+  ]);
+
+  const clusterId =
+    (list.ok ? list.value.list.header?.cluster_id : undefined) ?? members.find((m) => m.clusterId)?.clusterId;
+  const statusAlarms = uniqueAlarms(
+    members.flatMap((m) => alarmsFromStatusErrors(m.observation.status?.errors ?? [])),
+  );
+  const observation: EtcdObservation = {
+    source: { state: 'OK' },
+    clusterId,
+    memberListKnown: list.ok,
+    // Sorted by name: a stable order keeps the status from changing when nothing did.
+    members: members.map((m) => m.observation).sort((a, b) => a.name.localeCompare(b.name)),
+    alarms: alarmList.ok ? alarmList.value : statusAlarms,
+    alarmsKnown: alarmList.ok,
+  };
+  observation.source = sourceState(observation, {
+    listErrors: list.ok ? undefined : list.errors,
+    alarmErrors: alarmList.ok ? undefined : alarmList.errors,
+    notes,
+  });
+  return observation;
+}
+
+function targetsFromList(list: MemberList, configured: string[]): Target[] {
+  return list.members.map((m) => {
+    const started = m.clientURLs.length > 0;
+    // Prefer the URL the user configured: advertised URLs may not be reachable from the operator.
+    const endpoint =
+      m.clientURLs.find((u) => configured.includes(u.replace(/\/+$/, ''))) ?? m.clientURLs[0] ?? '';
+    return {
+      learner: m.isLearner,
+      member: {
+        id: m.ID,
+        name: m.name || m.peerURLs[0] || m.ID,
+        clientURLs: m.clientURLs,
+        peerURLs: m.peerURLs,
+        isLearner: m.isLearner,
+        endpoint: started ? endpoint.replace(/\/+$/, '') : '',
+      },
+    };
+  });
+}
+
+function targetsFromEndpoints(endpoints: string[]): Target[] {
+  return endpoints.map((endpoint) => ({
+    member: { id: '', name: endpoint, clientURLs: [endpoint], peerURLs: [], isLearner: false, endpoint },
+  }));
+}
+
+interface Probed {
+  observation: MemberObservation;
+  clusterId?: string;
+}
+
+async function probeMember(target: Target, clients: ClientPool): Promise<Probed> {
+  const member: MemberObservation = { ...target.member };
+  if (member.endpoint === '') {
+    member.error = `member ${member.name} has not started (no client URLs)`;
+    return { observation: member };
+  }
+  const connected = await clients.connect(member.endpoint);
+  if (!connected.ok) {
+    member.error = `${member.endpoint}: ${connected.error}`;
+    member.health = { healthy: false, error: member.error, tookMs: 0 };
+    return { observation: member };
+  }
+  const client = connected.client;
+  const health = async (learner: boolean) => {
+    const read = await client.healthRead(learner);
+    member.health = read.ok
+      ? { healthy: true, tookMs: read.tookMs }
+      : { healthy: false, error: `${member.endpoint}: ${read.error}`, tookMs: read.tookMs };
+  };
+  // A learner refuses linearizable reads: without the member list, ask Status first.
+  const healthDone = target.learner === undefined ? undefined : health(target.learner);
+  const status = await client.status();
+  let clusterId: string | undefined;
+  if (status.ok) {
+    const parsed = parseStatus(status.value);
+    if (parsed.ok) {
+      member.status = parsed.status;
+      clusterId = parsed.clusterId;
+      if (member.id === '') member.id = parsed.status.memberId;
+      if (target.learner === undefined) member.isLearner = parsed.status.isLearner;
+    } else {
+      member.error = `${member.endpoint}: ${parsed.error}`;
+    }
+  } else {
+    member.error = `${member.endpoint}: ${status.error}`;
+  }
+  await (healthDone ?? health(member.isLearner));
+  return { observation: member, clusterId };
+}
+
+type EndpointError = { endpoint: string; error: string };
+type FirstSuccess<T> = { ok: true; value: T } | { ok: false; errors: EndpointError[] };
+
+/** Asks every endpoint at once and takes the first success; every endpoint's error when none succeeds. */
+async function firstSuccess<T>(
+  endpoints: string[],
+  ask: (endpoint: string) => Promise<{ ok: true; value: T } | { ok: false; error: string }>,
+): Promise<FirstSuccess<T>> {
+  const errors: EndpointError[] = [];
+  return new Promise((resolve) => {
+    let pending = endpoints.length;
+    if (pending === 0) resolve({ ok: false, errors: [] });
+    for (const endpoint of endpoints) {
+      void ask(endpoint).then((answer) => {
+        if (answer.ok) resolve({ ok: true, value: answer.value });
+        else errors.push({ endpoint, error: `${endpoint}: ${answer.error}` });
+        if (--pending === 0) resolve({ ok: false, errors });
+      });
+    }
+  });
+}
+
+function uniqueAlarms(alarms: Alarm[]): Alarm[] {
+  const seen = new Map(alarms.map((a) => [`${a.memberId}/${a.alarm}`, a]));
+  return [...seen.values()];
+}
+
+/**
+ * OK when every member answered; Partial when some did not, or the member or alarm list failed;
+ * Error when nothing answered. Each endpoint's failure is told once: an unreachable member's
+ * status error, not also its failed member list, alarm list and health read.
+ */
+function sourceState(
+  observation: EtcdObservation,
+  context: { listErrors?: EndpointError[]; alarmErrors?: EndpointError[]; notes: string[] },
+): SourceState {
+  const unreachable = observation.members.filter((m) => m.status === undefined);
+  const unreachableEndpoints = new Set(unreachable.map((m) => m.endpoint));
+  const otherwise = (errors: EndpointError[]) =>
+    errors.filter((e) => !unreachableEndpoints.has(e.endpoint)).map((e) => e.error);
+  const memberErrors = unreachable.map((m) => {
+    const error = m.error ?? 'no status';
+    return m.name === m.endpoint || m.endpoint === '' ? error : `${m.name}: ${error}`;
+  });
+  if (unreachable.length === observation.members.length && !observation.memberListKnown) {
+    return {
+      state: 'Error',
+      message: clip(['no etcd endpoint answered', ...memberErrors, ...context.notes].join('; ')),
+    };
+  }
+  const problems: string[] = [];
+  if (context.listErrors) {
+    const why = otherwise(context.listErrors);
+    problems.push(
+      `member list failed on every endpoint (no quorum?)${why.length > 0 ? `: ${why.join('; ')}` : ''}; probed the configured endpoints instead`,
+    );
+  }
+  if (unreachable.length > 0)
+    problems.push(
+      `${observation.members.length - unreachable.length}/${observation.members.length} members answered`,
+      ...memberErrors,
+    );
+  if (context.alarmErrors) {
+    const why = otherwise(context.alarmErrors);
+    problems.push(`alarm list unknown${why.length > 0 ? `: ${why.join('; ')}` : ''}`);
+  }
+  const unhealthy = observation.members
+    .filter((m) => m.status && m.health && !m.health.healthy)
+    .map((m) => `${m.name}: ${m.health?.error ?? ''}`);
+  const notes = [...context.notes, ...unhealthy];
+  if (problems.length > 0) return { state: 'Partial', message: clip([...problems, ...notes].join('; ')) };
+  return notes.length > 0 ? { state: 'OK', message: clip(notes.join('; ')) } : { state: 'OK' };
+}
+
+function failed(message: string): EtcdObservation {
+  return {
+    source: { state: 'Error', message: clip(message) },
+    memberListKnown: false,
+    members: [],
+    alarms: [],
+    alarmsKnown: false,
+  };
+}

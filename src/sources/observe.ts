@@ -1,0 +1,73 @@
+// One check's observation: etcd and Prometheus are asked concurrently, each timed, and the
+// Prometheus series are attributed to the members etcd reported. Never throws: a source that
+// breaks becomes a SourceState.
+import type { SourceState } from '../api/v1alpha1/status.js';
+import type { EtcdObservation, MetricsObservation, Observation } from '../health/observation.js';
+import { observeEtcd, type EtcdSourceOptions } from './etcd/source.js';
+import { metricsObservation, queryPrometheus, type PrometheusSourceOptions } from './prometheus/source.js';
+import { errorText } from './text.js';
+
+export interface ObserveOptions {
+  etcd: EtcdSourceOptions;
+  /** Without it the metrics source is NotConfigured. */
+  prometheus?: PrometheusSourceOptions;
+  clock?: () => Date;
+}
+
+export async function observe(options: ObserveOptions): Promise<Observation> {
+  const clock = options.clock ?? (() => new Date());
+  const started = Date.now();
+  const prometheusOptions = options.prometheus;
+  const [etcdRun, prometheusRun] = await Promise.all([
+    timed(() => observeEtcd(options.etcd)),
+    prometheusOptions ? timed(() => queryPrometheus(prometheusOptions, clock())) : undefined,
+  ]);
+
+  const etcd: EtcdObservation = withDuration(
+    etcdRun.ok
+      ? etcdRun.value
+      : unexpected('etcd', etcdRun.error, {
+          memberListKnown: false,
+          members: [],
+          alarms: [],
+          alarmsKnown: false,
+        }),
+    etcdRun.ms,
+  );
+  let metrics: MetricsObservation = { source: { state: 'NotConfigured' }, members: {} };
+  if (prometheusRun) {
+    let assembled: MetricsObservation;
+    try {
+      if (!prometheusRun.ok) throw prometheusRun.error;
+      assembled = metricsObservation(prometheusRun.value, etcd.members);
+    } catch (error) {
+      assembled = unexpected('Prometheus', error, { members: {} });
+    }
+    metrics = withDuration(assembled, prometheusRun.ms);
+  }
+  return { time: clock(), etcd, metrics, durationMs: Date.now() - started };
+}
+
+type Timed<T> = ({ ok: true; value: T } | { ok: false; error: unknown }) & { ms: number };
+
+async function timed<T>(fn: () => Promise<T>): Promise<Timed<T>> {
+  const started = Date.now();
+  try {
+    const value = await fn();
+    return { ok: true, value, ms: Date.now() - started };
+  } catch (error) {
+    return { ok: false, error, ms: Date.now() - started };
+  }
+}
+
+function withDuration<T extends { source: SourceState }>(value: T, ms: number): T {
+  return { ...value, source: { ...value.source, durationMilliseconds: Math.round(ms) } };
+}
+
+/** Only a bug gets here; it still becomes an Error state rather than an exception. */
+function unexpected<T extends object>(source: string, error: unknown, empty: T): T & { source: SourceState } {
+  return {
+    ...empty,
+    source: { state: 'Error', message: `${source} source failed unexpectedly: ${errorText(error)}` },
+  };
+}

@@ -1,0 +1,39 @@
+// From a validated spec and the credentials the controller resolved to the sources' options.
+// Durations in the spec are strings ("5m"); the sources take milliseconds.
+import type { EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
+import { parseDurationMs } from '../api/v1alpha1/units.js';
+import type { EtcdTls } from './etcd/client.js';
+import type { PodLister } from './etcd/discovery.js';
+import type { ObserveOptions } from './observe.js';
+
+export interface ResolvedInputs {
+  etcdTls?: EtcdTls;
+  prometheus?: { bearerToken?: string; caPem?: string };
+  /** Needed when the spec uses endpoint discovery. */
+  pods?: PodLister;
+}
+
+export function observeOptionsFromSpec(spec: EtcdHealthCheckSpec, resolved: ResolvedInputs): ObserveOptions {
+  const { etcd, prometheus } = spec;
+  return {
+    etcd: {
+      endpoints: etcd.endpoints,
+      discovery: etcd.discovery,
+      pods: resolved.pods,
+      tls: resolved.etcdTls,
+      dialTimeoutMs: parseDurationMs(etcd.dialTimeout),
+      requestTimeoutMs: parseDurationMs(etcd.requestTimeout),
+    },
+    prometheus: prometheus && {
+      url: prometheus.url,
+      bearerToken: resolved.prometheus?.bearerToken,
+      caPem: resolved.prometheus?.caPem,
+      insecureSkipTLSVerify: prometheus.insecureSkipTLSVerify,
+      timeoutMs: parseDurationMs(prometheus.timeout),
+      labelMatchers: prometheus.labelMatchers,
+      memberLabel: prometheus.memberLabel,
+      rateWindowMs: parseDurationMs(prometheus.rateWindow),
+      growthHorizonMs: parseDurationMs(spec.thresholds.growth.horizon),
+    },
+  };
+}

@@ -1,0 +1,262 @@
+// The PromQL of every signal: one instant query per signal that returns all members at once.
+// Selectors are built from parsed matchers (selector.ts), never from pasted text.
+import type { MemberMetrics } from '../../health/observation.js';
+import { checkLabelName, formatSelector, type LabelMatcher } from './selector.js';
+
+export interface QueryContext {
+  /** The user's matchers; they scope etcd metrics only (apiserver/node-exporter have other jobs). */
+  etcdMatchers: readonly LabelMatcher[];
+  memberLabel: string;
+  rateWindowMs: number;
+  growthHorizonMs: number;
+}
+
+/** `up` is not an observation field: it explains why a member's metrics are missing or stale. */
+export type MemberField = keyof MemberMetrics | 'up';
+
+export interface MemberSignal {
+  kind: 'member';
+  field: MemberField;
+  title: string;
+  /** Whether a member without a series makes the source Partial; RTT exists only with peers. */
+  required: 'always' | 'withPeers' | 'never';
+  promql(ctx: QueryContext): string;
+}
+
+export type ClusterField =
+  | 'leaderChanges1h'
+  | 'leaderChanges15m'
+  | 'apiMutatingRequestsPerSecond'
+  | 'apiInflightRequests'
+  | 'apiTopChurn'
+  | 'nodeCpuPercent'
+  | 'nodeSwapUsedBytes'
+  | 'nodeMemoryAvailablePercent';
+
+export interface ClusterSignal {
+  kind: 'cluster';
+  field: ClusterField;
+  title: string;
+  required: boolean;
+  promql(ctx: QueryContext): string;
+}
+
+export type Signal = MemberSignal | ClusterSignal;
+
+// etcd-io/etcd contrib/mixin alerts.libsonnet, etcdHighNumberOfFailedGRPCRequests.
+const FAILED_GRPC_CODES =
+  'Unknown|FailedPrecondition|ResourceExhausted|Internal|Unavailable|DataLoss|DeadlineExceeded';
+const MUTATING_VERBS = 'POST|PUT|PATCH|DELETE|DELETECOLLECTION|APPLY';
+const TOP_CHURN_ENTRIES = 5;
+
+/** PromQL durations are whole units; whole seconds are precise enough for windows. */
+export function promDuration(ms: number): string {
+  return `${Math.max(1, Math.round(ms / 1000))}s`;
+}
+
+const etcd = (ctx: QueryContext, metric: string, extra: LabelMatcher[] = []) =>
+  formatSelector(metric, [...ctx.etcdMatchers, ...extra]);
+const by = (ctx: QueryContext, ...more: string[]) => [checkLabelName(ctx.memberLabel), ...more].join(', ');
+const window = (ctx: QueryContext) => promDuration(ctx.rateWindowMs);
+
+// Summing buckets by (member, le) first merges duplicate targets of one member into one histogram.
+const p99 = (metric: string) => (ctx: QueryContext) =>
+  `histogram_quantile(0.99, sum by (${by(ctx, 'le')}) (rate(${etcd(ctx, metric)}[${window(ctx)}])))`;
+const rate = (metric: string) => (ctx: QueryContext) =>
+  `sum by (${by(ctx)}) (rate(${etcd(ctx, metric)}[${window(ctx)}]))`;
+// last_over_time as in the mixin's etcdDatabaseQuotaLowSpace: one missed scrape does not blank it.
+const lastValue = (metric: string) => (ctx: QueryContext) =>
+  `max by (${by(ctx)}) (last_over_time(${etcd(ctx, metric)}[${window(ctx)}]))`;
+
+/**
+ * Leader changes without increase()'s extrapolation (which turns 1 change into 0.9 or 1.1;
+ * cluster-etcd-operator 4b9fd47f7 "avoid extrapolation in leadership alert"): per member the
+ * counter's growth inside the window, leaving out members whose counter reset (a restart), then
+ * the cluster-wide max as the mixin's etcdHighNumberOfLeaderChanges does.
+ */
+const leaderChanges = (rangeMs: number) => (ctx: QueryContext) => {
+  const series = `${etcd(ctx, 'etcd_server_leader_changes_seen_total')}[${promDuration(rangeMs)}]`;
+  return `max((max_over_time(${series}) - min_over_time(${series})) unless (resets(${series}) > 0))`;
+};
+
+const mutatingRequests = (ctx: QueryContext) =>
+  `rate(${formatSelector('apiserver_request_total', [{ name: 'verb', op: '=~', value: MUTATING_VERBS }])}[${window(ctx)}])`;
+
+export const SIGNALS: readonly Signal[] = [
+  // Disk: field guide step 2; mixin etcdHighFsyncDurations / etcdHighCommitDurations.
+  {
+    kind: 'member',
+    field: 'walFsyncP99',
+    title: 'WAL fsync p99',
+    required: 'always',
+    promql: p99('etcd_disk_wal_fsync_duration_seconds_bucket'),
+  },
+  {
+    kind: 'member',
+    field: 'backendCommitP99',
+    title: 'backend commit p99',
+    required: 'always',
+    promql: p99('etcd_disk_backend_commit_duration_seconds_bucket'),
+  },
+  {
+    // mixin etcdMemberCommunicationSlow, per peer (label To); the worst peer counts.
+    kind: 'member',
+    field: 'peerRoundTripP99',
+    title: 'peer round trip p99',
+    required: 'withPeers',
+    promql: (ctx) =>
+      `max by (${by(ctx)}) (histogram_quantile(0.99, sum by (${by(ctx, 'To', 'le')}) (rate(${etcd(ctx, 'etcd_network_peer_round_trip_time_seconds_bucket')}[${window(ctx)}]))))`,
+  },
+  {
+    kind: 'member',
+    field: 'proposalsFailedRate',
+    title: 'failed proposals rate',
+    required: 'always',
+    promql: rate('etcd_server_proposals_failed_total'),
+  },
+  {
+    kind: 'member',
+    field: 'slowAppliesRate',
+    title: 'slow applies rate',
+    required: 'always',
+    promql: rate('etcd_server_slow_apply_total'),
+  },
+  {
+    kind: 'member',
+    field: 'slowReadIndexesRate',
+    title: 'slow read indexes rate',
+    required: 'always',
+    promql: rate('etcd_server_slow_read_indexes_total'),
+  },
+  {
+    kind: 'member',
+    field: 'grpcRequestRate',
+    title: 'gRPC request rate',
+    required: 'always',
+    promql: rate('grpc_server_handled_total'),
+  },
+  {
+    // A member with no failed-code series has failed nothing: `or 0 * total` says 0, not "no data".
+    kind: 'member',
+    field: 'grpcFailedRate',
+    title: 'gRPC failed request rate',
+    required: 'always',
+    promql: (ctx) => {
+      const failed = etcd(ctx, 'grpc_server_handled_total', [
+        { name: 'grpc_code', op: '=~', value: FAILED_GRPC_CODES },
+      ]);
+      return `sum by (${by(ctx)}) (rate(${failed}[${window(ctx)}])) or (0 * ${rate('grpc_server_handled_total')(ctx)})`;
+    },
+  },
+  {
+    kind: 'member',
+    field: 'dbSizeBytes',
+    title: 'DB size',
+    required: 'always',
+    promql: lastValue('etcd_mvcc_db_total_size_in_bytes'),
+  },
+  {
+    kind: 'member',
+    field: 'dbSizeInUseBytes',
+    title: 'DB size in use',
+    required: 'always',
+    promql: lastValue('etcd_mvcc_db_total_size_in_use_in_bytes'),
+  },
+  {
+    kind: 'member',
+    field: 'quotaBackendBytes',
+    title: 'backend quota',
+    required: 'always',
+    promql: lastValue('etcd_server_quota_backend_bytes'),
+  },
+  {
+    // mixin etcdExcessiveDatabaseGrowth: predict_linear over [horizon] by the horizon. A young
+    // Prometheus has too few samples for it, hence not required.
+    kind: 'member',
+    field: 'dbSizePredicted',
+    title: 'predicted DB size',
+    required: 'never',
+    promql: (ctx) =>
+      `max by (${by(ctx)}) (predict_linear(${etcd(ctx, 'etcd_mvcc_db_total_size_in_bytes')}[${promDuration(ctx.growthHorizonMs)}], ${Math.round(ctx.growthHorizonMs / 1000)}))`,
+  },
+  {
+    kind: 'member',
+    field: 'hasLeader',
+    title: 'has leader',
+    required: 'always',
+    promql: (ctx) => `min by (${by(ctx)}) (${etcd(ctx, 'etcd_server_has_leader')})`,
+  },
+  {
+    kind: 'member',
+    field: 'up',
+    title: 'scrape up',
+    required: 'always',
+    promql: (ctx) => `min by (${by(ctx)}) (${etcd(ctx, 'up')})`,
+  },
+  {
+    kind: 'member',
+    field: 'scrapeAgeSeconds',
+    title: 'scrape age',
+    required: 'always',
+    promql: (ctx) => `time() - max by (${by(ctx)}) (timestamp(${etcd(ctx, 'up')}))`,
+  },
+  {
+    kind: 'cluster',
+    field: 'leaderChanges1h',
+    title: 'leader changes in 1h',
+    required: true,
+    promql: leaderChanges(3_600_000),
+  },
+  {
+    kind: 'cluster',
+    field: 'leaderChanges15m',
+    title: 'leader changes in 15m',
+    required: true,
+    promql: leaderChanges(900_000),
+  },
+  // API churn, field guide step 6. Absent when Prometheus does not scrape an API server.
+  {
+    kind: 'cluster',
+    field: 'apiMutatingRequestsPerSecond',
+    title: 'API mutating request rate',
+    required: false,
+    promql: (ctx) => `sum(${mutatingRequests(ctx)})`,
+  },
+  {
+    kind: 'cluster',
+    field: 'apiInflightRequests',
+    title: 'API inflight requests',
+    required: false,
+    promql: () => 'sum(apiserver_current_inflight_requests)',
+  },
+  {
+    kind: 'cluster',
+    field: 'apiTopChurn',
+    title: 'API churn by resource and verb',
+    required: false,
+    promql: (ctx) => `topk(${TOP_CHURN_ENTRIES}, sum by (resource, verb) (${mutatingRequests(ctx)}))`,
+  },
+  // Nodes, field guide steps 7-8; only when node-exporter metrics exist.
+  {
+    kind: 'cluster',
+    field: 'nodeCpuPercent',
+    title: 'node CPU',
+    required: false,
+    promql: (ctx) =>
+      `100 * (1 - avg by (instance) (rate(${formatSelector('node_cpu_seconds_total', [{ name: 'mode', op: '=', value: 'idle' }])}[${window(ctx)}])))`,
+  },
+  {
+    kind: 'cluster',
+    field: 'nodeSwapUsedBytes',
+    title: 'node swap used',
+    required: false,
+    promql: () => 'max by (instance) (node_memory_SwapTotal_bytes - node_memory_SwapFree_bytes)',
+  },
+  {
+    kind: 'cluster',
+    field: 'nodeMemoryAvailablePercent',
+    title: 'node memory available',
+    required: false,
+    promql: () => '100 * max by (instance) (node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes)',
+  },
+];

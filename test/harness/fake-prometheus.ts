@@ -1,0 +1,76 @@
+// A fake Prometheus HTTP API for faults a real one cannot produce on demand: garbage, HTTP 500,
+// `status: "error"`, warnings, NaN/Inf values, answers that never come. Each request is handed to
+// the current handler with its parsed query.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export interface FakeRequest {
+  path: string;
+  query: string;
+  headers: IncomingMessage['headers'];
+}
+
+export type FakeHandler = (request: FakeRequest, response: ServerResponse) => void;
+
+export interface FakePrometheus {
+  /** Base URL, with `pathPrefix` when one was given. */
+  readonly url: string;
+  readonly requests: FakeRequest[];
+  handle(handler: FakeHandler): void;
+  close(): Promise<void>;
+}
+
+/** Answers with a JSON body. */
+export function json(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'Content-Type': 'application/json' });
+  response.end(typeof body === 'string' ? body : JSON.stringify(body));
+}
+
+/** A successful instant-vector answer. */
+export function vector(samples: { metric: Record<string, string>; value: string }[], warnings?: string[]) {
+  return {
+    status: 'success',
+    data: {
+      resultType: 'vector',
+      result: samples.map((s) => ({ metric: s.metric, value: [Date.now() / 1000, s.value] })),
+    },
+    ...(warnings ? { warnings } : {}),
+  };
+}
+
+export async function startFakePrometheus(
+  options: { host?: string; pathPrefix?: string } = {},
+): Promise<FakePrometheus> {
+  const host = options.host ?? '127.0.0.1';
+  let handler: FakeHandler = (_request, response) => json(response, 200, vector([]));
+  const requests: FakeRequest[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', `http://${host}`);
+    const request = { path: url.pathname, query: url.searchParams.get('query') ?? '', headers: req.headers };
+    requests.push(request);
+    handler(request, res);
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${port}${options.pathPrefix ?? ''}`,
+    requests,
+    handle: (next) => {
+      handler = next;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        // Hanging answers hold their sockets open; close() would wait for them forever.
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

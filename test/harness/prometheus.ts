@@ -1,0 +1,110 @@
+// A real Prometheus scraping every member of a test cluster every second (job "etcd", static
+// targets on the members' client URLs, mutual TLS when the cluster has it), listening on .1 of the
+// cluster's address block.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { prometheusBinary } from './binaries.js';
+import type { EtcdCluster } from './etcd-cluster.js';
+import { eventually } from './eventually.js';
+import { makeTempDir, removeTempDir, startProcess, type ManagedProcess } from './process.js';
+
+export interface PrometheusServer {
+  readonly url: string;
+  readonly process: ManagedProcess;
+  /** Temp dir with the configuration and the TSDB; removed by stop(). */
+  readonly dataDir: string;
+  /** Runs an instant query directly (test assertions only); returns the vector. */
+  query(promql: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
+  /** Waits until every member has been scraped successfully at least `scrapes` times. */
+  waitForScrapes(scrapes?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const PORT = 9090;
+
+export async function startPrometheus(cluster: EtcdCluster): Promise<PrometheusServer> {
+  const dir = makeTempDir(`prometheus-${cluster.addresses.prefix}`);
+  const address = `${cluster.addresses.address(1)}:${PORT}`;
+  const url = `http://${address}`;
+  const scheme = cluster.tls ? 'https' : 'http';
+  const scrape = {
+    job_name: 'etcd',
+    scheme,
+    ...(cluster.tls && {
+      tls_config: {
+        ca_file: cluster.tls.ca.certPath,
+        cert_file: cluster.tls.client.certPath,
+        key_file: cluster.tls.client.keyPath,
+      },
+    }),
+    static_configs: [{ targets: cluster.members.map((m) => `${m.ip}:2379`) }],
+  };
+  // JSON is YAML: no YAML writer needed.
+  const config = {
+    global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
+    scrape_configs: [scrape],
+  };
+  const configPath = join(dir, 'prometheus.yml');
+  writeFileSync(configPath, JSON.stringify(config, null, 2));
+  const proc = startProcess({
+    name: 'prometheus',
+    command: prometheusBinary(),
+    args: [
+      `--config.file=${configPath}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      '--storage.tsdb.retention.time=1h',
+      `--web.listen-address=${address}`,
+      '--log.level=warn',
+    ],
+    logDir: dir,
+  });
+
+  const query = async (promql: string) => {
+    const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`, {
+      signal: AbortSignal.timeout(5_000),
+    });
+    const body = (await response.json()) as {
+      status: string;
+      data?: { result: { metric: Record<string, string>; value: [number, string] }[] };
+    };
+    if (body.status !== 'success' || !body.data)
+      throw new Error(`query ${promql} failed: ${JSON.stringify(body)}`);
+    return body.data.result;
+  };
+
+  const server: PrometheusServer = {
+    url,
+    process: proc,
+    dataDir: dir,
+    query,
+    async waitForScrapes(scrapes = 2) {
+      const running = cluster.members.filter((m) => m.running()).length;
+      await eventually(
+        async () => {
+          const result = await query(`count_over_time(etcd_server_has_leader{job="etcd"}[1m]) >= ${scrapes}`);
+          return result.length >= running;
+        },
+        {
+          timeoutMs: 60_000,
+          intervalMs: 500,
+          description: `Prometheus at ${url} to scrape ${running} members ${scrapes} times`,
+        },
+      );
+    },
+    async stop() {
+      await proc.stop();
+      removeTempDir(dir);
+    },
+  };
+  try {
+    await eventually(async () => (await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(2_000) })).ok, {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      description: `Prometheus at ${url} to be ready`,
+    });
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return server;
+}

@@ -1,0 +1,176 @@
+// observe() without a real etcd: endpoints that refuse or hang, discovery that fails, Prometheus
+// not configured. The real clusters are in the *.it.ts files.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { observe } from '../../src/sources/observe.js';
+import { observeOptionsFromSpec } from '../../src/sources/options.js';
+import { EtcdHealthCheckSpecSchema } from '../../src/api/v1alpha1/spec.js';
+import { eventually } from '../harness/eventually.js';
+
+/** A TCP server that accepts connections and never says a word: a hung member. */
+async function silentServer(): Promise<{ url: string; openConnections(): number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    // Read (and drop) what the client sends, so that its hang-up is seen.
+    socket.resume();
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    openConnections: () => sockets.size,
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A loopback port nobody listens on. */
+async function refusingUrl(): Promise<string> {
+  const server = await silentServer();
+  await server.close();
+  return server.url;
+}
+
+describe('observe', () => {
+  let hung: Awaited<ReturnType<typeof silentServer>>;
+  let refused: string;
+  beforeAll(async () => {
+    hung = await silentServer();
+    refused = await refusingUrl();
+  });
+  afterAll(() => hung.close());
+
+  it('reports Error naming each endpoint when none answers, and Prometheus NotConfigured', async () => {
+    const observation = await observe({
+      etcd: { endpoints: [refused], dialTimeoutMs: 500, requestTimeoutMs: 500 },
+    });
+    expect(observation.etcd.source.state).toBe('Error');
+    expect(observation.etcd.source.message).toBe(
+      `no etcd endpoint answered; ${refused}: dial: connect ECONNREFUSED ${new URL(refused).host}`,
+    );
+    expect(observation.etcd.memberListKnown).toBe(false);
+    expect(observation.etcd.members).toEqual([
+      expect.objectContaining({
+        id: '',
+        name: refused,
+        endpoint: refused,
+        error: expect.stringContaining(`${refused}: dial: `),
+      }),
+    ]);
+    expect(observation.metrics.source).toEqual({ state: 'NotConfigured' });
+    expect(observation.etcd.source.durationMilliseconds).toEqual(expect.any(Number));
+  });
+
+  it('does not let a hanging endpoint stall the check beyond its dial timeout, and leaves no socket open', async () => {
+    const started = Date.now();
+    const observation = await observe({
+      etcd: { endpoints: [hung.url, refused], dialTimeoutMs: 300, requestTimeoutMs: 400 },
+    });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    const member = observation.etcd.members.find((m) => m.endpoint === hung.url)!;
+    expect(member.error).toBe(`${hung.url}: dial: no HTTP/2 answer within 300ms`);
+    expect(member.health).toMatchObject({ healthy: false });
+    expect(observation.etcd.source.state).toBe('Error');
+    // grpc-js would keep a hung connection attempt open forever; the dial closes its own.
+    await eventually(() => hung.openConnections() === 0, {
+      timeoutMs: 2_000,
+      description: 'no open connection',
+    });
+  });
+
+  it('reports a discovery failure as an etcd Error', async () => {
+    const observation = await observe({
+      etcd: {
+        discovery: { namespace: 'openshift-etcd', labelSelector: 'app=etcd', port: 2379, scheme: 'https' },
+        pods: { listPodIPs: () => Promise.reject(new Error('forbidden')) },
+        dialTimeoutMs: 500,
+        requestTimeoutMs: 500,
+      },
+    });
+    expect(observation.etcd.source).toMatchObject({
+      state: 'Error',
+      message: 'listing pods "app=etcd" in namespace openshift-etcd: forbidden',
+    });
+  });
+
+  it('probes discovered endpoints', async () => {
+    const port = Number(new URL(refused).port);
+    const observation = await observe({
+      etcd: {
+        discovery: { namespace: 'etcd', labelSelector: 'app=etcd', port, scheme: 'http' },
+        pods: { listPodIPs: () => Promise.resolve([{ name: 'etcd-0', ip: '127.0.0.1' }]) },
+        dialTimeoutMs: 500,
+        requestTimeoutMs: 500,
+      },
+    });
+    expect(observation.etcd.members.map((m) => m.endpoint)).toEqual([refused]);
+  });
+
+  it('reports Prometheus errors without touching the etcd part', async () => {
+    const observation = await observe({
+      etcd: { endpoints: [refused], dialTimeoutMs: 500, requestTimeoutMs: 500 },
+      prometheus: {
+        url: refused,
+        insecureSkipTLSVerify: false,
+        timeoutMs: 1_000,
+        labelMatchers: ['job="etcd"'],
+        memberLabel: 'instance',
+        rateWindowMs: 300_000,
+        growthHorizonMs: 14_400_000,
+      },
+    });
+    expect(observation.metrics.source.state).toBe('Error');
+    expect(observation.metrics.source.message).toMatch(
+      new RegExp(`^Prometheus ${refused}: every query failed: .*ECONNREFUSED`),
+    );
+    expect(observation.metrics.source.durationMilliseconds).toEqual(expect.any(Number));
+  });
+});
+
+describe('observeOptionsFromSpec', () => {
+  it('turns spec durations into milliseconds and passes resolved credentials on', () => {
+    const spec = EtcdHealthCheckSpecSchema.parse({
+      etcd: { endpoints: ['https://10.0.0.1:2379'], dialTimeout: '1s', requestTimeout: '1m30s' },
+      prometheus: {
+        url: 'https://thanos:9091/prefix',
+        rateWindow: '2m',
+        timeout: '15s',
+        labelMatchers: ['job="etcd"'],
+      },
+      thresholds: { growth: { horizon: '6h' } },
+    });
+    const tls = { caPem: 'ca', certPem: 'cert', keyPem: 'key' };
+    const options = observeOptionsFromSpec(spec, {
+      etcdTls: tls,
+      prometheus: { bearerToken: 't', caPem: 'pca' },
+    });
+    expect(options.etcd).toMatchObject({
+      endpoints: ['https://10.0.0.1:2379'],
+      tls,
+      dialTimeoutMs: 1_000,
+      requestTimeoutMs: 90_000,
+    });
+    expect(options.prometheus).toEqual({
+      url: 'https://thanos:9091/prefix',
+      bearerToken: 't',
+      caPem: 'pca',
+      insecureSkipTLSVerify: false,
+      timeoutMs: 15_000,
+      labelMatchers: ['job="etcd"'],
+      memberLabel: 'instance',
+      rateWindowMs: 120_000,
+      growthHorizonMs: 21_600_000,
+    });
+  });
+
+  it('leaves Prometheus out when the spec has none', () => {
+    const spec = EtcdHealthCheckSpecSchema.parse({ etcd: { endpoints: ['http://10.0.0.1:2379'] } });
+    expect(observeOptionsFromSpec(spec, {}).prometheus).toBeUndefined();
+  });
+});
