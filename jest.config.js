@@ -19,6 +19,15 @@ export default {
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/**/*.test.ts'] },
     {
       ...common,
+      displayName: 'integration-etcd-3.4',
+      testMatch: ['<rootDir>/test/sources/**/*.it.ts'],
+      setupFiles: ['<rootDir>/test/harness/etcd-3.4.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/harness/integration-timeout.ts'],
+      globalSetup: '<rootDir>/test/harness/global-setup.mjs',
+      globalTeardown: '<rootDir>/test/harness/global-teardown.mjs',
+    },
+    {
+      ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/**/*.it.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/harness/integration-timeout.ts'],
