@@ -9,6 +9,7 @@ import { allocateAddressBlock, type AddressBlock } from './addresses.js';
 import { etcdBinary, etcdVersionUnderTest, type EtcdVersion } from './binaries.js';
 import { createClusterTls, type ClusterTls } from './certs.js';
 import { eventually } from './eventually.js';
+import { pidAlive } from './leaks.js';
 import { HARNESS_LEDGER, makeTempDir, removeTempDir, startProcess, type ManagedProcess } from './process.js';
 
 export interface EtcdClusterOptions {
@@ -316,20 +317,6 @@ function tracedEtcdPid(stracePid: number): number | undefined {
       return false;
     }
   });
-}
-
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    // An exited but unreaped process (zombie) is not alive.
-    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
 
 function signalPid(pid: number, signal: NodeJS.Signals): void {

@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { HARNESS_LEDGER } from './process.js';
 
-function alive(pid: number): boolean {
+/** Whether a process runs; an exited but unreaped process (zombie) does not. */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch {
     return false;
   }
-  // A zombie (exited, not yet reaped) is not a leak.
   try {
     return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
@@ -21,7 +21,7 @@ export function findLeaks(): string[] {
   const leaks: string[] = [];
   for (const line of readFileSync(HARNESS_LEDGER, 'utf8').split('\n')) {
     const [kind, value, name] = line.split(' ');
-    if (kind === 'pid' && alive(Number(value))) leaks.push(`process ${value} (${name}) still running`);
+    if (kind === 'pid' && pidAlive(Number(value))) leaks.push(`process ${value} (${name}) still running`);
     if (kind === 'dir' && value && existsSync(value)) leaks.push(`temp dir ${value} still exists`);
   }
   return leaks;

@@ -2,7 +2,8 @@
 // including the etcd that runs under strace (strace does not take its tracee down with it).
 import { describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
-import { pidAlive, startEtcdCluster } from '../harness/etcd-cluster.js';
+import { startEtcdCluster } from '../harness/etcd-cluster.js';
+import { pidAlive } from '../harness/leaks.js';
 import { startPrometheus } from '../harness/prometheus.js';
 
 describe('test harness', () => {
