@@ -101,6 +101,21 @@ describe('the operator as its ServiceAccount with the RBAC from deploy/', () => 
     expect(new Set(authorizations)).toEqual(new Set([`Bearer token-of-${GRANTED}`]));
   });
 
+  it('re-checks at once when a referenced Secret changes (a rotated token)', async () => {
+    const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+    const rotated = `rotated-token-of-${GRANTED}`;
+    await core.replaceNamespacedSecret({
+      namespace: GRANTED,
+      name: 'prometheus-token',
+      body: { metadata: { name: 'prometheus-token' }, stringData: { token: rotated } },
+    });
+    // The check runs every 30s by default; the Secret's watch event brings the next one forward.
+    await eventually(() => untrusted.requests.some((r) => r.headers.authorization === `Bearer ${rotated}`), {
+      timeoutMs: 20_000,
+      description: 'a query with the rotated token',
+    });
+  });
+
   it('is refused Secrets where it was not granted access, and says so in the status', async () => {
     const asOperator = cp.kubeConfigForToken(operatorToken).makeApiClient(CoreV1Api);
     const refused = await asOperator
