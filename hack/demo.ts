@@ -94,18 +94,25 @@ function cleanUp(): Promise<void> {
   return cleaning;
 }
 
+// One Ctrl-C arrives more than once: the terminal signals the whole process group, and npm and
+// tsx relay it to their child too. Repeats within 2 seconds count as the same one.
+let firstInterrupt = 0;
 let interrupts = 0;
 function onSignal(signal: NodeJS.Signals): void {
+  const now = Date.now();
+  if (firstInterrupt !== 0 && now - firstInterrupt < 2_000) return;
   interrupts++;
-  if (interrupts > 2) process.exit(130);
-  if (interrupts === 2) {
+  if (interrupts === 1) {
+    firstInterrupt = now;
+    process.stdout.write(`\n${signal}: stopping everything\n`);
+    void cleanUp().then(() => process.exit(130));
+  } else if (interrupts === 2) {
     process.stdout.write(
       `\n${signal} again: still cleaning up; once more exits at once and may leave processes behind\n`,
     );
-    return;
+  } else {
+    process.exit(130);
   }
-  process.stdout.write(`\n${signal}: stopping everything\n`);
-  void cleanUp().then(() => process.exit(130));
 }
 
 function runSetup(): Promise<void> {
@@ -186,6 +193,7 @@ async function main(): Promise<number> {
   ]);
   const prometheus = await startPrometheus(cluster);
   onCleanup('Prometheus', () => prometheus.stop());
+  await prometheus.waitForScrapes(2);
   const leader = await cluster.waitForLeader();
   step(`started in ${seconds(Date.now() - t0)}:`);
   detail(
@@ -233,40 +241,48 @@ async function main(): Promise<number> {
       plural: PLURAL,
       name: NAME,
     })) as Check;
-  let shown = '';
-  const showTable = async (force = false) => {
-    const check = await getCheck();
-    const signature =
-      ['Available', 'Degraded', 'Progressing'].map((t) => statusOf(check, t)).join('/') +
-      ` ${check.status?.summary?.members ?? ''} ${check.status?.summary?.leader ?? ''}`;
-    if (!force && signature === shown) return check;
-    shown = signature;
+  let shownSignature = '';
+  let shownAt = 0;
+  const printTable = async () => {
     const table = await cp.kubectl(['get', 'etcdhealthcheck', '-n', NAMESPACE]);
     process.stdout.write(`[${clock()}] $ kubectl get etcdhealthcheck -n ${NAMESPACE}\n`);
     detail((table.stdout || table.stderr).trimEnd());
-    return check;
+    shownAt = Date.now();
   };
   /** Polls the CR, printing the kubectl table whenever a condition, the members or the leader change. */
-  const waitFor = (description: string, timeoutMs: number, ready: (check: Check) => boolean) =>
-    eventually(
+  const waitFor = async (description: string, timeoutMs: number, ready: (check: Check) => boolean) => {
+    const check = await eventually(
       async () => {
-        const check = await showTable();
-        return ready(check) && check;
+        const current = await getCheck();
+        const signature =
+          ['Available', 'Progressing', 'Degraded'].map((t) => statusOf(current, t)).join('/') +
+          ` ${current.status?.summary?.members ?? ''} ${current.status?.summary?.leader ?? ''}`;
+        if (signature !== shownSignature) {
+          shownSignature = signature;
+          await printTable();
+        }
+        return ready(current) && current;
       },
       { timeoutMs, intervalMs: POLL_MS, description },
     );
+    // The table as it is when the wait ends, unless it was just printed.
+    if (Date.now() - shownAt > POLL_MS) await printTable();
+    return check;
+  };
+  /** Every check has data and passes: not only the unions, whose inertia also delays Unknown. */
+  const allChecksPass = (c: Check) =>
+    statusOf(c, 'Available') === 'True' &&
+    statusOf(c, 'MetricsSourceReachable') === 'True' &&
+    (c.status?.conditions ?? [])
+      .filter((x) => x.type.endsWith('Degraded'))
+      .every((x) => x.status === 'False');
 
   step('waiting for the operator to write the status');
   await waitFor('a first status', 90_000, (c) => conditionOf(c, 'Available') !== undefined);
   step(
-    `first status ${seconds(Date.now() - appliedAt)} after the apply; waiting until every check has data and passes`,
+    `first status ${seconds(Date.now() - appliedAt)} after the apply; waiting until every check has data (peer round trips take a few samples) and passes`,
   );
-  const healthy = await waitFor(
-    'Available=True and Degraded=False',
-    180_000,
-    (c) => statusOf(c, 'Available') === 'True' && statusOf(c, 'Degraded') === 'False',
-  );
-  await showTable(true);
+  const healthy = await waitFor('every check to have data and pass', 180_000, allChecksPass);
   step(
     `healthy ${seconds(Date.now() - appliedAt)} after the apply: Available=True, Degraded=False, members ${healthy.status?.summary?.members}, WAL fsync p99 ${healthy.status?.summary?.walFsyncP99}`,
   );
@@ -285,7 +301,6 @@ async function main(): Promise<number> {
     `${slow} is back, its etcd (PID ${cluster.member(slow).etcdPid()}) traced; waiting for its p99 to cross 50ms and the 20s inertia to pass`,
   );
   const degraded = await waitFor('Degraded=True', 240_000, (c) => statusOf(c, 'Degraded') === 'True');
-  await showTable(true);
   const degradedCondition = conditionOf(degraded, 'Degraded');
   step(
     `Degraded=True ${seconds(Date.now() - faultAt)} after the fault, reason ${degradedCondition?.reason}:`,
@@ -303,17 +318,12 @@ async function main(): Promise<number> {
   const healAt = Date.now();
   await cluster.restoreMember(slow);
   step(`${slow} is back on a normal disk; the 1m rate window has to forget the slow fsyncs`);
-  const recovered = await waitFor(
-    'Degraded=False',
-    240_000,
-    (c) => statusOf(c, 'Degraded') === 'False' && statusOf(c, 'Available') === 'True',
-  );
-  await showTable(true);
+  const recovered = await waitFor('Degraded=False', 240_000, (c) => statusOf(c, 'Degraded') === 'False');
   step(
     `recovered ${seconds(Date.now() - healAt)} after the heal: Degraded=False, WAL fsync p99 ${recovered.status?.summary?.walFsyncP99}, recommendations ${recovered.status?.summary?.recommendations}`,
   );
-  const events = await cp.kubectl(['get', 'events', '-n', NAMESPACE, '--sort-by=.lastTimestamp']);
-  process.stdout.write(`[${clock()}] $ kubectl get events -n ${NAMESPACE} --sort-by=.lastTimestamp\n`);
+  const events = await cp.kubectl(['get', 'events', '-n', NAMESPACE, '--sort-by=.eventTime']);
+  process.stdout.write(`[${clock()}] $ kubectl get events -n ${NAMESPACE} --sort-by=.eventTime\n`);
   detail((events.stdout || events.stderr).trimEnd());
 
   if (values.keep) {

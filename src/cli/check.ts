@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+// `etcd-health check`: one assessment without a cluster. Flags (and optionally a CR file) -> the
+// sources (observe) -> the pure analysis -> a report and an exit code: 0 healthy, 1 warnings,
+// 2 critical, 3 could not assess. The only place of this command that calls process.exit.
+import { analyze } from '../health/analyze.js';
+import { observe } from '../sources/observe.js';
+import { observeOptionsFromSpec } from '../sources/options.js';
+import { USAGE, parseCheckArgs } from './check-args.js';
+import { buildCheckInput } from './check-input.js';
+import { startProgress } from './progress.js';
+import { renderMachine, renderText } from './report.js';
+import { EXIT_INVALID_INPUT, verdictOf } from './verdict.js';
+
+// grpc-js sets the TLS server name to the endpoint's IP address, which Node.js reports as DEP0123
+// on every https:// connection: nothing a user of this command can act on.
+process.noDeprecation = true;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const parsed = parseCheckArgs(argv);
+  if (parsed.kind === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (parsed.kind === 'error') return fail(parsed.message);
+  const args = parsed.args;
+
+  const built = buildCheckInput(args);
+  if (!built.ok) return fail(built.error);
+  const { spec, analysisSpec, resolved, origin, notes } = built.input;
+  if (!args.quiet) for (const note of notes) process.stderr.write(`etcd-health: note: ${note}\n`);
+
+  const endpoints = spec.etcd.endpoints ?? [];
+  const what = `querying etcd (${endpoints.length} endpoint${endpoints.length === 1 ? '' : 's'})${spec.prometheus ? ` and Prometheus at ${spec.prometheus.url}` : ''}`;
+  const progress = args.quiet ? undefined : startProgress(process.stderr, what);
+  let observation;
+  try {
+    observation = await observe(observeOptionsFromSpec(spec, resolved));
+  } finally {
+    progress?.stop();
+  }
+  const analysis = analyze({ observation, spec: analysisSpec, previousConditions: [], generation: 1 });
+  const verdict = verdictOf(analysis, observation);
+  const report = { origin, prometheusUrl: spec.prometheus?.url, observation, analysis, verdict };
+  const output =
+    args.output === 'text'
+      ? renderText(report, {
+          color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
+          width: Math.min(process.stdout.columns ?? 100, 120),
+        })
+      : renderMachine(report, args.output);
+  await write(output);
+  return verdict.exitCode;
+}
+
+function fail(message: string): number {
+  process.stderr.write(`etcd-health check: ${message}\n\nRun 'etcd-health check --help' for the flags.\n`);
+  return EXIT_INVALID_INPUT;
+}
+
+function write(text: string): Promise<void> {
+  // A reader that went away (`| head`) is not a failure of the check: the exit code still tells.
+  process.stdout.on('error', () => undefined);
+  return new Promise((resolve) => process.stdout.write(text, () => resolve()));
+}
+
+main(process.argv.slice(2)).then(
+  // The gRPC channels of the etcd client may keep the event loop alive: exit explicitly.
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(
+      `etcd-health check: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(EXIT_INVALID_INPUT);
+  },
+);
