@@ -12,6 +12,7 @@ import type {
 } from '../api/v1alpha1/status.js';
 import { formatBytes } from '../api/v1alpha1/units.js';
 import type { Analysis, CheckName } from '../health/analyze.js';
+import { statusFromAnalysis } from '../health/status.js';
 import type { Observation } from '../health/observation.js';
 import type { CheckVerdict } from './verdict.js';
 
@@ -34,19 +35,7 @@ export interface TextOptions {
 
 /** The status the operator would write for this observation (generation 1, no history). */
 export function checkStatus(analysis: Analysis, observation: Observation): EtcdHealthCheckStatus {
-  return {
-    observedGeneration: 1,
-    conditions: analysis.conditions,
-    members: analysis.members,
-    summary: analysis.summary,
-    recommendations: analysis.recommendations,
-    lastCheck: {
-      time: observation.time.toISOString(),
-      durationMilliseconds: Math.round(observation.durationMs),
-      etcd: observation.etcd.source,
-      prometheus: observation.metrics.source,
-    },
-  };
+  return statusFromAnalysis(analysis, observation, 1);
 }
 
 /** `{result: {verdict, exitCode, reasons, skippedChecks}, status}` as JSON or YAML. */

@@ -9,6 +9,7 @@ import { parseDurationMs } from '../api/v1alpha1/units.js';
 import { analyze, type Analysis } from '../health/analyze.js';
 import { setCondition, unionConditions } from '../health/conditions.js';
 import type { Observation } from '../health/observation.js';
+import { statusFromAnalysis } from '../health/status.js';
 import type { Remediator } from '../remediation/remediator.js';
 import {
   CredentialError,
@@ -207,20 +208,8 @@ function toStatus(
   observation: Observation,
   generation: number,
 ): EtcdHealthCheckStatus {
-  return {
-    observedGeneration: generation,
-    conditions: analysis.conditions,
-    members: analysis.members,
-    summary: analysis.summary,
-    recommendations: analysis.recommendations,
-    lastCheck: {
-      time: observation.time.toISOString(),
-      durationMilliseconds: Math.round(observation.durationMs),
-      etcd: observation.etcd.source,
-      prometheus: observation.metrics.source,
-    },
-    ...(previous?.remediation ? { remediation: previous.remediation } : {}),
-  };
+  const status = statusFromAnalysis(analysis, observation, generation);
+  return previous?.remediation ? { ...status, remediation: previous.remediation } : status;
 }
 
 /**

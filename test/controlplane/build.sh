@@ -29,7 +29,7 @@ done
 
 cd "$here"
 start=$SECONDS
-echo "building the control plane $k8s_version with $go_version (first run only: about 15-25 min on 2 cores)" >&2
+echo "building the control plane $k8s_version with $go_version (first run only: about 7 minutes on 2 cores)" >&2
 echo "  [1/3] downloading modules" >&2
 go mod download -x 2>&1 | grep -c '^# get' >/dev/null || true
 echo "  [2/3] kube-apiserver + kubectl ($((SECONDS - start))s elapsed)" >&2

@@ -64,5 +64,5 @@ function quotaUnknownMessage(view: ClusterView, member: MemberView): string {
   const metricsNote = view.metricsSource.usable
     ? 'Prometheus has no fresh etcd_server_quota_backend_bytes for it'
     : view.metricsSource.why;
-  return `Quota use of ${member.name} is unknown: Status reports the quota only from etcd 3.6 on, and ${metricsNote}`;
+  return `Quota use of ${member.name} is unknown: Status did not report the quota (etcd before 3.6 has none there), and ${metricsNote}`;
 }

@@ -48,7 +48,10 @@ export const requestRemedies: RemedyBuilder = (context, findings) =>
   );
 
 export const churnRemedies: RemedyBuilder = (context, findings) => {
-  const churn = actionable(findings, ['APIChurn']);
+  // Without kube-apiserver metrics the check does not apply: nothing to investigate.
+  const churn = actionable(findings, ['APIChurn']).filter(
+    (finding) => finding.reason !== 'NoAPIServerMetrics',
+  );
   if (churn.length === 0) return [];
   const { style, view } = context;
   const prometheus = view.spec.prometheus?.url.replace(/\/+$/, '');
