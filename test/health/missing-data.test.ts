@@ -102,6 +102,7 @@ describe('missing cluster-level metrics', () => {
       status: 'False',
       reason: 'NoAPIServerMetrics',
     });
+    expect(analysis.recommendations.map((r) => r.type)).not.toContain('InvestigateAPIChurn');
   });
 
   it.each(['apiMutatingRequestsPerSecond', 'apiInflightRequests'] as const)('%s NaN is Unknown', (field) => {
