@@ -10,7 +10,14 @@ import { etcdBinary, etcdVersionUnderTest, type EtcdVersion } from './binaries.j
 import { createClusterTls, type ClusterTls } from './certs.js';
 import { eventually } from './eventually.js';
 import { pidAlive } from './leaks.js';
-import { HARNESS_LEDGER, makeTempDir, removeTempDir, startProcess, type ManagedProcess } from './process.js';
+import {
+  HARNESS_LEDGER,
+  registerCleanup,
+  makeTempDir,
+  removeTempDir,
+  startProcess,
+  type ManagedProcess,
+} from './process.js';
 
 export interface EtcdClusterOptions {
   members?: number;
@@ -248,6 +255,7 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
     thawMember: (name) => thaw(find(name)),
     pids: () => [...pids],
     async stop() {
+      unregister();
       try {
         // Followers first: a leader stopping among live followers first tries to hand over its
         // leadership, which with peers that are stopping too waits out a request timeout (9s here).
@@ -262,6 +270,8 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
       }
     },
   };
+
+  const unregister = registerCleanup(() => cluster.stop());
 
   function find(name: string): MemberState {
     const m = members.find((candidate) => candidate.name === name);

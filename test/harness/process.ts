@@ -27,6 +27,17 @@ export interface ManagedProcess {
 
 const running = new Set<ManagedProcess>();
 const tempDirs = new Set<string>();
+const cleanups = new Set<() => Promise<void>>();
+
+/**
+ * Runs `stop` in cleanupAll() before the processes are signalled: for composites that know better
+ * than a SIGTERM per process (an etcd member under strace, which ignores SIGTERM and leaves its
+ * tracee running). Returns a function that unregisters it, for a composite stopped on its own.
+ */
+export function registerCleanup(stop: () => Promise<void>): () => void {
+  cleanups.add(stop);
+  return () => cleanups.delete(stop);
+}
 
 export function makeTempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), `ehc-${prefix}-`));
@@ -99,6 +110,9 @@ export function startProcess(options: StartOptions): ManagedProcess {
 
 /** Stops every process and removes every temp dir this test file's harness created. */
 export async function cleanupAll(): Promise<void> {
+  const composites = [...cleanups];
+  cleanups.clear();
+  await Promise.allSettled(composites.map((stop) => stop()));
   await Promise.all([...running].map((p) => p.stop(5_000)));
   for (const dir of tempDirs) removeTempDir(dir);
 }
