@@ -5,6 +5,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { EtcdHealthCheck } from '../api/v1alpha1/resource.js';
 import type { EtcdHealthCheckStatus, Severity } from '../api/v1alpha1/status.js';
 import type { Observation } from '../health/observation.js';
+import type { RemediationMetrics } from '../remediation/remediator.js';
 
 const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
 const SEVERITIES: Severity[] = ['Critical', 'Warning', 'Info'];
@@ -140,6 +141,33 @@ export class OperatorMetrics {
     registers: [this.registry],
   });
 
+  // Automated remediation (src/remediation).
+  readonly remediationSteps = new Counter({
+    name: 'etcd_health_operator_remediation_total',
+    help: 'Automated remediation steps by action (Defragment, MoveLeader, Compact, DisarmNoSpace, VerifyWrite) and result (success, failure, dry_run).',
+    labelNames: ['action', 'result'],
+    registers: [this.registry],
+  });
+  readonly remediationDeferrals = new Counter({
+    name: 'etcd_health_operator_remediation_deferrals_total',
+    help: 'Automated remediations deferred by a safety rule, by reason (ClusterUnhealthy, CorruptAlarm, OutsideWindow, ...), counted when the reason changes.',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly remediationInProgress = new Gauge({
+    name: 'etcd_health_check_remediation_in_progress',
+    help: '1 while an automated remediation runs for an EtcdHealthCheck (its RemediationProgressing condition), else 0.',
+    labelNames: ['namespace', 'name'],
+    registers: [this.registry],
+  });
+  /** What the remediator reports. */
+  readonly remediation: RemediationMetrics = {
+    step: (action, result) => this.remediationSteps.inc({ action, result }),
+    deferred: (reason) => this.remediationDeferrals.inc({ reason }),
+    inProgress: (namespace, name, running) =>
+      this.set(this.remediationInProgress, { namespace, name }, running ? 1 : 0),
+  };
+
   /** Label sets written per CR, because prom-client removes series only by their exact labels. */
   private readonly seriesByCr = new Map<string, Map<Gauge, Map<string, Labels>>>();
 
@@ -234,6 +262,7 @@ export class OperatorMetrics {
       this.lastCheck,
       this.interval,
       this.suspended,
+      this.remediationInProgress,
     ]) {
       this.removeSeries(gauge, namespace, name);
     }

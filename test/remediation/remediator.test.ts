@@ -1,0 +1,574 @@
+// The remediator with its edges replaced by recorders: a status store with real optimistic
+// concurrency (resourceVersion preconditions), and a spy executor. Proves the order "lock in the
+// API, then etcd, then the outcome in the API", that mode Recommend never reaches the executor,
+// and that an interrupted step is verified instead of repeated.
+import { describe, expect, it, jest } from '@jest/globals';
+import { pino } from 'pino';
+import type { EtcdHealthCheck } from '../../src/api/v1alpha1/resource.js';
+import type { EtcdHealthCheckStatus } from '../../src/api/v1alpha1/status.js';
+import { EtcdHealthCheckReconciler } from '../../src/controller/reconciler.js';
+import { analyze } from '../../src/health/analyze.js';
+import type { Observation } from '../../src/health/observation.js';
+import type { ExecResult, ReadResult, RemediationExecutor } from '../../src/remediation/executor.js';
+import {
+  RemediationConflictError,
+  Remediator,
+  type RemediationMetrics,
+  type RemediationOutcome,
+} from '../../src/remediation/remediator.js';
+import type {
+  ObjectKey,
+  PatchOutcome,
+  RemediationPatch,
+  RemediationStatusStore,
+} from '../../src/remediation/status-store.js';
+import {
+  MiB,
+  clientURL,
+  healthyCluster,
+  killed,
+  memberId,
+  specWith,
+  unhealthy,
+  withAlarm,
+  withStatus,
+  withStatusEverywhere,
+  type Change,
+} from '../health/fixtures.js';
+import { NOW, automatic, fragmented, type RemediationInputSpec } from './support.js';
+
+const log = pino({ level: 'silent' });
+
+class FakeStore implements RemediationStatusStore {
+  readonly writes: RemediationPatch[] = [];
+  conflicts = 0;
+  private version = 1;
+
+  constructor(
+    private readonly timeline: string[],
+    public object: EtcdHealthCheck,
+  ) {
+    object.metadata.resourceVersion = '1';
+  }
+
+  patch(_key: ObjectKey, resourceVersion: string, patch: RemediationPatch): Promise<PatchOutcome> {
+    this.timeline.push(`patch ${patch.remediation.current ? patch.remediation.current.phase : 'done'}`);
+    if (this.conflicts > 0 || resourceVersion !== String(this.version)) {
+      this.conflicts = Math.max(0, this.conflicts - 1);
+      return Promise.resolve({ ok: false, conflict: true });
+    }
+    this.writes.push(structuredClone(patch));
+    const remediation = { ...patch.remediation } as Record<string, unknown>;
+    if (remediation.current === null) delete remediation.current;
+    this.object = {
+      ...this.object,
+      metadata: { ...this.object.metadata, resourceVersion: String(++this.version) },
+      status: {
+        ...this.object.status,
+        remediation,
+        ...(patch.conditions ? { conditions: patch.conditions } : {}),
+      },
+    };
+    return Promise.resolve({ ok: true, resourceVersion: String(this.version) });
+  }
+
+  get(): Promise<EtcdHealthCheck | undefined> {
+    return Promise.resolve(structuredClone(this.object));
+  }
+
+  /** Someone else writes the object (the spec, another replica). */
+  touch(status?: EtcdHealthCheckStatus): void {
+    this.object = {
+      ...this.object,
+      metadata: { ...this.object.metadata, resourceVersion: String(++this.version) },
+      ...(status ? { status } : {}),
+    };
+  }
+}
+
+type Answers = Partial<{
+  defragment: ExecResult;
+  moveLeader: ExecResult;
+  compact: ExecResult;
+  disarmNoSpace: ExecResult;
+  verifyWrite: ExecResult;
+  dbSize: ReadResult<number>;
+  revisionAvailable: ReadResult<boolean>;
+  quotaBytes: ReadResult<number>;
+}>;
+
+const OK: ExecResult = { ok: true, tookMs: 40 };
+
+function spyExecutor(timeline: string[], answers: () => Answers) {
+  const calls: string[] = [];
+  const answer =
+    <K extends keyof Answers>(name: K, fallback: NonNullable<Answers[K]>) =>
+    (...args: unknown[]) => {
+      const entry = `${name} ${args.map(String).join(' ')}`.trim();
+      calls.push(entry);
+      timeline.push(entry);
+      return Promise.resolve(answers()[name] ?? fallback);
+    };
+  const executor: RemediationExecutor = {
+    defragment: jest.fn(answer('defragment', OK)),
+    moveLeader: jest.fn(answer('moveLeader', OK)),
+    compact: jest.fn(answer('compact', { ok: true, tookMs: 40, detail: 'compacted to revision 950' })),
+    disarmNoSpace: jest.fn(answer('disarmNoSpace', OK)),
+    verifyWrite: jest.fn(answer('verifyWrite', OK)),
+    dbSize: jest.fn(answer('dbSize', { ok: true, value: 20 * MiB })),
+    revisionAvailable: jest.fn(answer('revisionAvailable', { ok: true, value: true })),
+    quotaBytes: jest.fn(answer('quotaBytes', { ok: true, value: 8 * 2 ** 30 })),
+    close: jest.fn(),
+  };
+  return { executor, calls };
+}
+
+function checkObject(spec: ReturnType<typeof specWith>): EtcdHealthCheck {
+  return {
+    apiVersion: 'etcdhealth.io/v1alpha1',
+    kind: 'EtcdHealthCheck',
+    metadata: { name: 'etcd', namespace: 'ops', generation: 1 },
+    spec,
+  };
+}
+
+/** A remediator on a store and a spy executor, with a clock the test moves. */
+function harness(
+  remediation: RemediationInputSpec = {},
+  options: { state?: EtcdHealthCheckStatus['remediation'] } = {},
+) {
+  const timeline: string[] = [];
+  let answers: Answers = {};
+  const spy = spyExecutor(timeline, () => answers);
+  const executorFor = jest.fn(() => spy.executor);
+  let spec = automatic({ settleTime: '10s', ...remediation });
+  const store = new FakeStore(timeline, {
+    ...checkObject(spec),
+    ...(options.state ? { status: { remediation: options.state } } : {}),
+  });
+  const events: { type: string; reason: string; note: string }[] = [];
+  const metrics = {
+    steps: [] as string[],
+    deferred: [] as string[],
+    running: [] as boolean[],
+  };
+  const metricsSink: RemediationMetrics = {
+    step: (action, result) => metrics.steps.push(`${action}/${result}`),
+    deferred: (reason) => metrics.deferred.push(reason),
+    inProgress: (_ns, _name, running) => metrics.running.push(running),
+  };
+  let now = NOW;
+  const make = () =>
+    new Remediator({
+      executorFor,
+      store,
+      events: { record: (_o, type, reason, note) => events.push({ type, reason, note }) },
+      metrics: metricsSink,
+      clock: () => now,
+    });
+  let remediator = make();
+  return {
+    timeline,
+    store,
+    events,
+    metrics,
+    executorFor,
+    calls: spy.calls,
+    answer(next: Answers) {
+      answers = next;
+    },
+    advance(seconds: number) {
+      now = new Date(now.getTime() + seconds * 1000);
+    },
+    setSpec(next: RemediationInputSpec) {
+      spec = automatic({ settleTime: '10s', ...next });
+    },
+    /** A fresh process: nothing in memory, only what the status says. */
+    restart() {
+      remediator = make();
+    },
+    /** One reconcile on an up-to-date cache (the store's object). */
+    reconcile(observation: Observation, object: EtcdHealthCheck = store.object): Promise<RemediationOutcome> {
+      const current = { ...structuredClone(object), spec };
+      const stamped = { ...observation, time: now };
+      return remediator.reconcile({
+        object: current,
+        spec,
+        observation: stamped,
+        etcdCredentials: undefined,
+        log,
+        conditionsFor: (input) =>
+          analyze({ observation: stamped, spec, previousConditions: [], generation: 1, remediation: input })
+            .conditions,
+      });
+    },
+  };
+}
+
+const fragmentedCluster = (...changes: Change[]) =>
+  healthyCluster(3, fragmented(0), fragmented(1), fragmented(2), ...changes);
+
+describe('mode Recommend', () => {
+  it('never obtains an executor and never writes, whatever qualifies', async () => {
+    const h = harness({ mode: 'Recommend', compaction: { enabled: true } });
+    const everything = fragmentedCluster(
+      withAlarm('NOSPACE', 1),
+      withStatusEverywhere({ revision: '900000' }),
+    );
+    for (let i = 0; i < 3; i++) {
+      const outcome = await h.reconcile(everything);
+      expect(outcome.input).toBeUndefined();
+      h.advance(60);
+    }
+    expect(h.executorFor).not.toHaveBeenCalled();
+    expect(h.store.writes).toEqual([]);
+    expect(h.events).toEqual([]);
+  });
+
+  it('never reaches the executor through the reconciler either', async () => {
+    const executorFor = jest.fn<() => RemediationExecutor>();
+    const patch = jest.fn<RemediationStatusStore['patch']>();
+    const spec = specWith({
+      remediation: { mode: 'Recommend' },
+      thresholds: { fragmentation: { minDatabaseSize: '1Mi' } },
+    });
+    let stored: EtcdHealthCheck = checkObject(spec);
+    const written: EtcdHealthCheckStatus[] = [];
+    const reconciler = new EtcdHealthCheckReconciler({
+      get: () => stored,
+      configReader: {
+        secretData: () => Promise.resolve(undefined),
+        configMapData: () => Promise.resolve(undefined),
+      },
+      probe: () => Promise.resolve(fragmentedCluster(withAlarm('NOSPACE', 2))),
+      status: {
+        patchStatus: (_ns, _name, status) => {
+          written.push(status);
+          stored = { ...stored, status };
+          return Promise.resolve();
+        },
+      },
+      events: { record: () => undefined },
+      policy: { relativeTolerance: 0.1, heartbeatMs: 300_000 },
+      remediator: new Remediator({
+        executorFor,
+        store: { patch, get: jest.fn<RemediationStatusStore['get']>() },
+        events: { record: () => undefined },
+      }),
+    });
+    await reconciler.reconcile('ops/etcd', log);
+    await reconciler.reconcile('ops/etcd', log);
+    expect(executorFor).not.toHaveBeenCalled();
+    expect(patch).not.toHaveBeenCalled();
+    const progressing = written[0]?.conditions?.find((c) => c.type === 'RemediationProgressing');
+    expect(progressing).toMatchObject({ status: 'False', reason: 'RecommendOnly' });
+    expect(written[0]?.recommendations?.map((r) => r.type)).toEqual(
+      expect.arrayContaining(['Defragment', 'RecoverFromNoSpace']),
+    );
+  });
+});
+
+describe('one step', () => {
+  it('takes the lock in the API before calling etcd, then records the outcome', async () => {
+    const h = harness();
+    const outcome = await h.reconcile(fragmentedCluster());
+    expect(h.timeline).toEqual([
+      'patch Running',
+      `defragment ${clientURL(1)}`,
+      `dbSize ${clientURL(1)}`,
+      'patch done',
+    ]);
+    const lock = h.store.writes[0]!;
+    expect(lock.remediation.current).toMatchObject({
+      action: 'Defragment',
+      member: 'etcd-1',
+      phase: 'Running',
+      startedAt: NOW.toISOString(),
+      dbSizeBefore: 300 * MiB,
+    });
+    // The lock write shows Progressing at once, while the defragmentation runs.
+    expect(lock.conditions?.find((c) => c.type === 'Progressing')).toMatchObject({ status: 'True' });
+    const stored = h.store.object.status!.remediation!;
+    expect(stored.current).toBeUndefined();
+    expect(stored.history).toEqual([
+      expect.objectContaining({
+        action: 'Defragment',
+        member: 'etcd-1',
+        phase: 'Succeeded',
+        dbSizeAfter: 20 * MiB,
+      }),
+    ]);
+    expect(stored.lastDefragByMember).toEqual({ 'etcd-1': NOW.toISOString() });
+    expect(stored.consecutiveFailures).toBe(0);
+    expect(outcome).toMatchObject({ status: stored, input: { inProgress: true }, requeueAfterMs: 10_500 });
+    expect(h.events.map((e) => e.reason)).toEqual(['DefragmentAttempt', 'DefragmentSucceeded']);
+    expect(h.events[1]!.note).toMatch(/^Defragmented etcd-1 in 40ms: DB 300 MiB -> 20.0 MiB$/);
+    expect(h.metrics.steps).toEqual(['Defragment/success']);
+  });
+
+  it('sends nothing to etcd when the lock write conflicts (someone else acted, or the spec changed)', async () => {
+    const h = harness();
+    const cached = structuredClone(h.store.object);
+    h.store.touch(); // e.g. paused was just set: the cache is behind
+    await expect(h.reconcile(fragmentedCluster(), cached)).rejects.toBeInstanceOf(RemediationConflictError);
+    expect(h.calls).toEqual([]);
+    expect(h.events).toEqual([]);
+  });
+
+  it('keeps the outcome when the result write meets a concurrent write, as long as the lock is ours', async () => {
+    const h = harness();
+    h.answer({ defragment: OK });
+    const original = h.store.patch.bind(h.store);
+    let writes = 0;
+    h.store.patch = (key, version, patch) => {
+      if (++writes === 2) h.store.touch(h.store.object.status); // the reconciler's own status write
+      return original(key, version, patch);
+    };
+    await h.reconcile(fragmentedCluster());
+    expect(h.store.object.status?.remediation?.history).toHaveLength(1);
+    expect(h.store.object.status?.remediation?.current).toBeUndefined();
+  });
+
+  it('does not overwrite the story when another replica finished the step meanwhile', async () => {
+    const h = harness();
+    const original = h.store.patch.bind(h.store);
+    let writes = 0;
+    const theirs = {
+      history: [
+        { action: 'Defragment' as const, member: 'etcd-1', phase: 'Succeeded' as const, startedAt: 'x' },
+      ],
+    };
+    h.store.patch = (key, version, patch) => {
+      if (++writes === 2) h.store.touch({ remediation: theirs });
+      return original(key, version, patch);
+    };
+    const outcome = await h.reconcile(fragmentedCluster());
+    expect(outcome.status).toEqual(theirs);
+    expect(h.store.object.status?.remediation).toEqual(theirs);
+  });
+});
+
+describe('a watch cache behind our own writes', () => {
+  it('is not planned from: the reconcile is requeued until the cache shows the last write', async () => {
+    const h = harness();
+    const stale = structuredClone(h.store.object);
+    await h.reconcile(fragmentedCluster());
+    h.advance(11);
+    // A deferral from the stale cache would hand its older history to the reconciler's status write.
+    await expect(h.reconcile(fragmentedCluster(killed(2)), stale)).rejects.toBeInstanceOf(
+      RemediationConflictError,
+    );
+    await h.reconcile(fragmentedCluster());
+    expect(h.calls.filter((c) => c.startsWith('defragment'))).toHaveLength(2);
+    expect(h.store.object.status?.remediation?.history).toHaveLength(2);
+  });
+});
+
+describe('a step whose outcome is unknown', () => {
+  it('keeps the lock, then verifies the member instead of starting another defragmentation', async () => {
+    const h = harness();
+    h.answer({
+      defragment: {
+        ok: false,
+        tookMs: 300_000,
+        error: 'defragment: no answer within 300000ms',
+        ambiguous: true,
+      },
+    });
+    const first = await h.reconcile(fragmentedCluster());
+    expect(h.store.object.status?.remediation?.current).toMatchObject({ phase: 'Running', member: 'etcd-1' });
+    expect(first.input).toMatchObject({ inProgress: true });
+    expect(h.events.map((e) => e.reason)).toEqual(['DefragmentAttempt', 'DefragmentUnconfirmed']);
+
+    h.restart(); // also across a restart: only the status counts
+    h.advance(30);
+    const waiting = await h.reconcile(fragmentedCluster(unhealthy(1)));
+    expect(waiting.input).toMatchObject({
+      inProgress: true,
+      message: expect.stringContaining('waiting for etcd-1'),
+    });
+    h.advance(30);
+    const finished = await h.reconcile(
+      fragmentedCluster(withStatus(1, { dbSize: 30 * MiB, dbSizeInUse: 29 * MiB })),
+    );
+    expect(h.calls.filter((c) => c.startsWith('defragment'))).toHaveLength(1);
+    expect(finished.status?.history?.at(-1)).toMatchObject({
+      phase: 'Succeeded',
+      reason: 'Verified',
+      dbSizeAfter: 30 * MiB,
+    });
+    expect(finished.status?.lastDefragByMember?.['etcd-1']).toBe(
+      new Date(NOW.getTime() + 60_000).toISOString(),
+    );
+    expect(h.events.at(-1)).toMatchObject({ type: 'Normal', reason: 'DefragmentSucceeded' });
+  });
+});
+
+describe('failures', () => {
+  it('stops after three consecutive failures with a degraded message, and pausing resets the count', async () => {
+    const h = harness();
+    h.answer({
+      defragment: {
+        ok: false,
+        tookMs: 3,
+        error: 'defragment: 7 PERMISSION_DENIED: permission denied',
+        ambiguous: false,
+      },
+    });
+    for (let i = 0; i < 3; i++) {
+      await h.reconcile(fragmentedCluster());
+      h.advance(11);
+    }
+    expect(h.store.object.status?.remediation?.consecutiveFailures).toBe(3);
+    const stopped = await h.reconcile(fragmentedCluster());
+    expect(stopped.input).toMatchObject({
+      inProgress: false,
+      degradedMessage: expect.stringContaining('3 consecutive failed steps'),
+    });
+    expect(h.calls.filter((c) => c.startsWith('defragment'))).toHaveLength(3);
+    expect(h.events.filter((e) => e.reason === 'DefragmentFailed')).toHaveLength(3);
+    expect(h.events.at(-1)).toMatchObject({ type: 'Warning', reason: 'TooManyFailures' });
+
+    const analysis = analyze({
+      observation: fragmentedCluster(),
+      spec: automatic(),
+      previousConditions: [],
+      generation: 1,
+      remediation: stopped.input,
+    });
+    expect(analysis.conditions.find((c) => c.type === 'RemediationDegraded')).toMatchObject({
+      status: 'True',
+      reason: 'RemediationFailed',
+    });
+
+    h.setSpec({ paused: true });
+    const paused = await h.reconcile(fragmentedCluster());
+    expect(h.store.object.status?.remediation?.consecutiveFailures).toBe(0);
+    expect(paused.input).toEqual({ inProgress: false });
+    h.setSpec({});
+    h.answer({});
+    await h.reconcile(fragmentedCluster());
+    expect(h.calls.filter((c) => c.startsWith('defragment'))).toHaveLength(4);
+  });
+});
+
+describe('deferrals', () => {
+  it('are reported once per change, as Events and metrics', async () => {
+    const h = harness();
+    await h.reconcile(fragmentedCluster(killed(2)));
+    await h.reconcile(fragmentedCluster(killed(2)));
+    await h.reconcile(fragmentedCluster(withAlarm('CORRUPT', 0)));
+    expect(h.events.map((e) => `${e.type}/${e.reason}`)).toEqual([
+      'Warning/ClusterUnhealthy',
+      'Warning/CorruptAlarm',
+    ]);
+    expect(h.metrics.deferred).toEqual(['ClusterUnhealthy', 'CorruptAlarm']);
+    expect(h.calls).toEqual([]);
+    expect(h.store.writes).toEqual([]);
+  });
+
+  it('tell the analysis why nothing happens', async () => {
+    const h = harness();
+    const outcome = await h.reconcile(fragmentedCluster(killed(2)));
+    expect(outcome.input).toEqual({
+      inProgress: false,
+      blockedReason: expect.stringMatching(/etcd-2 is unreachable.*\(ClusterUnhealthy\)$/),
+    });
+    expect(h.metrics.running).toEqual([false]);
+  });
+
+  it('dry run: says what it would do once, calls nothing', async () => {
+    const h = harness({ dryRun: true });
+    await h.reconcile(fragmentedCluster());
+    const outcome = await h.reconcile(fragmentedCluster());
+    expect(h.calls).toEqual([]);
+    expect(h.store.writes).toEqual([]);
+    expect(h.events.map((e) => e.reason)).toEqual(['DefragmentDryRun']);
+    expect(outcome.input).toMatchObject({
+      inProgress: false,
+      blockedReason: expect.stringContaining('would defragment etcd-1'),
+    });
+  });
+});
+
+describe('NOSPACE recovery', () => {
+  it('runs compact, defragment each member leader last, disarm and verify, one step per reconcile', async () => {
+    const h = harness({ settleTime: '5s' });
+    const sizes: Record<number, number> = { 0: 300 * MiB, 1: 300 * MiB, 2: 300 * MiB };
+    let leader = 0;
+    const observe = () =>
+      healthyCluster(
+        3,
+        withAlarm('NOSPACE', 0),
+        withStatusEverywhere({ leaderId: memberId(leader), revision: '950' }),
+        ...[0, 1, 2].map((i) => withStatus(i, { dbSize: sizes[i]!, dbSizeInUse: 10 * MiB })),
+      );
+    const actions: string[] = [];
+    for (let i = 0; i < 8 && !h.calls.some((c) => c.startsWith('verifyWrite')); i++) {
+      const before = h.calls.length;
+      await h.reconcile(observe());
+      for (const call of h.calls.slice(before)) {
+        actions.push(call.split(' ')[0]!);
+        const match = /^defragment https:\/\/127\.0\.0\.(\d+):2379$/.exec(call);
+        if (match) sizes[Number(match[1]) - 1] = 20 * MiB;
+        if (call.startsWith('moveLeader')) leader = 1;
+      }
+      h.advance(6);
+    }
+    expect(actions).toEqual([
+      'compact',
+      'defragment',
+      'dbSize',
+      'defragment',
+      'dbSize',
+      'moveLeader',
+      'defragment',
+      'dbSize',
+      'disarmNoSpace',
+      'verifyWrite',
+    ]);
+    expect(h.calls[0]).toBe(`compact ${clientURL(0)} 950`);
+    const history = h.store.object.status!.remediation!.history!;
+    expect(history.map((r) => `${r.action}${r.member ? ` ${r.member}` : ''} ${r.phase}`)).toEqual([
+      'Compact Succeeded',
+      'Defragment etcd-1 Succeeded',
+      'Defragment etcd-2 Succeeded',
+      'MoveLeader etcd-0 Succeeded',
+      'Defragment etcd-0 Succeeded',
+      'DisarmNoSpace Succeeded',
+      'VerifyWrite Succeeded',
+    ]);
+    expect(h.calls).toContain(`disarmNoSpace ${clientURL(1)} ${memberId(0)}`);
+  });
+});
+
+describe('a restarted process', () => {
+  it('finds the lock of the dead one and finishes it before doing anything else', async () => {
+    const running = {
+      current: {
+        action: 'Defragment' as const,
+        member: 'etcd-1',
+        phase: 'Running' as const,
+        reason: 'HighFragmentation',
+        startedAt: new Date(NOW.getTime() - 20_000).toISOString(),
+        dbSizeBefore: 300 * MiB,
+      },
+    };
+    const h = harness({}, { state: running });
+    const outcome = await h.reconcile(
+      fragmentedCluster(withStatus(1, { dbSize: 20 * MiB, dbSizeInUse: 19 * MiB })),
+    );
+    expect(h.executorFor).not.toHaveBeenCalled();
+    expect(outcome.status?.current).toBeUndefined();
+    expect(outcome.status?.history?.[0]).toMatchObject({ phase: 'Succeeded', reason: 'Verified' });
+    // The next step waits for the settle time, counted from when the record was finished.
+    const next = await h.reconcile(
+      fragmentedCluster(withStatus(1, { dbSize: 20 * MiB, dbSizeInUse: 19 * MiB })),
+    );
+    expect(next.input).toMatchObject({
+      inProgress: true,
+      message: expect.stringContaining('settling until'),
+    });
+    expect(h.calls).toEqual([]);
+  });
+});
