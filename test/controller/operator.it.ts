@@ -110,10 +110,16 @@ describe('the operator on a real control plane', () => {
     await eventually(
       async () => {
         const now = { reconciles: await reconcileCount(), writes: await writeCount() };
-        if (now.writes !== settled.writes) settled = now;
+        // Every metric must have data first: peer round trips are sampled only every 30s.
+        const dataComplete = condition(await getCheck('main'), 'Degraded')?.status === 'False';
+        if (now.writes !== settled.writes || !dataComplete) settled = now;
         return now.reconciles >= settled.reconciles + 2;
       },
-      { timeoutMs: 150_000, intervalMs: 1_000, description: 'two checks in a row without a write' },
+      {
+        timeoutMs: 170_000,
+        intervalMs: 1_000,
+        description: 'complete data, then two checks in a row without a write',
+      },
     );
     const before = await getCheck('main');
     const writes = await writeCount();
