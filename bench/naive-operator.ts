@@ -36,10 +36,10 @@ import {
   type EtcdHealthCheck,
 } from '../src/api/v1alpha1/resource.js';
 import { EtcdHealthCheckSpecSchema } from '../src/api/v1alpha1/spec.js';
-import type { EtcdHealthCheckStatus } from '../src/api/v1alpha1/status.js';
 import { parseDurationMs } from '../src/api/v1alpha1/units.js';
 import { StatusPatcher } from '../src/controller/kube-api.js';
 import { conditionTransitions } from '../src/controller/transitions.js';
+import { statusFromAnalysis } from '../src/health/status.js';
 import { analyze } from '../src/health/analyze.js';
 import { serve } from '../src/observability/http-server.js';
 import { observe } from '../src/sources/observe.js';
@@ -184,19 +184,7 @@ async function reconcile(item: Item): Promise<void> {
     const generation = object.metadata.generation ?? 0;
     const previousConditions = object.status?.conditions ?? [];
     const analysis = analyze({ observation, spec, previousConditions, generation });
-    const status: EtcdHealthCheckStatus = {
-      observedGeneration: generation,
-      conditions: analysis.conditions,
-      members: analysis.members,
-      summary: analysis.summary,
-      recommendations: analysis.recommendations,
-      lastCheck: {
-        time: observation.time.toISOString(),
-        durationMilliseconds: Math.round(observation.durationMs),
-        etcd: observation.etcd.source,
-        prometheus: observation.metrics.source,
-      },
-    };
+    const status = statusFromAnalysis(analysis, observation, generation);
     lastCheck.set({ namespace: item.namespace, name: item.name }, observation.time.getTime() / 1000);
     await patcher.patchStatus(item.namespace, item.name, status);
     statusWrites.inc({ why: 'every_reconcile' });
