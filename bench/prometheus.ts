@@ -1,91 +1,7 @@
-// A real Prometheus for the benchmark, as test/harness/prometheus.ts starts one (job "etcd", static
-// targets on the members, .1 of the cluster's address block, stopped by PID) but with the scrape
-// interval as a parameter: the harness scrapes every second so that tests see changes at once,
-// which makes every 5m-window query read 300 points per series. Production scrapes etcd every 30s
-// (kube-prometheus, OpenShift's etcd ServiceMonitor), and the cost of a query follows the points it
-// reads. The benchmark uses 30s unless told otherwise (--scrape-interval).
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { prometheusBinary } from '../test/harness/binaries.js';
-import type { EtcdCluster } from '../test/harness/etcd-cluster.js';
+// Prometheus for the benchmark: the harness's (test/harness/prometheus.ts), scraping every 30s as
+// production does unless told otherwise (--scrape-interval), and a wait for complete data.
 import { eventually } from '../test/harness/eventually.js';
-import { makeTempDir, removeTempDir, startProcess, type ManagedProcess } from '../test/harness/process.js';
-
-export interface BenchPrometheus {
-  readonly url: string;
-  readonly process: ManagedProcess;
-  query(promql: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
-  stop(): Promise<void>;
-}
-
-export async function startBenchPrometheus(
-  cluster: EtcdCluster,
-  scrapeIntervalS: number,
-): Promise<BenchPrometheus> {
-  const dir = makeTempDir(`bench-prometheus-${cluster.addresses.prefix}`);
-  const address = `${cluster.addresses.address(1)}:9090`;
-  const url = `http://${address}`;
-  const interval = `${scrapeIntervalS}s`;
-  const config = {
-    global: {
-      scrape_interval: interval,
-      scrape_timeout: `${Math.min(scrapeIntervalS, 10)}s`,
-      evaluation_interval: interval,
-    },
-    scrape_configs: [
-      {
-        job_name: 'etcd',
-        scheme: 'http',
-        static_configs: [{ targets: cluster.members.map((m) => `${m.ip}:2379`) }],
-      },
-    ],
-  };
-  const configPath = join(dir, 'prometheus.yml');
-  writeFileSync(configPath, JSON.stringify(config, null, 2));
-  const proc = startProcess({
-    name: 'prometheus',
-    command: prometheusBinary(),
-    args: [
-      `--config.file=${configPath}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      '--storage.tsdb.retention.time=2h',
-      `--web.listen-address=${address}`,
-      '--log.level=warn',
-    ],
-    logDir: dir,
-  });
-  const query = async (promql: string) => {
-    const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`, {
-      signal: AbortSignal.timeout(10_000),
-    });
-    const body = (await response.json()) as {
-      status: string;
-      data?: { result: { metric: Record<string, string>; value: [number, string] }[] };
-    };
-    if (body.status !== 'success' || !body.data) throw new Error(`query ${promql}: ${JSON.stringify(body)}`);
-    return body.data.result;
-  };
-  const server: BenchPrometheus = {
-    url,
-    process: proc,
-    query,
-    async stop() {
-      await proc.stop();
-      removeTempDir(dir);
-    },
-  };
-  try {
-    await eventually(async () => (await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(2_000) })).ok, {
-      timeoutMs: 60_000,
-      intervalMs: 250,
-      description: `Prometheus at ${url} to be ready`,
-    });
-  } catch (error) {
-    await server.stop();
-    throw error;
-  }
-  return server;
-}
+import type { PrometheusServer } from '../test/harness/prometheus.js';
 
 /**
  * Waits until every signal the checks need has a value for every member: the p99 histograms need
@@ -94,7 +10,7 @@ export async function startBenchPrometheus(
  * condition transition, which is not the steady state the benchmark measures.
  */
 export async function waitForData(
-  prometheus: BenchPrometheus,
+  prometheus: PrometheusServer,
   members: number,
   timeoutMs: number,
 ): Promise<void> {

@@ -46,7 +46,8 @@ import {
   type Sample,
 } from './measure.js';
 import { MetricsPoller } from './poller.js';
-import { startBenchPrometheus, waitForData, type BenchPrometheus } from './prometheus.js';
+import { startPrometheus, type PrometheusServer } from '../test/harness/prometheus.js';
+import { waitForData } from './prometheus.js';
 import {
   buildOperators,
   startUnderTest,
@@ -194,7 +195,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 interface Environment {
   cp: ControlPlane;
   cluster: EtcdCluster;
-  prometheus: BenchPrometheus;
+  prometheus: PrometheusServer;
   load: WriteLoad;
   custom: CustomObjectsApi;
   core: CoreV1Api;
@@ -832,7 +833,7 @@ async function main(): Promise<number> {
       return c;
     }),
   ]);
-  const prometheus = await startBenchPrometheus(cluster, config.scrapeIntervalS);
+  const prometheus = await startPrometheus(cluster, { scrapeIntervalSeconds: config.scrapeIntervalS });
   cleanups.push({ what: 'Prometheus', run: () => prometheus.stop() });
   const load = startWriteLoad(cluster, { perSecond: config.writeLoad });
   cleanups.push({ what: 'write load', run: () => load.stop() });
