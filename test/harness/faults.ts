@@ -29,10 +29,12 @@ export async function fillQuota(
  */
 export async function fragment(
   cluster: EtcdCluster,
-  options: { keys?: number; valueBytes?: number } = {},
+  options: { keys?: number; valueBytes?: number; through?: string[] } = {},
 ): Promise<void> {
-  const { keys = 1_000, valueBytes = 8 * 1024 } = options;
-  const client = cluster.client();
+  const { keys = 1_000, valueBytes = 8 * 1024, through } = options;
+  // `through` names the members to write through: a slow-disk member would outlast etcd3's call
+  // deadline, and its retried compact then fails with "already compacted".
+  const client = cluster.client(through?.map((name) => cluster.member(name).clientURL));
   const value = Buffer.alloc(valueBytes, 'f');
   for (let i = 0; i < keys; i += 50) {
     await Promise.all(

@@ -7,6 +7,7 @@ import { Etcd3 } from 'etcd3';
 import { startControlPlane, type ControlPlane } from '../harness/controlplane.js';
 import { startEtcdCluster, type EtcdCluster } from '../harness/etcd-cluster.js';
 import { eventually } from '../harness/eventually.js';
+import { fragment } from '../harness/faults.js';
 import { startOperator } from '../harness/operator.js';
 import { cleanupAll, makeTempDir } from '../harness/process.js';
 import {
@@ -57,7 +58,7 @@ beforeAll(async () => {
   }
   // Written and compacted through the fast members (a physical compaction waits for the member
   // it is sent to; on the slow one it would outlive the call deadline).
-  await fragmentThrough(['member-1', 'member-2'], 600, 16 * 1024);
+  await fragment(cluster, { keys: 600, valueBytes: 16 * 1024, through: ['member-1', 'member-2'] });
   // The slow member applies the compaction late; it qualifies once it has.
   await eventually(async () => ((await memberSizes(cluster))[SLOW]?.dbSizeInUse ?? Infinity) < 2 ** 20, {
     timeoutMs: 120_000,
@@ -65,23 +66,6 @@ beforeAll(async () => {
     description: `${SLOW} to apply the compaction`,
   });
 });
-
-async function fragmentThrough(members: string[], keys: number, valueBytes: number): Promise<void> {
-  const client = cluster.client(members.map((name) => cluster.member(name).clientURL));
-  const value = Buffer.alloc(valueBytes, 'f');
-  for (let i = 0; i < keys; i += 50) {
-    await Promise.all(
-      Array.from({ length: Math.min(50, keys - i) }, (_, j) =>
-        client
-          .put(`/fragment/${i + j}`)
-          .value(value)
-          .exec(),
-      ),
-    );
-  }
-  const deleted = await client.delete().prefix('/fragment/').exec();
-  await client.kv.compact({ revision: deleted.header.revision, physical: true });
-}
 
 afterAll(async () => {
   await cluster?.stop();
