@@ -5,6 +5,7 @@ import { Etcd3, type IOptions } from 'etcd3';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { describeGrpcError, type EtcdCallOptions } from '../sources/etcd/client.js';
+import { dialHttp2 } from '../sources/etcd/dial.js';
 import { errorText } from '../sources/text.js';
 import { withTimeout } from '../sources/timeout.js';
 import { VERIFY_WRITE_KEY, type ExecResult, type ReadResult, type RemediationExecutor } from './executor.js';
@@ -46,7 +47,7 @@ export class EtcdMaintenance implements RemediationExecutor {
   }
 
   defragment(endpoint: string): Promise<ExecResult> {
-    return this.exec('defragment', this.defragTimeoutMs, () =>
+    return this.exec('defragment', endpoint, this.defragTimeoutMs, () =>
       this.client(endpoint).maintenance.defragment(this.deadline(this.defragTimeoutMs)),
     );
   }
@@ -54,14 +55,14 @@ export class EtcdMaintenance implements RemediationExecutor {
   moveLeader(leaderEndpoint: string, targetMemberId: string): Promise<ExecResult> {
     // MoveLeader waits for the transfer (up to an election timeout); allow a few.
     const budget = this.budgetMs + 15_000;
-    return this.exec('move leader', budget, () =>
+    return this.exec('move leader', leaderEndpoint, budget, () =>
       this.client(leaderEndpoint).maintenance.moveLeader({ targetID: targetMemberId }, this.deadline(budget)),
     );
   }
 
   compact(endpoint: string, revision: string): Promise<ExecResult> {
     // A physical compaction waits until the member deleted the old revisions: as slow as a defrag.
-    return this.exec('compact', this.defragTimeoutMs, async () => {
+    return this.exec('compact', endpoint, this.defragTimeoutMs, async () => {
       try {
         await this.client(endpoint).kv.compact(
           { revision, physical: true },
@@ -78,7 +79,7 @@ export class EtcdMaintenance implements RemediationExecutor {
   }
 
   disarmNoSpace(endpoint: string, memberIds: readonly string[]): Promise<ExecResult> {
-    return this.exec('alarm disarm', this.budgetMs * Math.max(1, memberIds.length), async () => {
+    return this.exec('alarm disarm', endpoint, this.budgetMs * Math.max(1, memberIds.length), async () => {
       const client = this.client(endpoint);
       // memberID 0 would mean "all members"; etcdctl alarm disarm deactivates each listed alarm.
       for (const memberID of memberIds.length > 0 ? memberIds : ['0']) {
@@ -92,7 +93,7 @@ export class EtcdMaintenance implements RemediationExecutor {
   }
 
   verifyWrite(endpoint: string): Promise<ExecResult> {
-    return this.exec('verification write', 2 * this.budgetMs, async () => {
+    return this.exec('verification write', endpoint, 2 * this.budgetMs, async () => {
       const client = this.client(endpoint);
       await client
         .put(VERIFY_WRITE_KEY)
@@ -169,9 +170,19 @@ export class EtcdMaintenance implements RemediationExecutor {
     return { deadline: new Date(Date.now() + ms) };
   }
 
-  private async exec(what: string, budgetMs: number, fn: () => Promise<unknown>): Promise<ExecResult> {
+  private async exec(
+    what: string,
+    endpoint: string,
+    budgetMs: number,
+    fn: () => Promise<unknown>,
+  ): Promise<ExecResult> {
     const started = Date.now();
     const took = () => Date.now() - started;
+    // Our own dial first: a member that refuses or never answers is then a definite "nothing ran".
+    // gRPC alone cannot tell: a request written on a cached connection the member just dropped
+    // fails with a reset that may or may not have been processed.
+    const dial = await dialHttp2(endpoint, this.options.tls, this.options.dialTimeoutMs);
+    if (!dial.ok) return { ok: false, tookMs: took(), error: `${what}: ${dial.error}`, ambiguous: false };
     return withTimeout(
       fn().then(
         (detail): ExecResult => ({

@@ -7,14 +7,13 @@ import { Etcd3 } from 'etcd3';
 import type { EtcdHealthCheck } from '../../src/api/v1alpha1/index.js';
 import { startControlPlane, type ControlPlane } from '../harness/controlplane.js';
 import { startEtcdCluster, type EtcdCluster } from '../harness/etcd-cluster.js';
+import { checksIn, conditionOf, type NamespacedChecks } from '../harness/checks.js';
 import { eventually } from '../harness/eventually.js';
 import { fragment } from '../harness/faults.js';
 import { startOperator, type OperatorProcess } from '../harness/operator.js';
 import { cleanupAll, makeTempDir } from '../harness/process.js';
 import { startPrometheus, type PrometheusServer } from '../harness/prometheus.js';
 import {
-  Checks,
-  conditionOf,
   defragIntervals,
   historyOf,
   memberSizes,
@@ -32,7 +31,7 @@ let cp: ControlPlane;
 let cluster: EtcdCluster;
 let prometheus: PrometheusServer;
 let operator: OperatorProcess;
-let checks: Checks;
+let checks: NamespacedChecks;
 
 /** Calls etcd answered per gRPC method, summed over members, as Prometheus last scraped them. */
 async function mutatingCalls(): Promise<Record<string, number>> {
@@ -72,7 +71,7 @@ beforeAll(async () => {
   prometheus = await startPrometheus(cluster);
   await cp.createNamespace(ns);
   await cp.createNamespace(leaseNs);
-  checks = new Checks(cp, ns);
+  checks = checksIn(cp.kubeConfig, ns);
   operator = await startOperator({
     kubeconfigPath: cp.kubeconfigPath,
     logDir: makeTempDir('remediation-operator-logs'),

@@ -1,64 +1,11 @@
-// Helpers of the remediation end-to-end tests: the EtcdHealthCheck through the real API server,
-// and the evidence etcd itself leaves of each defragmentation (its log lines "starting
+// Helpers of the remediation end-to-end tests: the evidence etcd itself leaves of each defragmentation (its log lines "starting
 // defragment" / "finished defragment", server/etcdserver/api/v3rpc/maintenance.go).
-import { CustomObjectsApi, EventsV1Api, type EventsV1Event } from '@kubernetes/client-node';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
-import { GROUP, PLURAL, VERSION, type EtcdHealthCheck } from '../../src/api/v1alpha1/index.js';
-import type { Condition, RemediationRecord } from '../../src/api/v1alpha1/status.js';
-import type { ControlPlane } from '../harness/controlplane.js';
+import type { EtcdHealthCheck } from '../../src/api/v1alpha1/index.js';
+import type { RemediationRecord } from '../../src/api/v1alpha1/status.js';
 import type { EtcdCluster, EtcdMember } from '../harness/etcd-cluster.js';
-import { mergePatch } from '../harness/kube.js';
-
-export class Checks {
-  private readonly api: CustomObjectsApi;
-  private readonly events: EventsV1Api;
-
-  constructor(
-    cp: ControlPlane,
-    readonly namespace: string,
-  ) {
-    this.api = cp.kubeConfig.makeApiClient(CustomObjectsApi);
-    this.events = cp.kubeConfig.makeApiClient(EventsV1Api);
-  }
-
-  async create(name: string, spec: Record<string, unknown>): Promise<void> {
-    await this.api.createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace: this.namespace,
-      plural: PLURAL,
-      body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'EtcdHealthCheck', metadata: { name }, spec },
-    });
-  }
-
-  async get(name: string): Promise<EtcdHealthCheck> {
-    return (await this.api.getNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace: this.namespace,
-      plural: PLURAL,
-      name,
-    })) as EtcdHealthCheck;
-  }
-
-  async patchSpec(name: string, spec: Record<string, unknown>): Promise<void> {
-    await this.api.patchNamespacedCustomObject(
-      { group: GROUP, version: VERSION, namespace: this.namespace, plural: PLURAL, name, body: { spec } },
-      mergePatch(),
-    );
-  }
-
-  async eventsOf(name: string): Promise<EventsV1Event[]> {
-    const list = await this.events.listNamespacedEvent({ namespace: this.namespace });
-    return list.items.filter((event) => event.regarding?.name === name);
-  }
-}
-
-export function conditionOf(check: EtcdHealthCheck, type: string): Condition | undefined {
-  return check.status?.conditions?.find((condition) => condition.type === type);
-}
 
 export function historyOf(check: EtcdHealthCheck): RemediationRecord[] {
   return check.status?.remediation?.history ?? [];

@@ -6,19 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Etcd3 } from 'etcd3';
 import { startControlPlane, type ControlPlane } from '../harness/controlplane.js';
 import { startEtcdCluster, type EtcdCluster } from '../harness/etcd-cluster.js';
+import { checksIn, conditionOf, type NamespacedChecks } from '../harness/checks.js';
 import { eventually } from '../harness/eventually.js';
 import { fillQuotaWithHistory } from '../harness/faults.js';
 import { startOperator, sumSamples, type OperatorProcess } from '../harness/operator.js';
 import { cleanupAll, makeTempDir } from '../harness/process.js';
-import {
-  Checks,
-  conditionOf,
-  defragIntervals,
-  historyOf,
-  memberSizes,
-  overlapping,
-  story,
-} from './e2e-support.js';
+import { defragIntervals, historyOf, memberSizes, overlapping, story } from './e2e-support.js';
 
 const ns = 'etcd-team';
 const NAME = 'full';
@@ -27,7 +20,7 @@ const QUOTA = 16 * 2 ** 20;
 let cp: ControlPlane;
 let cluster: EtcdCluster;
 let operator: OperatorProcess;
-let checks: Checks;
+let checks: NamespacedChecks;
 
 /** Maintenance calls each member answered, from its own /metrics. */
 async function maintenanceCalls(): Promise<number> {
@@ -69,7 +62,7 @@ beforeAll(async () => {
     startEtcdCluster({ members: 3, quotaBackendBytes: QUOTA }),
   ]);
   await cp.createNamespace(ns);
-  checks = new Checks(cp, ns);
+  checks = checksIn(cp.kubeConfig, ns);
   operator = await startOperator({
     kubeconfigPath: cp.kubeconfigPath,
     logDir: makeTempDir('remediation-nospace-logs'),

@@ -6,12 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Etcd3 } from 'etcd3';
 import { startControlPlane, type ControlPlane } from '../harness/controlplane.js';
 import { startEtcdCluster, type EtcdCluster } from '../harness/etcd-cluster.js';
+import { checksIn, type NamespacedChecks } from '../harness/checks.js';
 import { eventually } from '../harness/eventually.js';
 import { fragment } from '../harness/faults.js';
 import { startOperator } from '../harness/operator.js';
 import { cleanupAll, makeTempDir } from '../harness/process.js';
 import {
-  Checks,
   defragIntervals,
   historyOf,
   memberSizes,
@@ -27,7 +27,7 @@ const SLOW = 'member-3';
 
 let cp: ControlPlane;
 let cluster: EtcdCluster;
-let checks: Checks;
+let checks: NamespacedChecks;
 let logDir: string;
 
 const operatorOptions = (identity: string) => ({
@@ -46,7 +46,7 @@ beforeAll(async () => {
   ]);
   await cp.createNamespace(ns);
   await cp.createNamespace(leaseNs);
-  checks = new Checks(cp, ns);
+  checks = checksIn(cp.kubeConfig, ns);
   logDir = makeTempDir('remediation-restart-logs');
   // Writes must not wait for the slow disk: keep the leadership on a fast member.
   if ((await cluster.waitForLeader()) === SLOW) {
