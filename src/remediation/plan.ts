@@ -165,7 +165,7 @@ export function plan(input: PlanInput): Decision {
     );
   }
 
-  const work = alarms.has('NOSPACE') ? noSpaceWork(input) : (defragmentWork(input) ?? compactionWork(input));
+  const work = alarms.has('NOSPACE') ? noSpaceWork(input) : routineWork(input);
   if (work.kind !== 'Work') return work;
   const { step } = work;
 
@@ -308,6 +308,20 @@ function finish(
 }
 
 // ---- what to do next ----------------------------------------------------------------------
+
+/**
+ * A due defragmentation first, else a compaction. Members cooling down do not hold the
+ * compaction back: it is a different action, and the cooldown may be hours long.
+ */
+function routineWork(input: PlanInput): Work | Defer | Idle {
+  const defragmentation = defragmentWork(input);
+  if (defragmentation === undefined) return compactionWork(input);
+  if (defragmentation.kind === 'Defer' && defragmentation.reason === 'Cooldown') {
+    const compaction = compactionWork(input);
+    return compaction.kind === 'Work' ? compaction : defragmentation;
+  }
+  return defragmentation;
+}
 
 /** Defragmentation of members whose fragmentation finding qualifies (spec.thresholds.fragmentation). */
 function defragmentWork(input: PlanInput): Work | Defer | undefined {

@@ -237,6 +237,57 @@ describe('automated defragmentation on real etcd', () => {
     );
   });
 
+  it('with a member down nothing starts and the deferral is reported; the kill switch stops everything', async () => {
+    await checks.patchSpec(NAME, { remediation: { paused: true, memberCooldown: '1s' } });
+    await eventually(
+      async () => conditionOf(await checks.get(NAME), 'RemediationProgressing')?.reason === 'Paused',
+      { timeoutMs: 60_000, description: 'RemediationProgressing reason Paused' },
+    );
+    // Paused, nothing starts although every member qualifies again.
+    await fragment(cluster, { keys: 600, valueBytes: 16 * 1024 });
+    const defragsBefore = defragIntervals(cluster).length;
+    await waitForReconciles(2);
+    expect(defragIntervals(cluster)).toHaveLength(defragsBefore);
+
+    const leader = await cluster.waitForLeader();
+    const down = cluster.members.find((m) => m.name !== leader)!.name;
+    await cluster.killMember(down);
+    const historyBefore = historyOf(await checks.get(NAME)).length;
+    await checks.patchSpec(NAME, { remediation: { paused: false } });
+    const blocked = await eventually(
+      async () => {
+        const check = await checks.get(NAME);
+        const c = conditionOf(check, 'RemediationProgressing');
+        return c?.reason === 'RemediationBlocked' && c.message.includes('ClusterUnhealthy') && check;
+      },
+      { timeoutMs: 60_000, description: 'the deferral in RemediationProgressing' },
+    );
+    expect(conditionOf(blocked, 'RemediationProgressing')?.message).toContain(`${down} is unreachable`);
+    const event = await eventually(
+      async () => (await checks.eventsOf(NAME)).find((e) => e.reason === 'ClusterUnhealthy'),
+      { description: 'a ClusterUnhealthy Event' },
+    );
+    expect(event.type).toBe('Warning');
+    expect(event.note).toContain(down);
+    await waitForReconciles(2);
+    // etcd's own logs, not Prometheus: a dead member's counters vanish from sums.
+    expect(defragIntervals(cluster)).toHaveLength(defragsBefore);
+    expect(historyOf(await checks.get(NAME))).toHaveLength(historyBefore);
+    expect(
+      await operator.metric('etcd_health_operator_remediation_deferrals_total', {
+        reason: 'ClusterUnhealthy',
+      }),
+    ).toBeGreaterThanOrEqual(1);
+
+    // Back to full health: the run resumes on its own.
+    await cluster.restartMember(down);
+    await eventually(
+      async () =>
+        historyOf(await checks.get(NAME)).filter((r) => r.action === 'Defragment').length > historyBefore,
+      { timeoutMs: 120_000, description: 'remediation resumes once the member is back' },
+    );
+  });
+
   it('with a CORRUPT alarm nothing is ever done automatically', async () => {
     // Let the resumed run finish, then fragment again so that there is work it would do.
     await eventually(
@@ -301,5 +352,58 @@ describe('automated defragmentation on real etcd', () => {
       });
       client.close();
     }
+  });
+
+  it('compacts a cluster that does not compact itself once its history exceeds the bound', async () => {
+    // After CORRUPT is gone the operator finishes the defragmentations it had to leave; then the
+    // history grows by 1500 revisions, beyond retainRevisions: 1000 (set when the check was created).
+    await eventually(
+      async () => {
+        const check = await checks.get(NAME);
+        return (
+          !check.status?.recommendations?.some((r) => r.type === 'Defragment') &&
+          check.status?.remediation?.current === undefined &&
+          conditionOf(check, 'Progressing')?.status === 'False'
+        );
+      },
+      { timeoutMs: 120_000, description: 'the defragmentations after CORRUPT to finish' },
+    );
+    const client = cluster.client();
+    for (let i = 0; i < 1500; i += 50) {
+      await Promise.all(
+        Array.from({ length: 50 }, (_, j) =>
+          client
+            .put(`/history/${j % 10}`)
+            .value(String(i + j))
+            .exec(),
+        ),
+      );
+    }
+    const written = Number((await client.get('/history/0').exec()).header.revision);
+    const compaction = await eventually(
+      async () =>
+        historyOf(await checks.get(NAME)).find(
+          (r) => r.action === 'Compact' && r.reason === 'HistoryBound' && r.phase === 'Succeeded',
+        ),
+      { timeoutMs: 90_000, description: 'a compaction of the history' },
+    );
+    const revision = Number(/compacted to revision (\d+)/i.exec(compaction.message ?? '')?.[1]);
+    expect(revision).toBeGreaterThanOrEqual(written - 1000);
+    await expect(
+      client
+        .get('/history/0')
+        .revision(String(revision - 1))
+        .exec(),
+    ).rejects.toThrow(/compacted/);
+    await expect(client.get('/history/0').revision(String(revision)).exec()).resolves.toBeDefined();
+    expect(
+      await operator.metric('etcd_health_operator_remediation_total', {
+        action: 'Compact',
+        result: 'success',
+      }),
+    ).toBe(1);
+    // One compaction, not one per check: the next waits for more history (and at least 5 minutes).
+    await waitForReconciles(2);
+    expect(historyOf(await checks.get(NAME)).filter((r) => r.action === 'Compact')).toHaveLength(1);
   });
 });

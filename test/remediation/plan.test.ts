@@ -370,6 +370,18 @@ describe('compaction for clusters that do not compact themselves', () => {
       action: 'Defragment',
     });
   });
+
+  it('runs while the members that qualify for defragmentation cool down', () => {
+    const cooling = healthyCluster(3, withStatusEverywhere({ revision: '500000' }), fragmented(1));
+    const state = { lastDefragByMember: { 'etcd-1': at(-60) } };
+    const decision = decide(cooling, { spec: enabled, state, probes: { compactionUseful: true } });
+    expect(step(decision)).toMatchObject({ action: 'Compact', reason: 'HistoryBound' });
+    // Nothing to compact: the cooldown is what the status reports.
+    expect(decide(cooling, { spec: enabled, state, probes: { compactionUseful: false } })).toMatchObject({
+      kind: 'Defer',
+      reason: 'Cooldown',
+    });
+  });
 });
 
 describe('a step that did not finish (operator restarted, or the call outlived its deadline)', () => {
