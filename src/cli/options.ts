@@ -38,6 +38,10 @@ export const OperatorOptionsSchema = z
     prometheusTokenUrls: z.array(z.url({ protocol: /^https?$/ })),
     statusHeartbeatMs: durationMs,
     statusTolerance: z.coerce.number().min(0).max(1),
+    sourceCacheTtlMs: durationMs.refine(
+      (ms) => ms <= 60_000,
+      'must be at most 1m: answers older than that are stale',
+    ),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']),
   })
   .refine((o) => !o.leaderElect || o.leaderElectionNamespace, {
@@ -67,6 +71,7 @@ export const USAGE = `Usage: etcd-health-operator [flags]
   --prometheus-sa-token-url URL     allow the operator's ServiceAccount token for Prometheus URLs under URL (repeatable)
   --status-heartbeat D              write status at least this often (default 5m)
   --status-tolerance F              relative change of a shown value that is worth a write (default 0.1)
+  --source-cache-ttl D              share etcd and Prometheus answers between checks asking within D (default 5s; 0s: off)
   --log-level LEVEL                 trace, debug, info, warn, error (default info)
   --help                            this text
 `;
@@ -96,6 +101,7 @@ export function parseOperatorOptions(argv: string[], env: NodeJS.ProcessEnv): Pa
         'prometheus-sa-token-url': { type: 'string', multiple: true },
         'status-heartbeat': { type: 'string' },
         'status-tolerance': { type: 'string' },
+        'source-cache-ttl': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -126,6 +132,7 @@ export function parseOperatorOptions(argv: string[], env: NodeJS.ProcessEnv): Pa
     prometheusTokenUrls: list('prometheus-sa-token-url') ?? splitList(env.PROMETHEUS_SA_TOKEN_URLS),
     statusHeartbeatMs: str('status-heartbeat') ?? '5m',
     statusTolerance: str('status-tolerance') ?? '0.1',
+    sourceCacheTtlMs: str('source-cache-ttl') ?? '5s',
     logLevel: str('log-level') ?? env.LOG_LEVEL ?? 'info',
   };
   const parsed = OperatorOptionsSchema.safeParse(candidate);
@@ -156,6 +163,7 @@ const FLAG_NAMES: Record<string, string> = {
   prometheusTokenUrls: 'prometheus-sa-token-url',
   statusHeartbeatMs: 'status-heartbeat',
   statusTolerance: 'status-tolerance',
+  sourceCacheTtlMs: 'source-cache-ttl',
   logLevel: 'log-level',
 };
 

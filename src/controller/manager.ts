@@ -35,6 +35,7 @@ import { NamespacedConfigInformers, type ConfigKind } from './config-informers.j
 import type { OperatorToken } from './credentials.js';
 import { PodLister, StatusPatcher } from './kube-api.js';
 import { sourceProber } from './probe.js';
+import { SharedSources } from '../sources/shared.js';
 import { EtcdHealthCheckReconciler, type EventSink } from './reconciler.js';
 import { EtcdMaintenance } from '../remediation/etcd-maintenance.js';
 import { Remediator } from '../remediation/remediator.js';
@@ -56,6 +57,7 @@ export class OperatorManager {
   private readonly elector?: LeaderElector;
   private readonly reconciler: EtcdHealthCheckReconciler;
   private readonly servers: ServedEndpoints[] = [];
+  private readonly shared: SharedSources;
   private pool?: WorkerPool;
   private resolveDone!: (reason: ExitReason) => void;
   private lastTick = Date.now();
@@ -110,11 +112,15 @@ export class OperatorManager {
           });
       },
     };
+    this.shared = new SharedSources({
+      ttlMs: options.sourceCacheTtlMs,
+      onLookup: (source, shared) => metrics.sourceLookups.inc({ source, shared: String(shared) }),
+    });
     this.reconciler = new EtcdHealthCheckReconciler({
       get: (key) => this.scopeOf(this.checks, key)?.get(key),
       configReader: this.configs,
       operatorToken: operatorToken(kubeConfig, options.prometheusTokenUrls),
-      probe: sourceProber(new PodLister(kubeConfig)),
+      probe: sourceProber(new PodLister(kubeConfig), { shared: this.shared }),
       status: new StatusPatcher(kubeConfig),
       events,
       observer: {
@@ -199,6 +205,7 @@ export class OperatorManager {
       log: this.log,
     });
     this.metrics.leader.set(0);
+    this.shared.close();
     await Promise.all(this.servers.map((s) => s.close()));
     this.log.info(report, 'stopped');
     this.resolveDone('shutdown');

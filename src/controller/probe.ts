@@ -5,10 +5,14 @@ import type { Observation } from '../health/observation.js';
 import type { PodLister } from '../sources/etcd/discovery.js';
 import { observe } from '../sources/observe.js';
 import { observeOptionsFromSpec } from '../sources/options.js';
+import type { SharedSources } from '../sources/shared.js';
 import { CredentialError } from './credentials.js';
 import type { ProbeRequest, Prober } from './reconciler.js';
 
-export function sourceProber(pods: PodLister, clock: () => Date = () => new Date()): Prober {
+export function sourceProber(
+  pods: PodLister,
+  { shared, clock = () => new Date() }: { shared?: SharedSources; clock?: () => Date } = {},
+): Prober {
   return async (request: ProbeRequest): Promise<Observation> => {
     const { spec, etcdCredentials, prometheusCredentials } = request;
     if (etcdCredentials instanceof CredentialError) {
@@ -32,7 +36,13 @@ export function sourceProber(pods: PodLister, clock: () => Date = () => new Date
       pods,
     });
     if (prometheusFailed) delete options.prometheus;
-    const observation = await observe({ ...options, clock });
+    const observation = await observe({
+      ...options,
+      clock,
+      shared,
+      // A check that may act on etcd decides on what etcd says now.
+      freshEtcd: spec.remediation.mode === 'Automatic',
+    });
     if (prometheusFailed) {
       observation.metrics = { source: { state: 'Error', message: prometheusFailed.message }, members: {} };
     }

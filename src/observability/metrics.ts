@@ -61,6 +61,12 @@ export class OperatorMetrics {
     help: 'Keys re-queued with backoff after an error.',
     registers: [this.registry],
   });
+  readonly sourceLookups = new Counter({
+    name: 'etcd_health_operator_source_lookups_total',
+    help: 'etcd observations and Prometheus queries a check needed, by source and whether another check\'s recent answer served it (shared="true") or a request was sent (shared="false").',
+    labelNames: ['source', 'shared'],
+    registers: [this.registry],
+  });
   readonly watchRestarts = new Counter({
     name: 'etcd_health_operator_watch_restarts_total',
     help: 'Watch restarts by resource and cause.',

@@ -5,6 +5,7 @@ import type { SourceState } from '../api/v1alpha1/status.js';
 import type { EtcdObservation, MetricsObservation, Observation } from '../health/observation.js';
 import { observeEtcd, type EtcdSourceOptions } from './etcd/source.js';
 import { metricsObservation, queryPrometheus, type PrometheusSourceOptions } from './prometheus/source.js';
+import type { SharedSources } from './shared.js';
 import { errorText } from './text.js';
 
 export interface ObserveOptions {
@@ -12,15 +13,26 @@ export interface ObserveOptions {
   /** Without it the metrics source is NotConfigured. */
   prometheus?: PrometheusSourceOptions;
   clock?: () => Date;
+  /** Answers shared with other checks that ask the same at about the same time. */
+  shared?: SharedSources;
+  /** Observe etcd afresh even with `shared` (a check that may act on etcd). */
+  freshEtcd?: boolean;
 }
 
 export async function observe(options: ObserveOptions): Promise<Observation> {
   const clock = options.clock ?? (() => new Date());
   const started = Date.now();
   const prometheusOptions = options.prometheus;
+  const { shared } = options;
   const [etcdRun, prometheusRun] = await Promise.all([
-    timed(() => observeEtcd(options.etcd)),
-    prometheusOptions ? timed(() => queryPrometheus(prometheusOptions, clock())) : undefined,
+    timed(() =>
+      shared ? shared.observeEtcd(options.etcd, options.freshEtcd ?? false) : observeEtcd(options.etcd),
+    ),
+    prometheusOptions
+      ? timed(() =>
+          queryPrometheus(prometheusOptions, clock(), shared && ((c) => shared.prometheusClient(c))),
+        )
+      : undefined,
   ]);
 
   const etcd: EtcdObservation = withDuration(

@@ -18,6 +18,7 @@ describe('parseOperatorOptions', () => {
         retryPeriodMs: 2_000,
         identity: 'op-1',
         statusHeartbeatMs: 300_000,
+        sourceCacheTtlMs: 5_000,
         prometheusTokenUrls: [],
       },
     });
@@ -43,6 +44,8 @@ describe('parseOperatorOptions', () => {
     [['--leader-elect', 'maybe'], /--leader-elect: must be true or false/],
     [['--unknown'], /Unknown option '--unknown'/],
     [['--log-level', 'loud'], /--log-level: /],
+    [['--source-cache-ttl', '5'], /--source-cache-ttl: must be a duration/],
+    [['--source-cache-ttl', '2m'], /--source-cache-ttl: must be at most 1m/],
   ])('rejects %j with a readable error', (argv, message) => {
     const parsed = parseOperatorOptions(argv, env);
     expect(parsed.ok).toBe(false);

@@ -6,6 +6,7 @@ import type { ChurnEntry, MetricsObservation, NodeMetrics } from '../../health/o
 import { clip, errorText } from '../text.js';
 import {
   createPrometheusClient,
+  type PrometheusClient,
   type PrometheusConnection,
   type QueryOutcome,
   type Sample,
@@ -50,6 +51,7 @@ const STALE_AFTER_SECONDS = 120;
 export async function queryPrometheus(
   options: PrometheusSourceOptions,
   time: Date,
+  connect: (connection: PrometheusConnection) => PrometheusClient = createPrometheusClient,
 ): Promise<PrometheusSnapshot> {
   const base = { url: options.url, memberLabel: options.memberLabel, answers: [] };
   const matchers: LabelMatcher[] = [];
@@ -70,7 +72,7 @@ export async function queryPrometheus(
   } catch (error) {
     return { ...base, matchers, configError: errorText(error) };
   }
-  const client = createPrometheusClient(options);
+  const client = connect(options);
   try {
     // All at once: the source then takes one query timeout at most, not one per wave of queries.
     const answers = await Promise.all(
