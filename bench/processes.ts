@@ -2,7 +2,7 @@
 // through the test harness (src/cli/operator.ts), the naive baseline (bench/naive-operator.ts) the
 // same way, with its own metrics and health ports on 127.0.0.1.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/harness/controlplane.js';
@@ -13,10 +13,11 @@ import { makeTempDir, startProcess } from '../test/harness/process.js';
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 
 /**
- * real: the operator; naive: bench/naive-operator.ts; real-cached: the operator with the proposed
- * shared Prometheus cache (bench/prototype/shared-cache.ts) swapped in, compiled mode only.
+ * real: the operator; naive: bench/naive-operator.ts; real-unshared: the operator with
+ * --source-cache-ttl=0s, i.e. every check sends its own queries and dials etcd itself.
  */
-export type OperatorKind = 'real' | 'naive' | 'real-cached';
+export const OPERATOR_KINDS = ['real', 'naive', 'real-unshared'] as const;
+export type OperatorKind = (typeof OPERATOR_KINDS)[number];
 
 /**
  * How the operators run: `build` compiles both entry points with tsc first and runs the JavaScript,
@@ -28,13 +29,11 @@ export type RunMode = 'build' | 'tsx';
 export interface Builds {
   /** The compiled operator and naive baseline. */
   plain: string;
-  /** A copy where src/sources/prometheus/source.js takes its client from the prototype cache. */
-  cached: string;
 }
 
 /**
- * Compiles src/cli/operator.ts, bench/naive-operator.ts and the cache prototype (and what they
- * import) into a temp dir that resolves the repo's node_modules. Takes about 20 s on 2 cores.
+ * Compiles src/cli/operator.ts and bench/naive-operator.ts (and what they import) into a temp dir
+ * that resolves the repo's node_modules. Takes about 20 s on 2 cores.
  */
 export function buildOperators(): Builds {
   const dir = makeTempDir('bench-build');
@@ -52,11 +51,7 @@ export function buildOperators(): Builds {
         typeRoots: [join(REPO, 'node_modules/@types')],
       },
       include: [],
-      files: [
-        join(REPO, 'src/cli/operator.ts'),
-        join(REPO, 'bench/naive-operator.ts'),
-        join(REPO, 'bench/prototype/shared-cache.ts'),
-      ],
+      files: [join(REPO, 'src/cli/operator.ts'), join(REPO, 'bench/naive-operator.ts')],
     }),
   );
   execFileSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', tsconfig], {
@@ -66,19 +61,7 @@ export function buildOperators(): Builds {
   copyFileSync(join(REPO, 'package.json'), join(out, 'package.json'));
   symlinkSync(join(REPO, 'node_modules'), join(out, 'node_modules'));
 
-  const cached = join(dir, 'out-cached');
-  for (const sub of ['src', 'bench', 'package.json'])
-    cpSync(join(out, sub), join(cached, sub), { recursive: true });
-  symlinkSync(join(REPO, 'node_modules'), join(cached, 'node_modules'));
-  const source = join(cached, 'src/sources/prometheus/source.js');
-  const original = readFileSync(source, 'utf8');
-  const patched = original.replace(
-    /import \{ createPrometheusClient, \} from '\.\/client\.js';/,
-    "import { createPrometheusClient } from '../../../bench/prototype/shared-cache.js';",
-  );
-  if (patched === original) throw new Error(`cannot wire the cache prototype into ${source}`);
-  writeFileSync(source, patched);
-  return { plain: out, cached };
+  return { plain: out };
 }
 
 export interface OperatorUnderTest {
@@ -128,8 +111,7 @@ export async function startUnderTest(kind: OperatorKind, options: StartOptions):
   const metricsPort = await freePort();
   const healthPort = await freePort();
   const source = kind === 'naive' ? 'bench/naive-operator.ts' : 'src/cli/operator.ts';
-  if (kind === 'real-cached' && !options.builds) throw new Error('real-cached runs only in --mode build');
-  const buildDir = kind === 'real-cached' ? options.builds?.cached : options.builds?.plain;
+  const buildDir = options.builds?.plain;
   const entry = [
     ...(options.nodeArgs ?? []),
     ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
@@ -145,6 +127,7 @@ export async function startUnderTest(kind: OperatorKind, options: StartOptions):
       `--health-bind-address=127.0.0.1:${healthPort}`,
       '--log-level=info',
       ...(kind === 'naive' ? [] : ['--leader-elect=false', ...(options.realArgs ?? [])]),
+      ...(kind === 'real-unshared' ? ['--source-cache-ttl=0s'] : []),
     ],
     cwd: REPO,
     logDir: options.logDir,

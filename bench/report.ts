@@ -62,7 +62,7 @@ function ratio(a: number, b: number): string {
 const TITLES: Record<OperatorResult['kind'], string> = {
   real: 'operator',
   naive: 'naive baseline',
-  'real-cached': 'operator + shared cache (prototype)',
+  'real-unshared': 'operator, nothing shared (--source-cache-ttl=0s)',
 };
 
 function table(scale: number, results: OperatorResult[]): string {

@@ -52,6 +52,7 @@ import {
   buildOperators,
   startUnderTest,
   type Builds,
+  OPERATOR_KINDS,
   type OperatorKind,
   type OperatorUnderTest,
 } from './processes.js';
@@ -76,7 +77,7 @@ const USAGE = `Usage: npm run bench [-- options]
 
   --scales 1,100,1000        CR counts, reached one after the other (default 1,100,1000)
   --operators real,naive     which operators to run, in this order (default real,naive); also
-                             real-cached: the operator with the proposed shared Prometheus cache
+                             real-unshared: the operator with --source-cache-ttl=0s (no sharing)
   --interval 30s             spec.interval of every CR (default 30s)
   --windows 30,60,180        steady window per scale, seconds (default 30,60,180)
   --naive-windows 30,60,180  the same for the naive baseline (default 30,60,180)
@@ -125,9 +126,13 @@ function parseConfig(): Config | undefined {
   const perScale = (list: number[]) => scales.map((_, i) => list[Math.min(i, list.length - 1)] ?? 60);
   const intervalMatch = /^(\d+)s$/.exec(values.interval);
   if (!intervalMatch) throw new Error('--interval: whole seconds, e.g. 30s');
+  const operators = values.operators.split(',').map((s) => s.trim());
+  const unknown = operators.filter((kind) => !OPERATOR_KINDS.includes(kind as OperatorKind));
+  if (unknown.length > 0)
+    throw new Error(`--operators: unknown ${unknown.join(', ')}; one of ${OPERATOR_KINDS.join(', ')}`);
   return {
     scales,
-    operators: values.operators.split(',').map((s) => s.trim()) as OperatorKind[],
+    operators: operators as OperatorKind[],
     interval: values.interval,
     intervalS: Number(intervalMatch[1]),
     windows: perScale(numbers(values.windows)),
