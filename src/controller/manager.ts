@@ -97,14 +97,14 @@ export class OperatorManager {
       log,
     });
     const events: EventSink = {
-      record: (object, type, reason, note) => {
+      record: (object, type, reason, note, action = 'Check') => {
         const { name, namespace, uid, resourceVersion } = object.metadata;
         void recorder
           .record({
             regarding: { apiVersion: API_VERSION, kind: KIND, name, namespace, uid, resourceVersion },
             type,
             reason,
-            action: 'Check',
+            action,
             note,
           })
           .then((outcome) => {

@@ -39,7 +39,14 @@ export interface StatusClient {
 }
 
 export interface EventSink {
-  record(object: EtcdHealthCheck, type: 'Normal' | 'Warning', reason: string, note: string): void;
+  /** `action`: what the operator did or failed to do (Events v1); "Check" unless given. */
+  record(
+    object: EtcdHealthCheck,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    note: string,
+    action?: string,
+  ): void;
 }
 
 /** Hooks for the operator's own metrics; all optional so tests can leave them out. */
@@ -70,7 +77,7 @@ export interface ReconcilerDeps {
   clock?: () => Date;
   random?: () => number;
   /** Automated remediation (src/remediation); without it the operator only recommends. */
-  remediator?: Pick<Remediator, 'reconcile'>;
+  remediator?: Pick<Remediator, 'reconcile' | 'forget'>;
 }
 
 export interface ReconcileResult {
@@ -97,6 +104,7 @@ export class EtcdHealthCheckReconciler {
     if (!object) {
       const [namespace = '', name = ''] = key.split('/');
       this.deps.observer?.forgotten?.(namespace, name);
+      this.deps.remediator?.forget(namespace, name);
       log.debug('object is gone');
       return { statusWritten: false, transitions: [] };
     }

@@ -228,6 +228,7 @@ export class Remediator {
               WARNING_DEFERRALS.has(decision.reason) ? 'Warning' : 'Normal',
               decision.reason,
               capitalize(decision.message),
+              decision.step?.action ?? 'Remediate',
             );
             this.deps.metrics?.deferred(decision.reason);
           });
@@ -251,6 +252,7 @@ export class Remediator {
             'Normal',
             `${decision.step.action}DryRun`,
             capitalize(decision.message),
+            decision.step.action,
           );
           this.deps.metrics?.step(decision.step.action, 'dry_run');
         });
@@ -331,7 +333,13 @@ export class Remediator {
       );
     }
     this.deps.metrics?.inProgress(key.namespace, key.name, true);
-    this.deps.events.record(object, 'Normal', `${step.action}Attempt`, `Started to ${step.summary}`);
+    this.deps.events.record(
+      object,
+      'Normal',
+      `${step.action}Attempt`,
+      `Started to ${step.summary}`,
+      step.action,
+    );
     log.info({ step: lock }, 'remediation step started');
 
     const outcome = await this.execute(executor, step, lock, this.clock);
@@ -347,6 +355,7 @@ export class Remediator {
         'Warning',
         `${step.action}Unconfirmed`,
         `${capitalize(step.summary)}: ${outcome.error}; the member is verified before anything else is done`,
+        step.action,
       );
       this.remember(key, locked);
       return {
@@ -527,6 +536,7 @@ export class Remediator {
       succeeded ? 'Normal' : 'Warning',
       `${record.action}${succeeded ? 'Succeeded' : 'Failed'}`,
       note,
+      record.action,
     );
     this.deps.metrics?.step(record.action, succeeded ? 'success' : 'failure');
   }

@@ -146,7 +146,7 @@ function harness(
     ...checkObject(spec),
     ...(options.state ? { status: { remediation: options.state } } : {}),
   });
-  const events: { type: string; reason: string; note: string }[] = [];
+  const events: { type: string; reason: string; note: string; action?: string }[] = [];
   const metrics = {
     steps: [] as string[],
     deferred: [] as string[],
@@ -162,7 +162,9 @@ function harness(
     new Remediator({
       executorFor,
       store,
-      events: { record: (_o, type, reason, note) => events.push({ type, reason, note }) },
+      events: {
+        record: (_o, type, reason, note, action) => events.push({ type, reason, note, action }),
+      },
       metrics: metricsSink,
       clock: () => now,
     });
@@ -302,6 +304,7 @@ describe('one step', () => {
     expect(stored.consecutiveFailures).toBe(0);
     expect(outcome).toMatchObject({ status: stored, input: { inProgress: true }, requeueAfterMs: 10_500 });
     expect(h.events.map((e) => e.reason)).toEqual(['DefragmentAttempt', 'DefragmentSucceeded']);
+    expect(h.events.map((e) => e.action)).toEqual(['Defragment', 'Defragment']);
     expect(h.events[1]!.note).toMatch(/^Defragmented etcd-1 in 40ms: DB 300 MiB -> 20.0 MiB$/);
     expect(h.metrics.steps).toEqual(['Defragment/success']);
   });
@@ -427,7 +430,11 @@ describe('failures', () => {
     });
     expect(h.calls.filter((c) => c.startsWith('defragment'))).toHaveLength(3);
     expect(h.events.filter((e) => e.reason === 'DefragmentFailed')).toHaveLength(3);
-    expect(h.events.at(-1)).toMatchObject({ type: 'Warning', reason: 'TooManyFailures' });
+    expect(h.events.at(-1)).toMatchObject({
+      type: 'Warning',
+      reason: 'TooManyFailures',
+      action: 'Remediate',
+    });
 
     const analysis = analyze({
       observation: fragmentedCluster(),
