@@ -7,7 +7,6 @@ import type { EtcdHealthCheckStatus, Severity } from '../api/v1alpha1/status.js'
 import type { Observation } from '../health/observation.js';
 import type { RemediationMetrics } from '../remediation/remediator.js';
 
-const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
 const SEVERITIES: Severity[] = ['Critical', 'Warning', 'Info'];
 
 export type SourceName = 'prometheus' | 'etcd' | 'kubernetes';
@@ -94,7 +93,7 @@ export class OperatorMetrics {
 
   readonly condition = new Gauge({
     name: 'etcd_health_check_condition',
-    help: '1 for the current status of each condition of an EtcdHealthCheck, 0 for the others.',
+    help: 'One series per condition of an EtcdHealthCheck, labelled with its current status, value 1 (alert on `{type="Degraded",status="True"} == 1`).',
     labelNames: ['namespace', 'name', 'type', 'status'],
     registers: [this.registry],
   });
@@ -181,20 +180,20 @@ export class OperatorMetrics {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
-  /** The condition gauges alone, e.g. for an invalid spec, where nothing else was checked. */
+  /**
+   * The condition gauges alone, e.g. for an invalid spec, where nothing else was checked. One series
+   * per condition (its current status), not one per possible status: a third of the series, and
+   * `== 1` alerts read the same.
+   */
   recordConditions(object: EtcdHealthCheck, status: EtcdHealthCheckStatus): void {
     const { namespace, name } = object.metadata;
-    this.removeSeries(this.condition, namespace, name);
     this.set(this.suspended, { namespace, name }, 0);
-    for (const condition of status.conditions ?? []) {
-      for (const value of CONDITION_STATUSES) {
-        this.set(
-          this.condition,
-          { namespace, name, type: condition.type, status: value },
-          condition.status === value ? 1 : 0,
-        );
-      }
-    }
+    this.replaceSeries(
+      this.condition,
+      namespace,
+      name,
+      (status.conditions ?? []).map((c) => [{ namespace, name, type: c.type, status: c.status }, 1]),
+    );
   }
 
   /** A suspended check pages nobody: its series go, and the suspension itself is visible. */
@@ -212,29 +211,32 @@ export class OperatorMetrics {
     intervalMs: number,
   ): void {
     const { namespace, name } = object.metadata;
-    this.forgetMembers(namespace, name);
     this.recordConditions(object, status);
     this.set(this.interval, { namespace, name }, intervalMs / 1000);
     const nameById = new Map((status.members ?? []).map((m) => [m.id, m.name]));
     let quota = NaN;
+    const walFsync: SeriesValue[] = [];
+    const backendCommit: SeriesValue[] = [];
     for (const [id, metrics] of Object.entries(observation.metrics.members)) {
-      const member = nameById.get(id) ?? id;
-      this.set(this.walFsyncP99, { namespace, name, member }, metrics.walFsyncP99);
-      this.set(this.backendCommitP99, { namespace, name, member }, metrics.backendCommitP99);
+      const labels = { namespace, name, member: nameById.get(id) ?? id };
+      walFsync.push([labels, metrics.walFsyncP99]);
+      backendCommit.push([labels, metrics.backendCommitP99]);
       if (metrics.dbSizeBytes !== undefined && metrics.quotaBackendBytes) {
         const usage = metrics.dbSizeBytes / metrics.quotaBackendBytes;
         quota = Number.isFinite(quota) ? Math.max(quota, usage) : usage;
       }
     }
-    for (const member of observation.etcd.members) {
-      if (member.status) {
-        this.set(
-          this.dbSize,
-          { namespace, name, member: member.name || member.endpoint },
-          member.status.dbSize,
-        );
-      }
-    }
+    this.replaceSeries(this.walFsyncP99, namespace, name, walFsync);
+    this.replaceSeries(this.backendCommitP99, namespace, name, backendCommit);
+    this.replaceSeries(
+      this.dbSize,
+      namespace,
+      name,
+      observation.etcd.members.map((m) => [
+        { namespace, name, member: m.name || m.endpoint },
+        m.status?.dbSize,
+      ]),
+    );
     this.set(this.quotaUsage, { namespace, name }, quota);
     for (const severity of SEVERITIES) {
       const count = (status.recommendations ?? []).filter((r) => r.severity === severity).length;
@@ -296,6 +298,25 @@ export class OperatorMetrics {
     series.set(JSON.stringify(labels), labels);
   }
 
+  /**
+   * Makes `entries` the CR's series of `gauge`: sets them, and removes only the label sets that are
+   * gone (removing and re-adding every series on each check is what made /metrics churn).
+   */
+  private replaceSeries(gauge: Gauge, namespace: string, name: string, entries: SeriesValue[]): void {
+    const kept = new Set<string>();
+    for (const [labels, value] of entries) {
+      if (value === undefined || !Number.isFinite(value)) continue;
+      this.set(gauge, labels, value);
+      kept.add(JSON.stringify(labels));
+    }
+    const series = this.seriesByCr.get(`${namespace}/${name}`)?.get(gauge);
+    for (const [key, labels] of series ?? []) {
+      if (kept.has(key)) continue;
+      gauge.remove(labels);
+      series!.delete(key);
+    }
+  }
+
   private removeSeries(gauge: Gauge, namespace: string, name: string): void {
     const key = `${namespace}/${name}`;
     const series = this.seriesByCr.get(key)?.get(gauge);
@@ -306,3 +327,4 @@ export class OperatorMetrics {
 }
 
 type Labels = Record<string, string>;
+type SeriesValue = [Labels & { namespace: string; name: string }, number | undefined];

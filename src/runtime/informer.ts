@@ -91,7 +91,7 @@ export class Informer<T extends KubeObject> {
   /** After a LIST: emit only real differences, so a relist does not re-trigger every object. */
   private replace(items: T[]): void {
     const listed = new Set<string>();
-    for (const object of items) {
+    for (const object of items.map(withoutManagedFields)) {
       const key = keyOf(object);
       listed.add(key);
       const old = this.store.get(key);
@@ -113,7 +113,8 @@ export class Informer<T extends KubeObject> {
     }
   }
 
-  private apply(type: WatchEventType, object: T): void {
+  private apply(type: WatchEventType, received: T): void {
+    const object = withoutManagedFields(received);
     const key = keyOf(object);
     const old = this.store.get(key);
     if (type === 'DELETED') {
@@ -146,4 +147,15 @@ export class Informer<T extends KubeObject> {
       }
     }
   }
+}
+
+/**
+ * managedFields (server-side apply bookkeeping, one entry per field manager) is often the larger
+ * part of an object and nothing here reads it: not caching it is client-go's
+ * TransformStripManagedFields.
+ */
+function withoutManagedFields<T extends KubeObject>(object: T): T {
+  if (!object.metadata?.managedFields) return object;
+  const { managedFields: _dropped, ...metadata } = object.metadata;
+  return { ...object, metadata };
 }

@@ -12,7 +12,7 @@ import { withSignal } from './request-options.js';
 
 /** The metadata the runtime relies on; every Kubernetes object has it. */
 export interface KubeObject {
-  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string; managedFields?: unknown };
 }
 
 export interface ObjectList<T> {

@@ -52,9 +52,10 @@ describe('OperatorMetrics', () => {
     expect(await sample(metrics, 'etcd_health_check_condition', { type: 'Available', status: 'True' })).toBe(
       1,
     );
-    expect(await sample(metrics, 'etcd_health_check_condition', { type: 'Available', status: 'False' })).toBe(
-      0,
-    );
+    // One series per condition, for its current status.
+    expect(
+      await sample(metrics, 'etcd_health_check_condition', { type: 'Available', status: 'False' }),
+    ).toBeUndefined();
     expect(
       await sample(metrics, 'etcd_health_check_member_wal_fsync_p99_seconds', { member: 'member-1' }),
     ).toBe(0.004);
@@ -65,6 +66,17 @@ describe('OperatorMetrics', () => {
     expect(await sample(metrics, 'etcd_health_check_condition', { type: 'Available', status: 'False' })).toBe(
       1,
     );
+    expect(
+      await sample(metrics, 'etcd_health_check_condition', { type: 'Available', status: 'True' }),
+    ).toBeUndefined();
+    // A member that is no longer reported loses its series.
+    metrics.recordCheck(
+      object,
+      status('False'),
+      { ...observation, metrics: { ...observation.metrics, members: {} } },
+      30_000,
+    );
+    expect(await sample(metrics, 'etcd_health_check_member_wal_fsync_p99_seconds')).toBeUndefined();
   });
 
   it('drops the series of a suspended check and marks it suspended', async () => {

@@ -11,7 +11,7 @@ jest.setTimeout(60_000);
 interface Check {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace: string; resourceVersion: string };
+  metadata: { name: string; namespace: string; resourceVersion: string; managedFields?: unknown[] };
 }
 
 const REF = { group: 'etcdhealth.io', version: 'v1alpha1', plural: 'etcdhealthchecks', namespace: 'ops' };
@@ -129,6 +129,21 @@ describe('Informer against a fake API server', () => {
     expect(seen).toEqual(['add ops/a@1', 'add ops/b@11', 'update ops/a@1->12', 'delete ops/b']);
     expect(informer.list().map(keyOf)).toEqual(['ops/a']);
     expect(informer.lastSyncResourceVersion()).toBe('13');
+  });
+
+  it('caches objects without managedFields, from the LIST and from the watch', async () => {
+    const managed = (name: string, rv: string): Check => ({
+      ...check(name, rv),
+      metadata: { ...check(name, rv).metadata, managedFields: [{ manager: 'kubectl', operation: 'Apply' }] },
+    });
+    const { server, informer } = await startInformer([managed('a', '1')]);
+    await openWatch(server, 0);
+    server.watches[0]!.send('ADDED', managed('b', '11'));
+    await eventually(() => informer.list().length === 2);
+    for (const object of informer.list()) {
+      expect(object.metadata).not.toHaveProperty('managedFields');
+      expect(object.metadata.namespace).toBe('ops');
+    }
   });
 
   it('replays the cache as adds to handlers registered after the sync', async () => {

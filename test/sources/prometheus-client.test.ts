@@ -44,6 +44,7 @@ describe('Prometheus client', () => {
     expect(request.path).toBe('/thanos/prefix/api/v1/query');
     expect(request.query).toBe('sum(up{job="etcd"})');
     expect(request.headers.authorization).toBe('Bearer s3cret');
+    expect(request.headers['accept-encoding']).toBe('identity');
   });
 
   it('sends no Authorization header without a token', async () => {
