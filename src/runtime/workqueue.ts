@@ -1,5 +1,7 @@
 // A keyed work queue with client-go's guarantees (util/workqueue doc.go):
-//  - fair: keys are handed out in the order they were added;
+//  - fair: keys are handed out in the order they were added, within one of two lanes: keys added
+//    now (a new or changed object, a rotated Secret) go before keys whose delay ran out (periodic
+//    re-checks, retries), so that under a backlog of re-checks a new object is not last in line;
 //  - stingy: a key queued several times is processed once, and never by two workers at a time;
 //  - a key added while it is being processed is marked dirty and queued again by done(key).
 // Keys are `namespace/name` strings; a reconcile reads the current object from the informer.
@@ -35,14 +37,17 @@ interface DelayedAdd {
 
 type Getter = (key: string | null) => void;
 
+/** `now`: added directly; `due`: a delayed add whose time came. `now` is served first. */
+type Lane = 'now' | 'due';
+
 export class WorkQueue {
   private readonly rateLimiter: RateLimiter;
   private readonly clock: Clock;
   private readonly listener: WorkQueueListener;
-  /** Keys waiting to be handed out, in FIFO order, with the time they were queued. */
-  private readonly queue = new Map<string, number>();
-  /** Keys that need processing: every queued key, plus keys re-added while being processed. */
-  private readonly dirty = new Set<string>();
+  /** Keys waiting to be handed out, in FIFO order per lane, with the time they were queued. */
+  private readonly lanes: Record<Lane, Map<string, number>> = { now: new Map(), due: new Map() };
+  /** Keys that need processing (every queued key, plus keys re-added while being processed), by lane. */
+  private readonly dirty = new Map<string, Lane>();
   /** Keys a worker holds, with the time it got them. */
   private readonly processing = new Map<string, number>();
   private readonly delayed = new Map<string, DelayedAdd>();
@@ -57,10 +62,7 @@ export class WorkQueue {
   }
 
   add(key: string): void {
-    if (this.shuttingDown || this.dirty.has(key)) return;
-    this.listener.added?.(key);
-    this.dirty.add(key);
-    if (!this.processing.has(key)) this.push(key);
+    this.enqueue(key, 'now');
   }
 
   /**
@@ -76,7 +78,7 @@ export class WorkQueue {
     if (pending) clearTimeout(pending.timer);
     const timer = setTimeout(() => {
       this.delayed.delete(key);
-      this.add(key);
+      this.enqueue(key, 'due');
     }, delayMs);
     timer.unref();
     this.delayed.set(key, { readyAt, timer });
@@ -104,8 +106,8 @@ export class WorkQueue {
    */
   get(signal?: AbortSignal): Promise<string | null> {
     if (signal?.aborted) return Promise.resolve(null);
-    const next = this.queue.keys().next();
-    if (!next.done) return Promise.resolve(this.take(next.value));
+    const next = this.lanes.now.keys().next().value ?? this.lanes.due.keys().next().value;
+    if (next !== undefined) return Promise.resolve(this.take(next));
     if (this.shuttingDown) return Promise.resolve(null);
     return new Promise((resolve) => {
       const getter: Getter = (key) => {
@@ -127,13 +129,14 @@ export class WorkQueue {
     if (startedAt === undefined) return;
     this.processing.delete(key);
     this.listener.workDuration?.((this.clock.now() - startedAt) / 1000);
-    if (this.dirty.has(key)) this.push(key);
+    const lane = this.dirty.get(key);
+    if (lane) this.push(key, lane);
     else this.notifyIfDrained();
   }
 
   /** Keys waiting to be handed out (not counting keys being processed or delayed). */
   len(): number {
-    return this.queue.size;
+    return this.lanes.now.size + this.lanes.due.size;
   }
 
   isShuttingDown(): boolean {
@@ -164,26 +167,42 @@ export class WorkQueue {
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
-  private push(key: string): void {
-    this.queue.set(key, this.clock.now());
+  private enqueue(key: string, lane: Lane): void {
+    if (this.shuttingDown) return;
+    const waiting = this.dirty.get(key);
+    if (waiting === 'due' && lane === 'now') {
+      // Already waiting as a re-check, now wanted at once: it moves ahead.
+      this.dirty.set(key, 'now');
+      if (this.lanes.due.delete(key)) this.lanes.now.set(key, this.clock.now());
+      return;
+    }
+    if (waiting) return;
+    this.listener.added?.(key);
+    this.dirty.set(key, lane);
+    if (!this.processing.has(key)) this.push(key, lane);
+  }
+
+  private push(key: string, lane: Lane): void {
+    this.lanes[lane].set(key, this.clock.now());
     const getter = this.getters.shift();
     if (getter) getter(this.take(key));
-    else this.listener.depthChanged?.(this.queue.size);
+    else this.listener.depthChanged?.(this.len());
   }
 
   private take(key: string): string {
     const now = this.clock.now();
-    const queuedAt = this.queue.get(key) ?? now;
-    this.queue.delete(key);
+    const queuedAt = this.lanes.now.get(key) ?? this.lanes.due.get(key) ?? now;
+    this.lanes.now.delete(key);
+    this.lanes.due.delete(key);
     this.dirty.delete(key);
     this.processing.set(key, now);
-    this.listener.depthChanged?.(this.queue.size);
+    this.listener.depthChanged?.(this.len());
     this.listener.queueLatency?.((now - queuedAt) / 1000);
     return key;
   }
 
   private isDrained(): boolean {
-    return this.queue.size === 0 && this.processing.size === 0;
+    return this.len() === 0 && this.processing.size === 0;
   }
 
   private notifyIfDrained(): void {

@@ -81,6 +81,31 @@ describe('WorkQueue', () => {
     expect(jest.getTimerCount()).toBe(0);
   });
 
+  it('hands keys added now out before re-checks that came due, and moves a due key ahead when it is added now', async () => {
+    jest.useFakeTimers();
+    const queue = new WorkQueue();
+    for (const key of ['due-1', 'due-2', 'due-3']) queue.addAfter(key, 100);
+    await jest.advanceTimersByTimeAsync(100);
+    queue.add('new');
+    queue.add('due-3');
+    expect(queue.len()).toBe(4);
+    const order = [];
+    for (let i = 0; i < 4; i++) order.push(await queue.get());
+    expect(order).toEqual(['new', 'due-3', 'due-1', 'due-2']);
+  });
+
+  it('re-queues a key added now while it was processed in the lane it was added to', async () => {
+    jest.useFakeTimers();
+    const queue = new WorkQueue();
+    queue.add('a');
+    expect(await queue.get()).toBe('a');
+    queue.addAfter('b', 10);
+    await jest.advanceTimersByTimeAsync(10);
+    queue.add('a');
+    queue.done('a');
+    expect([await queue.get(), await queue.get()]).toEqual(['a', 'b']);
+  });
+
   it('addRateLimited() backs off per key and forget() resets it', async () => {
     jest.useFakeTimers();
     const queue = new WorkQueue({ rateLimiter: new ItemExponentialRateLimiter(100, 10_000) });
