@@ -100,11 +100,22 @@ function numbersClose(a: number, b: number, tolerance: number): boolean {
 // A number with an optional unit, as the status shows values: "4.1ms", "1.2 GiB", "12%".
 const QUANTITY = /(-?\d+(?:\.\d+)?)\s?(µs|ms|s|%|B|KiB|MiB|GiB|TiB)?(?![A-Za-z])/g;
 
-/** Base-unit factor and noise floor per unit: moves below the floor are never news. */
-const UNITS: Record<string, { factor: number; dimension: string; floor: number }> = {
-  µs: { factor: 1e-6, dimension: 'time', floor: 0.005 },
-  ms: { factor: 1e-3, dimension: 'time', floor: 0.005 },
-  s: { factor: 1, dimension: 'time', floor: 0.005 },
+/**
+ * A latency is news only when it doubles or halves: etcd's latency histograms have power-of-two
+ * buckets (1ms, 2ms, 4ms, ...), and histogram_quantile interpolates inside one bucket, so a p99
+ * moving by less than a bucket's width is interpolation noise. A threshold crossed is still news
+ * at once, through the condition it changes.
+ */
+const LATENCY_TOLERANCE = 0.5;
+
+/**
+ * Base-unit factor and noise floor per unit: moves below the floor are never news; `tolerance`
+ * widens the relative tolerance for the dimension.
+ */
+const UNITS: Record<string, { factor: number; dimension: string; floor: number; tolerance?: number }> = {
+  µs: { factor: 1e-6, dimension: 'time', floor: 0.005, tolerance: LATENCY_TOLERANCE },
+  ms: { factor: 1e-3, dimension: 'time', floor: 0.005, tolerance: LATENCY_TOLERANCE },
+  s: { factor: 1, dimension: 'time', floor: 0.005, tolerance: LATENCY_TOLERANCE },
   '%': { factor: 1, dimension: 'percent', floor: 1 },
   B: { factor: 1, dimension: 'bytes', floor: 2 ** 20 },
   KiB: { factor: 2 ** 10, dimension: 'bytes', floor: 2 ** 20 },
@@ -117,6 +128,7 @@ interface Quantity {
   value: number;
   dimension: string;
   floor: number;
+  tolerance: number;
 }
 
 function quantities(text: string): { shape: string; values: Quantity[] } {
@@ -127,6 +139,7 @@ function quantities(text: string): { shape: string; values: Quantity[] } {
       value: Number(number) * (known?.factor ?? 1),
       dimension: known?.dimension ?? 'plain',
       floor: known?.floor ?? 0,
+      tolerance: known?.tolerance ?? 0,
     });
     return `#${known?.dimension ?? ''}`;
   });
@@ -135,8 +148,8 @@ function quantities(text: string): { shape: string; values: Quantity[] } {
 
 /**
  * Strings compare equal when their words are equal and each value in them moved by no more than
- * the tolerance, or by less than its unit's noise floor ("fsync p99 1.2ms" vs "2.5ms" on an idle
- * disk is noise; "4.1ms" vs "60ms" is not). Units are compared by dimension, so "999µs" vs "1ms"
+ * the tolerance (for latencies: by less than a factor of two), or by less than its unit's noise
+ * floor ("fsync p99 1.2ms" vs "2.5ms" on an idle disk is noise; "4.1ms" vs "60ms" is not). Units are compared by dimension, so "999µs" vs "1ms"
  * is close. Timestamps are compared exactly: a transition time that moved is always meaningful.
  */
 function stringsClose(a: string, b: string, tolerance: number): boolean {
@@ -147,7 +160,10 @@ function stringsClose(a: string, b: string, tolerance: number): boolean {
   if (left.shape !== right.shape) return false;
   return left.values.every((q, i) => {
     const other = right.values[i]!;
-    return Math.abs(q.value - other.value) < q.floor || numbersClose(q.value, other.value, tolerance);
+    return (
+      Math.abs(q.value - other.value) < q.floor ||
+      numbersClose(q.value, other.value, Math.max(tolerance, q.tolerance))
+    );
   });
 }
 

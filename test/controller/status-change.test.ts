@@ -95,6 +95,10 @@ describe('decideStatusWrite', () => {
     ['fsync p99 tripling', (s: EtcdHealthCheckStatus) => (s.summary!.walFsyncP99 = '12.3ms')],
     ['fsync p99 crossing from ms to s', (s: EtcdHealthCheckStatus) => (s.summary!.walFsyncP99 = '4.1s')],
     ['fsync p99 rising to 60ms', (s: EtcdHealthCheckStatus) => (s.summary!.walFsyncP99 = '60ms')],
+    [
+      'a backend commit p99 more than doubling (8ms -> 17ms)',
+      (s: EtcdHealthCheckStatus) => (s.summary!.backendCommitP99 = '17ms'),
+    ],
     ['quota use moving by 5 points', (s: EtcdHealthCheckStatus) => (s.summary!.quotaUsage = '10%')],
     ['a word in a message', (s: EtcdHealthCheckStatus) => (s.conditions![0]!.message = 'All is not well')],
     ['a db size moving by 20%', (s: EtcdHealthCheckStatus) => (s.members![0]!.dbSize = 125829120)],
@@ -107,6 +111,10 @@ describe('decideStatusWrite', () => {
 
   it.each([
     ['fsync p99 moving by 5%', (s: EtcdHealthCheckStatus) => (s.summary!.walFsyncP99 = '4.3ms')],
+    [
+      'a backend commit p99 moving within a histogram bucket (8ms -> 15ms)',
+      (s: EtcdHealthCheckStatus) => (s.summary!.backendCommitP99 = '15ms'),
+    ],
     [
       'fsync p99 doubling below the 5ms noise floor',
       (s: EtcdHealthCheckStatus) => (s.summary!.walFsyncP99 = '8.2ms'),
