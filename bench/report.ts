@@ -134,6 +134,9 @@ export function renderMarkdown(report: BenchReport): string {
   both('apiserver ready -> every CR checked again', (r) => sec(1)(r.restart?.allCheckedAgainSeconds ?? NaN));
   both('CRs not checked again by the deadline', (r) => String(r.restart?.notCheckedAgain ?? '-'));
   both('failed reconciles around the restart', (r) => String(r.restart?.reconcileErrors ?? '-'));
+  both('operator process exited around the restart', (r) =>
+    r.restart ? (r.restart.operatorExited ? 'yes' : 'no') : '-',
+  );
   both('RSS idle (no CR, 5 s after start)', (r) => mib(r.idleRssBytes));
   both('V8 heap used idle', (r) => mib(r.idleHeapUsedBytes));
   both('peak RSS over the whole run', (r) => mib(r.peakRssLifetimeBytes));

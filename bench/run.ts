@@ -93,8 +93,9 @@ const USAGE = `Usage: npm run bench [-- options]
   --mode build               build: compile both operators with tsc and run the JavaScript, as the
                              image does; tsx: run the TypeScript through tsx, as the test harness does
   --cpu-prof DIR             write V8 CPU profiles of the operators to DIR (node --cpu-prof)
-  --node-arg ARG             a flag for node itself in every operator process (repeatable),
-                             e.g. --node-arg=--max-old-space-size=160
+  --node-arg ARG             a flag for node itself in the operator's process (repeatable;
+                             default --max-old-space-size=128, as deploy/base sets it); the naive
+                             baseline runs with node's defaults
   -h, --help
 `;
 
@@ -115,7 +116,7 @@ function parseConfig(): Config | undefined {
       'scrape-interval': { type: 'string', default: '30' },
       mode: { type: 'string', default: 'build' },
       'cpu-prof': { type: 'string' },
-      'node-arg': { type: 'string', multiple: true, default: [] },
+      'node-arg': { type: 'string', multiple: true, default: ['--max-old-space-size=128'] },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -334,6 +335,14 @@ function newEventReasons(a: Snapshot, b: Snapshot): Record<string, number> {
  * Why each status write in [fromMs, toMs) was made, from the operator's "status written" log
  * lines (pino JSON; the real operator logs the first difference it found), numbers replaced by #.
  */
+function lastLines(path: string, count: number): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-count).join('\n');
+  } catch (error) {
+    return `(no log: ${(error as Error).message})`;
+  }
+}
+
 function writeReasons(logPath: string, fromMs: number, toMs: number): Record<string, number> {
   const out: Record<string, number> = {};
   let text: string;
@@ -596,7 +605,7 @@ async function runOperator(config: Config, env: Environment, kind: OperatorKind)
     realArgs: config.realArgs,
     builds: env.builds,
     cpuProfileDir: config.cpuProfileDir,
-    nodeArgs: config.nodeArgs,
+    nodeArgs: kind === 'naive' ? [] : config.nodeArgs,
   });
   let stopped = false;
   const stopOperator = async () => {
@@ -722,13 +731,14 @@ async function restartScenario(
   all: Set<string>,
 ): Promise<RestartResult> {
   step(`${op.kind}: restarting kube-apiserver with ${all.size} CRs`);
+  // NaN once the operator is gone: the naive baseline exits on errors, as its model does.
   const errors = async () =>
-    sumOf(
-      parseSamples(await fetchText(op.metricsUrl), OPERATOR_PREFIXES),
-      'etcd_health_operator_reconcile_total',
-      {
-        result: 'error',
-      },
+    fetchText(op.metricsUrl).then(
+      (text) =>
+        sumOf(parseSamples(text, OPERATOR_PREFIXES), 'etcd_health_operator_reconcile_total', {
+          result: 'error',
+        }),
+      () => NaN,
     );
   const errorsBefore = await errors();
   const down = Date.now();
@@ -785,12 +795,14 @@ async function restartScenario(
     allCheckedAgainSeconds,
     notCheckedAgain,
     reconcileErrors: (await errors()) - errorsBefore,
+    operatorExited: op.exited(),
   };
   step(
     `${op.kind}: apiserver down ${result.downSeconds.toFixed(1)}s; new CR status ${newCrStatusSeconds.toFixed(1)}s after ready; ` +
       `all ${before.length} checked again after ${allCheckedAgainSeconds.toFixed(1)}s (${notCheckedAgain} not); ` +
-      `${result.reconcileErrors} failed reconciles`,
+      `${result.reconcileErrors} failed reconciles${result.operatorExited ? '; the operator EXITED' : ''}`,
   );
+  if (result.operatorExited) step(`${op.kind}: its last log lines:\n${lastLines(op.logPath, 5)}`);
   return result;
 }
 

@@ -129,6 +129,8 @@ export interface RestartResult {
   allCheckedAgainSeconds: number;
   notCheckedAgain: number;
   reconcileErrors: number;
+  /** The operator process was gone after the restart. */
+  operatorExited?: boolean;
 }
 
 export interface OperatorResult {
