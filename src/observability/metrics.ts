@@ -237,7 +237,8 @@ export class OperatorMetrics {
         m.status?.dbSize,
       ]),
     );
-    this.set(this.quotaUsage, { namespace, name }, quota);
+    // Replaced, not set: a quota no member reports any more must not keep its last value.
+    this.replaceSeries(this.quotaUsage, namespace, name, [[{ namespace, name }, quota]]);
     for (const severity of SEVERITIES) {
       const count = (status.recommendations ?? []).filter((r) => r.severity === severity).length;
       this.set(this.recommendations, { namespace, name, severity }, count);
@@ -263,39 +264,27 @@ export class OperatorMetrics {
 
   /** Drops every per-CR series of a deleted EtcdHealthCheck. */
   forget(namespace: string, name: string): void {
-    for (const gauge of [
-      this.condition,
-      this.quotaUsage,
-      this.recommendations,
-      this.lastCheck,
-      this.interval,
-      this.suspended,
-      this.remediationInProgress,
-    ]) {
+    for (const gauge of this.seriesByCr.get(`${namespace}/${name}`)?.keys() ?? []) {
       this.removeSeries(gauge, namespace, name);
     }
-    this.forgetMembers(namespace, name);
     this.seriesByCr.delete(`${namespace}/${name}`);
-  }
-
-  private forgetMembers(namespace: string, name: string): void {
-    for (const gauge of [this.walFsyncP99, this.backendCommitP99, this.dbSize])
-      this.removeSeries(gauge, namespace, name);
   }
 
   private set(
     gauge: Gauge,
     labels: Labels & { namespace: string; name: string },
     value: number | undefined,
-  ): void {
-    if (value === undefined || !Number.isFinite(value)) return;
+  ): string | undefined {
+    if (value === undefined || !Number.isFinite(value)) return undefined;
     gauge.set(labels, value);
     const key = `${labels.namespace}/${labels.name}`;
     let byGauge = this.seriesByCr.get(key);
     if (!byGauge) this.seriesByCr.set(key, (byGauge = new Map<Gauge, Map<string, Labels>>()));
     let series = byGauge.get(gauge);
     if (!series) byGauge.set(gauge, (series = new Map<string, Labels>()));
-    series.set(JSON.stringify(labels), labels);
+    const seriesKey = JSON.stringify(labels);
+    series.set(seriesKey, labels);
+    return seriesKey;
   }
 
   /**
@@ -305,9 +294,8 @@ export class OperatorMetrics {
   private replaceSeries(gauge: Gauge, namespace: string, name: string, entries: SeriesValue[]): void {
     const kept = new Set<string>();
     for (const [labels, value] of entries) {
-      if (value === undefined || !Number.isFinite(value)) continue;
-      this.set(gauge, labels, value);
-      kept.add(JSON.stringify(labels));
+      const key = this.set(gauge, labels, value);
+      if (key) kept.add(key);
     }
     const series = this.seriesByCr.get(`${namespace}/${name}`)?.get(gauge);
     for (const [key, labels] of series ?? []) {
