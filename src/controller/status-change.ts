@@ -149,8 +149,9 @@ function quantities(text: string): { shape: string; values: Quantity[] } {
 /**
  * Strings compare equal when their words are equal and each value in them moved by no more than
  * the tolerance (for latencies: by less than a factor of two), or by less than its unit's noise
- * floor ("fsync p99 1.2ms" vs "2.5ms" on an idle disk is noise; "4.1ms" vs "60ms" is not). Units are compared by dimension, so "999µs" vs "1ms"
- * is close. Timestamps are compared exactly: a transition time that moved is always meaningful.
+ * floor ("fsync p99 1.2ms" vs "2.5ms" on an idle disk is noise; "4.1ms" vs "60ms" is not). Units
+ * are compared by dimension, so "999µs" vs "1ms" is close. Timestamps are compared exactly: a
+ * transition time that moved is always meaningful.
  */
 function stringsClose(a: string, b: string, tolerance: number): boolean {
   if (a === b) return true;

@@ -101,6 +101,7 @@ export class SharedSources {
       String(options.dialTimeoutMs),
       String(options.requestTimeoutMs),
     ]);
+    this.startSweeper();
     return this.etcdObservations.get(key, this.now(), () => observeEtcd(options));
   }
 
@@ -131,7 +132,7 @@ export class SharedSources {
     this.sweeper.unref();
   }
 
-  /** Drops old answers and closes idle pools; stops itself when no pool is left. */
+  /** Drops old answers and closes idle pools; stops itself once nothing is left. */
   sweep(): void {
     const now = this.now();
     this.queries.prune(now);
@@ -142,13 +143,13 @@ export class SharedSources {
         this.pools.delete(key);
       }
     }
-    if (this.pools.size === 0) {
+    if (this.pools.size === 0 && this.queries.size === 0 && this.etcdObservations.size === 0) {
       clearInterval(this.sweeper);
       this.sweeper = undefined;
     }
   }
 
-  /** Open Prometheus pools, for tests and the operator's metrics. */
+  /** Open Prometheus pools (for tests). */
   get openPools(): number {
     return this.pools.size;
   }
