@@ -173,7 +173,12 @@ export class WorkQueue {
     if (waiting === 'due' && lane === 'now') {
       // Already waiting as a re-check, now wanted at once: it moves ahead.
       this.dirty.set(key, 'now');
-      if (this.lanes.due.delete(key)) this.lanes.now.set(key, this.clock.now());
+      const queuedAt = this.lanes.due.get(key);
+      if (queuedAt !== undefined) {
+        // It keeps its queue time: the latency metric counts the whole wait.
+        this.lanes.due.delete(key);
+        this.lanes.now.set(key, queuedAt);
+      }
       return;
     }
     if (waiting) return;
