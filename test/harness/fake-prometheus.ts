@@ -1,8 +1,14 @@
 // A fake Prometheus HTTP API for faults a real one cannot produce on demand: garbage, HTTP 500,
 // `status: "error"`, warnings, NaN/Inf values, answers that never come. Each request is handed to
-// the current handler with its parsed query.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+// the current handler with its parsed query. With `tls` it serves HTTPS with a certificate from a
+// throwaway CA, for the verification tests.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCertificateAuthority, issueCertificate } from './pki.js';
 
 export interface FakeRequest {
   path: string;
@@ -16,6 +22,8 @@ export interface FakePrometheus {
   /** Base URL, with `pathPrefix` when one was given. */
   readonly url: string;
   readonly requests: FakeRequest[];
+  /** With `tls`: the PEM of the CA that signed the server's certificate. */
+  readonly caPem?: string;
   handle(handler: FakeHandler): void;
   close(): Promise<void>;
 }
@@ -39,19 +47,23 @@ export function vector(samples: { metric: Record<string, string>; value: string 
 }
 
 export async function startFakePrometheus(
-  options: { host?: string; pathPrefix?: string } = {},
+  options: { host?: string; pathPrefix?: string; tls?: boolean } = {},
 ): Promise<FakePrometheus> {
   const host = options.host ?? '127.0.0.1';
   let handler: FakeHandler = (_request, response) => json(response, 200, vector([]));
   const requests: FakeRequest[] = [];
   const sockets = new Set<Socket>();
-  const server = createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     const url = new URL(req.url ?? '/', `http://${host}`);
     const request = { path: url.pathname, query: url.searchParams.get('query') ?? '', headers: req.headers };
     requests.push(request);
     handler(request, res);
-  });
-  server.on('connection', (socket) => {
+  };
+  const certificates = options.tls ? serverCertificate(host) : undefined;
+  const server = certificates
+    ? createTlsServer({ cert: certificates.certPem, key: certificates.keyPem }, listener)
+    : createServer(listener);
+  server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
@@ -61,8 +73,9 @@ export async function startFakePrometheus(
   });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://${host}:${port}${options.pathPrefix ?? ''}`,
+    url: `${certificates ? 'https' : 'http'}://${host}:${port}${options.pathPrefix ?? ''}`,
     requests,
+    caPem: certificates?.caPem,
     handle: (next) => {
       handler = next;
     },
@@ -73,4 +86,20 @@ export async function startFakePrometheus(
         server.close(() => resolve());
       }),
   };
+}
+
+/** A server certificate for `host` (an IP address) and the PEM of the CA that signed it. */
+function serverCertificate(host: string): { certPem: string; keyPem: string; caPem: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'ehc-fake-prometheus-'));
+  try {
+    const ca = createCertificateAuthority(dir, 'fake-prometheus-ca');
+    const server = issueCertificate(ca, dir, 'fake-prometheus', {
+      commonName: host,
+      ipAddresses: [host],
+      usage: 'server',
+    });
+    return { certPem: server.certPem, keyPem: server.keyPem, caPem: ca.certPem };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -176,14 +176,39 @@ describe('Prometheus client', () => {
   });
 
   it('refuses TLS to a server it cannot verify', async () => {
-    const c = createPrometheusClient({
-      url: 'https://127.0.0.1:1',
-      insecureSkipTLSVerify: false,
-      timeoutMs: 1_000,
-    });
-    const outcome = await c.query('up', new Date());
-    c.close();
-    expect(outcome.ok).toBe(false);
+    // A real TLS server whose certificate comes from a CA the client is not given.
+    const untrusted = await startFakePrometheus({ tls: true });
+    untrusted.handle((_req, res) => json(res, 200, vector([{ metric: {}, value: '1' }])));
+    const ask = async (tls: { caPem?: string; insecureSkipTLSVerify: boolean }) => {
+      const c = createPrometheusClient({
+        url: untrusted.url,
+        bearerToken: 's3cret',
+        timeoutMs: 5_000,
+        ...tls,
+      });
+      try {
+        return await c.query('up', new Date());
+      } finally {
+        c.close();
+      }
+    };
+    try {
+      expect(untrusted.url).toMatch(/^https:/);
+      const refused = await ask({ insecureSkipTLSVerify: false });
+      expect(refused).toEqual({
+        ok: false,
+        error: expect.stringMatching(
+          /UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate/,
+        ),
+      });
+      // The handshake failed before any request: the query and the token never crossed.
+      expect(untrusted.requests).toEqual([]);
+      // The same server, verified against its CA, answers: the refusal above was the verification.
+      expect(await ask({ caPem: untrusted.caPem, insecureSkipTLSVerify: false })).toMatchObject({ ok: true });
+      expect(untrusted.requests).toHaveLength(1);
+    } finally {
+      await untrusted.close();
+    }
   });
 });
 
