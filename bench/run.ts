@@ -853,7 +853,7 @@ async function main(): Promise<number> {
   const prometheus = await startPrometheus(cluster, { scrapeIntervalSeconds: config.scrapeIntervalS });
   cleanups.push({ what: 'Prometheus', run: () => prometheus.stop() });
   const load = startWriteLoad(cluster, { perSecond: config.writeLoad });
-  cleanups.push({ what: 'write load', run: () => load.stop() });
+  cleanups.push({ what: 'write load', run: async () => void (await load.stop()) });
   step(`waiting until Prometheus (scraping every ${config.scrapeIntervalS}s) has every p99 for every member`);
   await waitForData(prometheus, cluster.members.length, 300_000);
   for (const namespace of NAMESPACES) await cp.createNamespace(namespace);

@@ -205,7 +205,7 @@ async function main(): Promise<number> {
   );
 
   const load = startWriteLoad(cluster, { perSecond: 20 });
-  onCleanup('write load', () => load.stop());
+  onCleanup('write load', async () => void (await load.stop()));
   step('write load: 20 small puts a second, so that the WAL fsync and backend commit latencies have samples');
 
   await cp.createNamespace(NAMESPACE);
