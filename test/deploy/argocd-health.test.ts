@@ -100,10 +100,12 @@ describe('deploy/argocd/argocd-cm-patch.yaml', () => {
     expect(configMap.data[CM_KEY]).toBe(readFileSync(HEALTH_LUA, 'utf8'));
   });
 
+  // One lua process per case, one after the other: on a loaded 2-core machine that outlasts
+  // jest's 5 s default (seen in a full unit run beside integration tests).
   it('the embedded copy gives the same health on every case', async () => {
     const embedded = runner.file('embedded-health.lua', configMap.data[CM_KEY]!);
     for (const testCase of cases) {
       expect(await health(embedded, input(testCase.inputPath))).toEqual(testCase.healthStatus);
     }
-  });
+  }, 60_000);
 });

@@ -175,6 +175,7 @@ describe('Prometheus client', () => {
     if (!outcome.ok) expect(outcome.error).toMatch(/ECONNREFUSED/);
   });
 
+  // Its certificates come from openssl processes: more than jest's 5 s default on a loaded machine.
   it('refuses TLS to a server it cannot verify', async () => {
     // A real TLS server whose certificate comes from a CA the client is not given.
     const untrusted = await startFakePrometheus({ tls: true });
@@ -209,7 +210,7 @@ describe('Prometheus client', () => {
     } finally {
       await untrusted.close();
     }
-  });
+  }, 30_000);
 });
 
 describe('answer details', () => {
