@@ -8,7 +8,7 @@ import { startControlPlane, type ControlPlane } from '../harness/controlplane.js
 import { startEtcdCluster, type EtcdCluster } from '../harness/etcd-cluster.js';
 import { checksIn, conditionOf, type NamespacedChecks } from '../harness/checks.js';
 import { eventually } from '../harness/eventually.js';
-import { fillQuotaWithHistory } from '../harness/faults.js';
+import { fillQuotaWithHistory, startWriteLoad, type WriteLoad } from '../harness/faults.js';
 import { startOperator, sumSamples, type OperatorProcess } from '../harness/operator.js';
 import { cleanupAll, makeTempDir } from '../harness/process.js';
 import { defragIntervals, historyOf, memberSizes, overlapping, story } from './e2e-support.js';
@@ -21,6 +21,7 @@ let cp: ControlPlane;
 let cluster: EtcdCluster;
 let operator: OperatorProcess;
 let checks: NamespacedChecks;
+let load: WriteLoad | undefined;
 
 /** Maintenance calls each member answered, from its own /metrics. */
 async function maintenanceCalls(): Promise<number> {
@@ -44,13 +45,16 @@ async function alarms(): Promise<string[]> {
   }
 }
 
-async function writeSucceeds(): Promise<boolean> {
+const NOSPACE = /database space exceeded/;
+
+/** One put: 'ok', or the error etcd refused it with. */
+async function tryWrite(): Promise<string> {
   const client = new Etcd3({ hosts: cluster.endpoints });
   try {
     await client.put('/after-recovery').value('ok');
-    return true;
-  } catch {
-    return false;
+    return 'ok';
+  } catch (error) {
+    return (error as Error).message;
   } finally {
     client.close();
   }
@@ -71,6 +75,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await load?.stop();
   await cluster?.stop();
   await cleanupAll();
 });
@@ -80,8 +85,10 @@ describe('NOSPACE recovery on real etcd', () => {
     const puts = await fillQuotaWithHistory(cluster, { valueBytes: 512 * 1024 });
     expect(puts).toBeGreaterThan(5);
     expect(await alarms()).toContain('Nospace');
-    expect(await writeSucceeds()).toBe(false);
+    expect(await tryWrite()).toMatch(NOSPACE);
     const callsBefore = await maintenanceCalls();
+    // Writers keep trying while the operator only recommends: etcd refuses each with NOSPACE.
+    load = startWriteLoad(cluster, { perSecond: 5, expectedErrors: NOSPACE });
 
     const spec = {
       etcd: { endpoints: cluster.endpoints },
@@ -103,6 +110,10 @@ describe('NOSPACE recovery on real etcd', () => {
         description: 'three more reconciles in mode Recommend',
       },
     );
+    const refused = await load.stop();
+    expect(refused.unexpectedErrors).toEqual({});
+    expect(refused.writes).toBe(0);
+    expect(refused.expectedErrors).toBeGreaterThan(0);
     expect(await maintenanceCalls()).toBe(callsBefore);
     expect(await alarms()).toContain('Nospace');
     expect((await checks.get(NAME)).status?.remediation).toBeUndefined();
@@ -133,7 +144,7 @@ describe('NOSPACE recovery on real etcd', () => {
 
     // Writes succeed again, the alarm is gone, every member is well below the quota.
     expect(await alarms()).toEqual([]);
-    expect(await writeSucceeds()).toBe(true);
+    expect(await tryWrite()).toBe('ok');
     for (const size of Object.values(await memberSizes(cluster)))
       expect(size.dbSize).toBeLessThan(0.8 * QUOTA);
 
