@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   createPrometheusClient,
+  type ClientLimits,
   interpretAnswer,
   MAX_ANSWER_BYTES,
   parseSampleValue,
@@ -260,7 +261,7 @@ describe('Prometheus client limits', () => {
   });
   afterAll(() => fake.close());
 
-  const queryWith = async (limits: { budget?: ByteBudget; maxAnswerBytes?: number }, timeoutMs = 2_000) => {
+  const queryWith = async (limits: ClientLimits, timeoutMs = 2_000) => {
     const c = createPrometheusClient({ url: fake.url, insecureSkipTLSVerify: false, timeoutMs }, limits);
     try {
       return await c.query('up', new Date());
@@ -297,11 +298,30 @@ describe('Prometheus client limits', () => {
     const outcome = await queryWith({ budget }, 10_000);
     expect(outcome).toEqual({
       ok: false,
-      error: `the operator's memory budget for answers in flight (65536 bytes) is used up by other checks; will retry`,
+      error: `the memory budget for answers in flight, all checks' share (65536 bytes), stayed used up; the next check retries`,
     });
     budget.give(64 * 1024);
     expect(await queryWith({ budget })).toMatchObject({ ok: true });
     expect(budget.inUse).toBe(0);
+  });
+
+  it('holds one client to its share, leaving the rest to the others', async () => {
+    const budget = new ByteBudget(1024 * 1024);
+    fake.handle((_req, res) => json(res, 200, { status: 'success', padding: 'p'.repeat(40_000) }));
+    const outcome = await queryWith({ budget, clientBytes: 16 * 1024 }, 10_000);
+    expect(outcome).toEqual({
+      ok: false,
+      error: `the memory budget for answers in flight, this Prometheus' share (16384 bytes), stayed used up; the next check retries`,
+    });
+    expect(budget.inUse).toBe(0);
+  });
+
+  it('refuses more series than a check can use', () => {
+    const samples = Array.from({ length: 1001 }, (_, i) => ({ metric: { i: String(i) }, value: '1' }));
+    expect(interpretAnswer(200, JSON.stringify(vector(samples)))).toEqual({
+      ok: false,
+      error: '1001 series, more than the 1000 this check can use',
+    });
   });
 
   it('gives the bytes of a trickled answer back when the deadline cuts it', async () => {

@@ -41,8 +41,15 @@ export const MAX_ANSWER_BYTES = 1024 * 1024;
 // 128 MiB; a parsed answer costs a few times its text). A query that cannot get room within
 // BUDGET_WAIT_MS fails with a clear error instead of growing the heap.
 export const ANSWER_BYTES_IN_FLIGHT = 16 * 1024 * 1024;
+// One client (one URL and credentials) may hold a quarter of that: a single hostile Prometheus
+// then leaves the rest to every other check.
+export const CLIENT_BYTES_IN_FLIGHT = ANSWER_BYTES_IN_FLIGHT / 4;
 const BUDGET_WAIT_MS = 2_000;
 const answerBudget = new ByteBudget(ANSWER_BYTES_IN_FLIGHT);
+
+// Our queries return one series per member, node or top-churn entry: tens. Parsed samples live
+// until the check ends, so their number is bounded too, not only the bytes they came in.
+export const MAX_SAMPLES = 1000;
 
 // Warnings are passed on to the status; a hostile server could send thousands.
 const MAX_WARNINGS = 3;
@@ -81,12 +88,18 @@ export function parseSampleValue(text: string): number | undefined {
 export interface ClientLimits {
   /** Shared by the clients that must not exceed a common budget; the process-wide one by default. */
   budget?: ByteBudget;
+  /** What this client alone may hold of it. */
+  clientBytes?: number;
   maxAnswerBytes?: number;
 }
 
 export function createPrometheusClient(
   connection: PrometheusConnection,
-  { budget = answerBudget, maxAnswerBytes = MAX_ANSWER_BYTES }: ClientLimits = {},
+  {
+    budget = answerBudget,
+    clientBytes = CLIENT_BYTES_IN_FLIGHT,
+    maxAnswerBytes = MAX_ANSWER_BYTES,
+  }: ClientLimits = {},
 ): PrometheusClient {
   let endpoint: URL;
   try {
@@ -95,6 +108,7 @@ export function createPrometheusClient(
     return { query: () => Promise.resolve({ ok: false, error: errorText(error) }), close: () => undefined };
   }
   const secrets = connection.bearerToken ? [connection.bearerToken] : [];
+  const own = new ByteBudget(clientBytes);
   // One pool per client, destroyed by close(): a check's own client leaves no socket behind; the
   // shared sources keep one client per URL and credentials.
   const agent =
@@ -142,7 +156,7 @@ export function createPrometheusClient(
         }
         const body = await readBody(response.data, {
           maxBytes: maxAnswerBytes,
-          budget,
+          budgets: [own, budget],
           signal,
           onTaken: (bytes) => (held += bytes),
         });
@@ -151,6 +165,7 @@ export function createPrometheusClient(
       } catch (error) {
         return { ok: false, error: describeHttpError(error, connection.timeoutMs, signal, secrets) };
       } finally {
+        own.give(held);
         budget.give(held);
       }
     },
@@ -160,9 +175,15 @@ export function createPrometheusClient(
   };
 }
 
+const usedUp = (share: string) => ({
+  ok: false as const,
+  error: `the memory budget for answers in flight, ${share}, stayed used up; the next check retries`,
+});
+
 interface BodyLimits {
   maxBytes: number;
-  budget: ByteBudget;
+  /** The client's own budget, then the process-wide one: a chunk is kept only when both have room. */
+  budgets: [ByteBudget, ByteBudget];
   signal: AbortSignal;
   onTaken: (bytes: number) => void;
 }
@@ -170,7 +191,7 @@ interface BodyLimits {
 /** The body as text, or why it was not read to the end; the stream is destroyed on every exit. */
 async function readBody(
   stream: IncomingMessage,
-  { maxBytes, budget, signal, onTaken }: BodyLimits,
+  { maxBytes, budgets: [own, shared], signal, onTaken }: BodyLimits,
 ): Promise<{ ok: true; text: string } | { ok: false; error: string }> {
   const tooLarge = { ok: false as const, error: `answer larger than ${maxBytes} bytes, not read` };
   const declared = Number(stream.headers['content-length']);
@@ -186,12 +207,14 @@ async function readBody(
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       length += chunk.length;
       if (length > maxBytes) return tooLarge;
-      if (!(await budget.take(chunk.length, BUDGET_WAIT_MS, signal))) {
+      if (!(await own.take(chunk.length, BUDGET_WAIT_MS, signal))) {
         if (signal.aborted) throw signal.reason;
-        return {
-          ok: false,
-          error: `the operator's memory budget for answers in flight (${budget.limit} bytes) is used up by other checks; will retry`,
-        };
+        return usedUp(`this Prometheus' share (${own.limit} bytes)`);
+      }
+      if (!(await shared.take(chunk.length, BUDGET_WAIT_MS, signal))) {
+        own.give(chunk.length);
+        if (signal.aborted) throw signal.reason;
+        return usedUp(`all checks' share (${shared.limit} bytes)`);
       }
       onTaken(chunk.length);
       chunks.push(chunk);
@@ -235,6 +258,8 @@ export function interpretAnswer(status: number, body: string, secrets: readonly 
   const { resultType, result } = answer.data.data;
   if (resultType !== 'vector')
     return { ok: false, error: `expected an instant vector, got ${sanitizedLine(resultType, secrets, 32)}` };
+  if (Array.isArray(result) && result.length > MAX_SAMPLES)
+    return { ok: false, error: `${result.length} series, more than the ${MAX_SAMPLES} this check can use` };
   const vector = z.array(VectorSampleSchema).safeParse(result);
   if (!vector.success) {
     const issue = vector.error.issues[0];
