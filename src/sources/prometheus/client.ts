@@ -32,10 +32,12 @@ export interface PrometheusClient {
   close(): void;
 }
 
-// The largest answer of a real cluster is a few KiB (test/security/prometheus-boundary.it.ts
-// measures every query against a real Prometheus); 1 MiB leaves a wide margin for big clusters
-// and long label sets, and bounds what one hostile answer can cost.
-export const MAX_ANSWER_BYTES = 1024 * 1024;
+// Answers of a real cluster are about 100 bytes per series (test/security/prometheus-boundary.it.ts
+// measures every query against a real Prometheus: at most 505 bytes for 5 members). The largest
+// are the node queries, one series per node: 5000 nodes (Kubernetes' largest supported cluster)
+// with long instance names make ~600 KB. 2 MiB leaves a margin over that and bounds what one
+// hostile answer can cost.
+export const MAX_ANSWER_BYTES = 2 * 1024 * 1024;
 
 // Answer bytes held at once by every check of the process together (the heap is bounded at
 // 128 MiB; a parsed answer costs a few times its text). A query that cannot get room within
@@ -47,9 +49,9 @@ export const CLIENT_BYTES_IN_FLIGHT = ANSWER_BYTES_IN_FLIGHT / 4;
 const BUDGET_WAIT_MS = 2_000;
 const answerBudget = new ByteBudget(ANSWER_BYTES_IN_FLIGHT);
 
-// Our queries return one series per member, node or top-churn entry: tens. Parsed samples live
-// until the check ends, so their number is bounded too, not only the bytes they came in.
-export const MAX_SAMPLES = 1000;
+// Our queries return one series per member, top-churn entry or node: at most a few thousand.
+// Parsed samples live until the check ends, so their number is bounded too, not only the bytes.
+export const MAX_SAMPLES = 10_000;
 
 // Warnings are passed on to the status; a hostile server could send thousands.
 const MAX_WARNINGS = 3;
