@@ -380,6 +380,11 @@ describe('a hostile Prometheus behind one CR', () => {
     expect(hostileStatus?.lastCheck?.prometheus.state).toBe('Error');
     expect(sourceMessage(hostileStatus)).toMatch(/larger than \d+ bytes|no answer within|memory budget/);
     expect(sourceMessage(hostileStatus)).not.toContain('{"status"');
+    const reachable = hostileStatus?.conditions?.find((c) => c.type === 'MetricsSourceReachable');
+    expect(reachable?.message).toMatch(/larger than \d+ bytes|no answer within|memory budget/);
+    const notes = (await checks.eventsOf(LOAD, 'hostile')).map((e) => e.note ?? '');
+    expect(notes.some((note) => note.includes('MetricsSourceReachable'))).toBe(true);
+    for (const note of notes) expect(note).not.toContain('{"status"');
     const healthy = await checks.get(LOAD, 'check-0');
     expect(healthy.status?.lastCheck?.prometheus.state).not.toBe('Error');
   }, 420_000);
