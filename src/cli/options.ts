@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { prometheusUrlProblem } from '../api/v1alpha1/prometheus-url.js';
 import { DURATION_PATTERN, parseDurationMs } from '../api/v1alpha1/units.js';
 
 const durationMs = z
@@ -17,6 +18,11 @@ const bindAddress = z
     'must be host:port, e.g. :8080 or 127.0.0.1:8080',
   )
   .or(z.literal('0'));
+
+const prometheusUrlPrefix = z.string().superRefine((url, ctx) => {
+  const problem = prometheusUrlProblem(url);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${url} ${problem}` });
+});
 
 export const OperatorOptionsSchema = z
   .object({
@@ -35,7 +41,11 @@ export const OperatorOptionsSchema = z
     identity: z.string().min(1),
     metricsBindAddress: bindAddress,
     healthBindAddress: bindAddress,
-    prometheusTokenUrls: z.array(z.url({ protocol: /^https?$/ })),
+    // Prometheus policy: which URLs checks may use, which get the operator's token, and the TLS
+    // trust for the token.
+    prometheusUrlAllow: z.array(prometheusUrlPrefix),
+    prometheusTokenUrls: z.array(prometheusUrlPrefix),
+    prometheusTokenCaFiles: z.array(z.string().min(1)),
     statusHeartbeatMs: durationMs,
     statusTolerance: z.coerce.number().min(0).max(1),
     sourceCacheTtlMs: durationMs.refine(
@@ -68,7 +78,10 @@ export const USAGE = `Usage: etcd-health-operator [flags]
   --retry-period D                  default 2s
   --metrics-bind-address ADDR       /metrics listener (default :8080; 0 disables)
   --health-bind-address ADDR        /healthz and /readyz listener (default :8081; 0 disables)
+  --prometheus-url-allow URL        checks may query only Prometheus URLs under URL (repeatable; default any)
   --prometheus-sa-token-url URL     allow the operator's ServiceAccount token for Prometheus URLs under URL (repeatable)
+  --prometheus-sa-token-ca-file F   CA bundle trusted for requests carrying the operator's token (repeatable;
+                                    default the system CAs plus, in a pod, the service CA)
   --status-heartbeat D              write status at least this often (default 5m)
   --status-tolerance F              relative change of a shown value that is worth a write (default 0.1)
   --source-cache-ttl D              share etcd and Prometheus answers between checks asking within D (default 5s; 0s: off)
@@ -98,7 +111,9 @@ export function parseOperatorOptions(argv: string[], env: NodeJS.ProcessEnv): Pa
         'retry-period': { type: 'string' },
         'metrics-bind-address': { type: 'string' },
         'health-bind-address': { type: 'string' },
+        'prometheus-url-allow': { type: 'string', multiple: true },
         'prometheus-sa-token-url': { type: 'string', multiple: true },
+        'prometheus-sa-token-ca-file': { type: 'string', multiple: true },
         'status-heartbeat': { type: 'string' },
         'status-tolerance': { type: 'string' },
         'source-cache-ttl': { type: 'string' },
@@ -129,7 +144,9 @@ export function parseOperatorOptions(argv: string[], env: NodeJS.ProcessEnv): Pa
     identity: env.POD_NAME ?? `${hostname()}-${process.pid}`,
     metricsBindAddress: str('metrics-bind-address') ?? ':8080',
     healthBindAddress: str('health-bind-address') ?? ':8081',
+    prometheusUrlAllow: list('prometheus-url-allow') ?? splitList(env.PROMETHEUS_URL_ALLOW),
     prometheusTokenUrls: list('prometheus-sa-token-url') ?? splitList(env.PROMETHEUS_SA_TOKEN_URLS),
+    prometheusTokenCaFiles: list('prometheus-sa-token-ca-file') ?? [],
     statusHeartbeatMs: str('status-heartbeat') ?? '5m',
     statusTolerance: str('status-tolerance') ?? '0.1',
     sourceCacheTtlMs: str('source-cache-ttl') ?? '5s',
@@ -160,7 +177,9 @@ const FLAG_NAMES: Record<string, string> = {
   retryPeriodMs: 'retry-period',
   metricsBindAddress: 'metrics-bind-address',
   healthBindAddress: 'health-bind-address',
+  prometheusUrlAllow: 'prometheus-url-allow',
   prometheusTokenUrls: 'prometheus-sa-token-url',
+  prometheusTokenCaFiles: 'prometheus-sa-token-ca-file',
   statusHeartbeatMs: 'status-heartbeat',
   statusTolerance: 'status-tolerance',
   sourceCacheTtlMs: 'source-cache-ttl',

@@ -1,8 +1,12 @@
 // Resolves the credentials a CR refers to. Two rules are enforced here and nowhere else:
 // references resolve only in the CR's own namespace (the reference types carry no namespace), and
 // the operator's own ServiceAccount token goes only to a Prometheus URL the cluster admin
-// allowlisted by flag; nothing in a CR can widen that list.
+// allowlisted by flag, with the TLS trust the admin configured; nothing in a CR can widen either.
+// The admin's list of Prometheus URLs checks may use at all is enforced here too.
+import { readFile } from 'node:fs/promises';
+import { rootCertificates } from 'node:tls';
 import type { EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
+import { urlIsAllowlisted } from '../sources/prometheus/url.js';
 
 /** Read access to Secret and ConfigMap data, scoped by the caller to one namespace at a time. */
 export interface ConfigReader {
@@ -38,32 +42,31 @@ export interface OperatorToken {
   allowedUrlPrefixes: string[];
   /** Reads the current projected token; it rotates, so it is read on every use. */
   read(): Promise<string>;
+  /**
+   * The CA bundle that connections carrying the token trust: the admin's (flag
+   * --prometheus-sa-token-ca-file), or undefined for Node's default CAs. Never a CR's.
+   */
+  caPem(): Promise<string | undefined>;
 }
 
+/** Where a pod finds the service CA (OpenShift's service-serving CA; absent elsewhere). */
+export const SERVICE_CA_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/service-ca.crt';
+
 /**
- * Whether `url` falls under one of the allowlisted prefixes: same scheme, host and port, and a
- * path under the prefix's path at a segment boundary, so "https://thanos:9091" does not admit
- * "https://thanos:9091.evil.example" or "https://thanos:9091evil".
+ * The CA bundle for the operator's token, read on every use (CAs rotate): the admin's files when
+ * given, else Node's default CAs plus the service CA when the pod has one, else Node's defaults.
  */
-export function urlIsAllowlisted(url: string, prefixes: string[]): boolean {
-  let target: URL;
-  try {
-    target = new URL(url);
-  } catch {
-    return false;
-  }
-  return prefixes.some((prefix) => {
-    let allowed: URL;
-    try {
-      allowed = new URL(prefix);
-    } catch {
-      return false;
-    }
-    if (target.protocol !== allowed.protocol || target.host !== allowed.host) return false;
-    if (target.username || target.password) return false;
-    const base = allowed.pathname.replace(/\/+$/, '');
-    return target.pathname === base || target.pathname.startsWith(`${base}/`) || base === '';
-  });
+export function operatorTokenTrust(caFiles: readonly string[], serviceCaPath = SERVICE_CA_PATH) {
+  return async (): Promise<string | undefined> => {
+    if (caFiles.length > 0) return (await Promise.all(caFiles.map((f) => readFile(f, 'utf8')))).join('\n');
+    const serviceCa = await readFile(serviceCaPath, 'utf8').catch(() => undefined);
+    return serviceCa === undefined ? undefined : [...rootCertificates, serviceCa].join('\n');
+  };
+}
+
+/** Which Prometheus URLs checks may use at all (flag --prometheus-url-allow); empty: any. */
+export interface PrometheusUrlPolicy {
+  allowedUrlPrefixes: string[];
 }
 
 /**
@@ -104,23 +107,23 @@ export async function resolvePrometheusCredentials(
   spec: EtcdHealthCheckSpec,
   reader: ConfigReader,
   operatorToken: OperatorToken | undefined,
+  urlPolicy: PrometheusUrlPolicy = { allowedUrlPrefixes: [] },
 ): Promise<PrometheusCredentials> {
   const prometheus = spec.prometheus;
   const resolved: PrometheusCredentials = {};
   if (!prometheus) return resolved;
+  const allowed = urlPolicy.allowedUrlPrefixes;
+  if (allowed.length > 0 && !urlIsAllowlisted(prometheus.url, allowed)) {
+    throw new CredentialError(
+      'PrometheusUrlNotAllowed',
+      `The operator's admin allows checks to query only Prometheus URLs under --prometheus-url-allow; ${prometheus.url} is not one of them`,
+    );
+  }
+  if (prometheus.useOperatorServiceAccount) return operatorCredentials(prometheus, operatorToken);
   if (prometheus.bearerTokenSecretRef) {
     const ref = prometheus.bearerTokenSecretRef;
     const data = await requireSecret(reader, namespace, ref.name, 'Prometheus bearer token');
     resolved.bearerToken = requireKey(data, ref.key ?? 'token', namespace, ref.name).trim();
-  }
-  if (prometheus.useOperatorServiceAccount) {
-    if (!operatorToken || !urlIsAllowlisted(prometheus.url, operatorToken.allowedUrlPrefixes)) {
-      throw new CredentialError(
-        'OperatorTokenNotAllowed',
-        `The operator sends its ServiceAccount token only to URLs its admin allowlisted (--prometheus-sa-token-url); ${prometheus.url} is not one of them`,
-      );
-    }
-    resolved.bearerToken = (await operatorToken.read()).trim();
   }
   if (prometheus.caSecretRef) {
     const ref = prometheus.caSecretRef;
@@ -139,6 +142,35 @@ export async function resolvePrometheusCredentials(
     resolved.caPem = requireKey(data, ref.key ?? 'ca.crt', namespace, ref.name, 'ConfigMap');
   }
   return resolved;
+}
+
+/**
+ * The operator's token travels only to an allowlisted URL and only with the trust its admin
+ * configured: a CR that brings its own CA or turns verification off would choose who receives it.
+ */
+async function operatorCredentials(
+  prometheus: NonNullable<EtcdHealthCheckSpec['prometheus']>,
+  operatorToken: OperatorToken | undefined,
+): Promise<PrometheusCredentials> {
+  if (!operatorToken || !urlIsAllowlisted(prometheus.url, operatorToken.allowedUrlPrefixes)) {
+    throw new CredentialError(
+      'OperatorTokenNotAllowed',
+      `The operator sends its ServiceAccount token only to URLs its admin allowlisted (--prometheus-sa-token-url); ${prometheus.url} is not one of them`,
+    );
+  }
+  const own = [
+    prometheus.caSecretRef && 'caSecretRef',
+    prometheus.caConfigMapRef && 'caConfigMapRef',
+    prometheus.insecureSkipTLSVerify && 'insecureSkipTLSVerify',
+  ].filter(Boolean);
+  if (own.length > 0) {
+    throw new CredentialError(
+      'OperatorTokenTrust',
+      `The operator sends its ServiceAccount token only with the TLS trust its admin configured (--prometheus-sa-token-ca-file); remove ${own.join(', ')} or stop using useOperatorServiceAccount`,
+    );
+  }
+  const [token, caPem] = await Promise.all([operatorToken.read(), operatorToken.caPem()]);
+  return { bearerToken: token.trim(), ...(caPem !== undefined ? { caPem } : {}) };
 }
 
 async function requireSecret(reader: ConfigReader, namespace: string, name: string, purpose: string) {

@@ -32,7 +32,7 @@ import {
 } from '../runtime/index.js';
 import { checksReferring, referencedNames } from './references.js';
 import { NamespacedConfigInformers, type ConfigKind } from './config-informers.js';
-import type { OperatorToken } from './credentials.js';
+import { operatorTokenTrust, type OperatorToken } from './credentials.js';
 import { PodLister, StatusPatcher } from './kube-api.js';
 import { sourceProber } from './probe.js';
 import { SharedSources } from '../sources/shared.js';
@@ -112,6 +112,11 @@ export class OperatorManager {
           });
       },
     };
+    for (const url of options.prometheusTokenUrls.filter((u) => u.startsWith('http:')))
+      log.warn(
+        { url },
+        'the operator token is allowlisted for a plain http URL: anyone on the path can read it',
+      );
     this.shared = new SharedSources({
       ttlMs: options.sourceCacheTtlMs,
       onLookup: (source, shared) => metrics.sourceLookups.inc({ source, shared: String(shared) }),
@@ -119,7 +124,8 @@ export class OperatorManager {
     this.reconciler = new EtcdHealthCheckReconciler({
       get: (key) => this.scopeOf(this.checks, key)?.get(key),
       configReader: this.configs,
-      operatorToken: operatorToken(kubeConfig, options.prometheusTokenUrls),
+      operatorToken: operatorToken(kubeConfig, options.prometheusTokenUrls, options.prometheusTokenCaFiles),
+      prometheusUrlPolicy: { allowedUrlPrefixes: options.prometheusUrlAllow },
       probe: sourceProber(new PodLister(kubeConfig), { shared: this.shared }),
       status: new StatusPatcher(kubeConfig),
       events,
@@ -345,7 +351,12 @@ function writeReason(why: string): string {
  * The operator's own bearer token: a kubeconfig token, or the projected ServiceAccount token file
  * in a pod (re-read on every use: it rotates). Undefined when the operator authenticates otherwise.
  */
-function operatorToken(kubeConfig: KubeConfig, allowedUrlPrefixes: string[]): OperatorToken | undefined {
+function operatorToken(
+  kubeConfig: KubeConfig,
+  allowedUrlPrefixes: string[],
+  caFiles: string[],
+): OperatorToken | undefined {
+  const caPem = operatorTokenTrust(caFiles);
   const user = kubeConfig.getCurrentUser();
   // client-node types authProvider as any; in-cluster it is { name: 'tokenFile', config: { tokenFile } }.
   const provider = user?.authProvider as { config?: Record<string, unknown> } | undefined;
@@ -353,8 +364,8 @@ function operatorToken(kubeConfig: KubeConfig, allowedUrlPrefixes: string[]): Op
   const tokenFile = typeof providerConfig?.tokenFile === 'string' ? providerConfig.tokenFile : undefined;
   if (user?.token) {
     const token = user.token;
-    return { allowedUrlPrefixes, read: () => Promise.resolve(token) };
+    return { allowedUrlPrefixes, caPem, read: () => Promise.resolve(token) };
   }
-  if (tokenFile) return { allowedUrlPrefixes, read: () => readFile(tokenFile, 'utf8') };
+  if (tokenFile) return { allowedUrlPrefixes, caPem, read: () => readFile(tokenFile, 'utf8') };
   return undefined;
 }

@@ -44,7 +44,10 @@ export function sourceProber(
       freshEtcd: spec.remediation.mode === 'Automatic',
     });
     if (prometheusFailed) {
-      observation.metrics = { source: { state: 'Error', message: prometheusFailed.message }, members: {} };
+      // The reason leads, so that a refusal by policy (OperatorTokenTrust, PrometheusUrlNotAllowed)
+      // reads as one, not as an outage.
+      const message = `${prometheusFailed.reason}: ${prometheusFailed.message}`;
+      observation.metrics = { source: { state: 'Error', message }, members: {} };
     }
     return observation;
   };

@@ -19,6 +19,7 @@ import {
   type EtcdCredentials,
   type OperatorToken,
   type PrometheusCredentials,
+  type PrometheusUrlPolicy,
 } from './credentials.js';
 import { decideStatusWrite, type ChangePolicy } from './status-change.js';
 import { conditionTransitions, type ConditionTransition } from './transitions.js';
@@ -69,6 +70,7 @@ export interface ReconcilerDeps {
   get(key: string): EtcdHealthCheck | undefined;
   configReader: ConfigReader;
   operatorToken?: OperatorToken;
+  prometheusUrlPolicy?: PrometheusUrlPolicy;
   probe: Prober;
   status: StatusClient;
   events: EventSink;
@@ -136,7 +138,13 @@ export class EtcdHealthCheckReconciler {
     const [etcdCredentials, prometheusCredentials] = await Promise.all([
       captureCredentialError(() => resolveEtcdCredentials(namespace, spec, this.deps.configReader)),
       captureCredentialError(() =>
-        resolvePrometheusCredentials(namespace, spec, this.deps.configReader, this.deps.operatorToken),
+        resolvePrometheusCredentials(
+          namespace,
+          spec,
+          this.deps.configReader,
+          this.deps.operatorToken,
+          this.deps.prometheusUrlPolicy,
+        ),
       ),
     ]);
     const observation = await this.deps.probe({

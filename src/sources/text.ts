@@ -12,3 +12,28 @@ export function errorText(error: unknown): string {
 export function clip(message: string): string {
   return message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : message;
 }
+
+// Error text from outside (a server's error field, a TLS library) goes into status, conditions
+// and Events: one short line, no control characters, no credentials.
+const MAX_LINE_LENGTH = 160;
+
+/**
+ * `text` as one line of at most `max` characters: control characters and line breaks become
+ * spaces, anything shaped like an HTTP credential (`Bearer x`, `Basic x`, `Authorization: x`,
+ * `token=x`) and each of `secrets` becomes `[redacted]`.
+ */
+export function sanitizedLine(text: string, secrets: readonly string[] = [], max = MAX_LINE_LENGTH): string {
+  let line = text;
+  for (const secret of secrets) if (secret.length > 0) line = line.split(secret).join('[redacted]');
+  line = line
+    .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\s]+/gu, ' ')
+    .replace(
+      /\b(authorization|proxy-authorization|cookie|set-cookie)\s*[:=]\s*\S+(\s+\S+)?/gi,
+      '$1: [redacted]',
+    )
+    .replace(/\b(bearer|basic)\s+[^\s,;"']+/gi, '$1 [redacted]')
+    .replace(/\b(token|access_token|password|secret)=[^\s&,;"']+/gi, '$1=[redacted]')
+    .trim();
+  if (line.length === 0) return '(empty)';
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}

@@ -20,6 +20,27 @@ describe('parseOperatorOptions', () => {
         statusHeartbeatMs: 300_000,
         sourceCacheTtlMs: 5_000,
         prometheusTokenUrls: [],
+        prometheusUrlAllow: [],
+        prometheusTokenCaFiles: [],
+      },
+    });
+  });
+
+  it('reads the Prometheus policy flags', () => {
+    const parsed = parseOperatorOptions(
+      [
+        '--prometheus-url-allow=https://thanos:9091',
+        '--prometheus-url-allow=https://prom.example/tenants',
+        '--prometheus-sa-token-ca-file=/etc/ca/a.crt',
+        '--prometheus-sa-token-ca-file=/etc/ca/b.crt',
+      ],
+      { ...env, PROMETHEUS_URL_ALLOW: 'https://ignored.example' },
+    );
+    expect(parsed).toMatchObject({
+      ok: true,
+      options: {
+        prometheusUrlAllow: ['https://thanos:9091', 'https://prom.example/tenants'],
+        prometheusTokenCaFiles: ['/etc/ca/a.crt', '/etc/ca/b.crt'],
       },
     });
   });
@@ -41,6 +62,14 @@ describe('parseOperatorOptions', () => {
     [['--renew-deadline', '20s'], /--renew-deadline: need retry-period < renew-deadline < lease-duration/],
     [['--metrics-bind-address', 'localhost'], /--metrics-bind-address: must be host:port/],
     [['--prometheus-sa-token-url', 'ftp://x'], /--prometheus-sa-token-url: /],
+    [
+      ['--prometheus-sa-token-url', 'https://thanos:9091/api?query=up'],
+      /--prometheus-sa-token-url: https:\/\/thanos:9091\/api\?query=up must not have a query or fragment/,
+    ],
+    [
+      ['--prometheus-url-allow', 'https://prom/a/../b'],
+      /--prometheus-url-allow: .* must not have \. or \.\. path/,
+    ],
     [['--leader-elect', 'maybe'], /--leader-elect: must be true or false/],
     [['--unknown'], /Unknown option '--unknown'/],
     [['--log-level', 'loud'], /--log-level: /],

@@ -1,31 +1,18 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { rootCertificates } from 'node:tls';
 import { describe, expect, it } from '@jest/globals';
 import { EtcdHealthCheckSpecSchema } from '../../src/api/v1alpha1/spec.js';
 import {
   CredentialError,
   resolveEtcdCredentials,
+  operatorTokenTrust,
   resolvePrometheusCredentials,
-  urlIsAllowlisted,
   type ConfigReader,
 } from '../../src/controller/credentials.js';
 
 const thanos = 'https://thanos-querier.openshift-monitoring.svc:9091';
-
-describe('urlIsAllowlisted', () => {
-  it.each([
-    [thanos, [thanos], true],
-    [`${thanos}/`, [thanos], true],
-    [`${thanos}/prefix/api`, [`${thanos}/prefix`], true],
-    [`${thanos}/prefixed`, [`${thanos}/prefix`], false],
-    ['https://thanos-querier.openshift-monitoring.svc:9091.evil.example', [thanos], false],
-    ['http://thanos-querier.openshift-monitoring.svc:9091', [thanos], false],
-    ['https://user:pw@thanos-querier.openshift-monitoring.svc:9091', [thanos], false],
-    ['https://prometheus.example:9090', [thanos], false],
-    [thanos, [], false],
-    ['not a url', [thanos], false],
-  ])('%s under %j -> %s', (url, prefixes, expected) => {
-    expect(urlIsAllowlisted(url, prefixes)).toBe(expected);
-  });
-});
 
 function readerOf(
   secrets: Record<string, Record<string, string>>,
@@ -86,13 +73,55 @@ describe('resolveEtcdCredentials', () => {
 });
 
 describe('resolvePrometheusCredentials', () => {
-  const operatorToken = { allowedUrlPrefixes: [thanos], read: () => Promise.resolve('operator-token\n') };
+  const operatorToken = {
+    allowedUrlPrefixes: [thanos],
+    read: () => Promise.resolve('operator-token\n'),
+    caPem: () => Promise.resolve('ADMIN CA'),
+  };
 
   it('uses the operator token for an allowlisted URL', async () => {
     const { reader } = readerOf({});
     const s = spec({ url: thanos, useOperatorServiceAccount: true });
     await expect(resolvePrometheusCredentials('ns', s, reader, operatorToken)).resolves.toEqual({
       bearerToken: 'operator-token',
+      caPem: 'ADMIN CA',
+    });
+  });
+
+  it.each([
+    [{ insecureSkipTLSVerify: true }, /remove insecureSkipTLSVerify/],
+    [{ caSecretRef: { name: 'ca' } }, /remove caSecretRef/],
+    [{ caConfigMapRef: { name: 'ca' } }, /remove caConfigMapRef/],
+  ])('refuses the operator token with trust the CR brings: %j', async (trust, message) => {
+    const { reader, asked } = readerOf(
+      { 'ns/ca': { 'ca.crt': 'TENANT CA' } },
+      { 'ns/ca': { 'ca.crt': 'X' } },
+    );
+    let read = 0;
+    const token = { ...operatorToken, read: () => Promise.resolve(`token-${++read}`) };
+    const s = spec({ url: thanos, useOperatorServiceAccount: true, ...trust });
+    const refused = resolvePrometheusCredentials('ns', s, reader, token);
+    await expect(refused).rejects.toMatchObject({ reason: 'OperatorTokenTrust' });
+    await expect(refused).rejects.toThrow(message);
+    await expect(refused).rejects.toThrow(/--prometheus-sa-token-ca-file/);
+    expect(read).toBe(0);
+    expect(asked).toEqual([]);
+  });
+
+  it('refuses a URL outside --prometheus-url-allow before reading any credential', async () => {
+    const { reader, asked } = readerOf({ 'ns/prom': { token: 't' } });
+    const policy = { allowedUrlPrefixes: ['https://prom.example/tenants/ns'] };
+    const s = spec({ url: 'https://prom.example/tenants/other', bearerTokenSecretRef: { name: 'prom' } });
+    const refused = resolvePrometheusCredentials('ns', s, reader, undefined, policy);
+    await expect(refused).rejects.toMatchObject({ reason: 'PrometheusUrlNotAllowed' });
+    await expect(refused).rejects.toThrow(/--prometheus-url-allow/);
+    expect(asked).toEqual([]);
+    const allowed = spec({
+      url: 'https://PROM.example:443/tenants/ns/',
+      bearerTokenSecretRef: { name: 'prom' },
+    });
+    await expect(resolvePrometheusCredentials('ns', allowed, reader, undefined, policy)).resolves.toEqual({
+      bearerToken: 't',
     });
   });
 
@@ -154,5 +183,26 @@ describe('resolveEtcdCredentials with a CA ConfigMap', () => {
   it('allows server-only TLS with just a CA', async () => {
     const { reader } = readerOf({}, { 'ns/etcd-ca-bundle': { 'ca-bundle.crt': 'CA' } });
     await expect(resolveEtcdCredentials('ns', withCa(false), reader)).resolves.toEqual({ caPem: 'CA' });
+  });
+});
+
+describe('operatorTokenTrust', () => {
+  it('trusts only the admin CA files when given, Node defaults without a service CA', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'token-trust-'));
+    try {
+      writeFileSync(join(dir, 'a.crt'), 'A');
+      writeFileSync(join(dir, 'b.crt'), 'B');
+      writeFileSync(join(dir, 'service-ca.crt'), 'SERVICE');
+      const serviceCa = join(dir, 'service-ca.crt');
+      await expect(operatorTokenTrust([join(dir, 'a.crt'), join(dir, 'b.crt')], serviceCa)()).resolves.toBe(
+        'A\nB',
+      );
+      await expect(operatorTokenTrust([], join(dir, 'absent.crt'))()).resolves.toBeUndefined();
+      const withService = await operatorTokenTrust([], serviceCa)();
+      expect(withService?.endsWith('\nSERVICE')).toBe(true);
+      expect(withService).toContain(rootCertificates[0]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

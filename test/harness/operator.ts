@@ -28,6 +28,8 @@ export interface OperatorOptions {
   /** Namespace of the leader-election Lease; leader election is off without it. */
   leaseNamespace?: string;
   extraArgs?: string[];
+  /** NODE_OPTIONS of the operator process, e.g. the Deployment's heap bound; none by default. */
+  nodeOptions?: string;
 }
 
 export async function startOperator(options: OperatorOptions): Promise<OperatorProcess> {
@@ -52,7 +54,7 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorP
     args,
     cwd: REPO,
     logDir: options.logDir,
-    env: { ...process.env, POD_NAME: options.identity, NODE_OPTIONS: '' },
+    env: { ...process.env, POD_NAME: options.identity, NODE_OPTIONS: options.nodeOptions ?? '' },
   });
   const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
   const healthUrl = `http://127.0.0.1:${healthPort}`;

@@ -28,6 +28,8 @@ export interface PrometheusOptions {
    * as production does: the cost of a query follows the points it reads.
    */
   scrapeIntervalSeconds?: number;
+  /** Log every query Prometheus evaluates to this file (`global.query_log_file`). */
+  queryLogFile?: string;
 }
 
 export async function startPrometheus(
@@ -54,7 +56,12 @@ export async function startPrometheus(
   };
   // JSON is YAML: no YAML writer needed.
   const config = {
-    global: { scrape_interval: interval, scrape_timeout: timeout, evaluation_interval: interval },
+    global: {
+      scrape_interval: interval,
+      scrape_timeout: timeout,
+      evaluation_interval: interval,
+      ...(options.queryLogFile ? { query_log_file: options.queryLogFile } : {}),
+    },
     scrape_configs: [scrape],
   };
   const configPath = join(dir, 'prometheus.yml');

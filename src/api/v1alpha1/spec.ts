@@ -6,6 +6,7 @@
 // admission) and as zod refinements (enforced again when a CR is read, for clusters where the CRD
 // was installed without them). test/api proves each rule in both places.
 import { z } from 'zod';
+import { PROMETHEUS_URL_PATTERN, PROMETHEUS_URL_RULES, prometheusUrlProblem } from './prometheus-url.js';
 import { DURATION_PATTERN, SIZE_PATTERN, parseDurationMs } from './units.js';
 
 const cel = (rule: string, message: string) => ({ rule, message });
@@ -100,17 +101,24 @@ export const PrometheusSchema = z
     url: z
       .string()
       .max(2048)
-      .regex(/^https?:\/\/[^\s]+$/)
+      .regex(new RegExp(PROMETHEUS_URL_PATTERN))
+      .superRefine((url, ctx) => {
+        const problem = prometheusUrlProblem(url);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      })
       .meta({
         description:
-          'Base URL of a Prometheus or Thanos querier, path prefix allowed (the API is under <url>/api/v1).',
+          "Base URL of a Prometheus or Thanos querier, path prefix allowed (the API is under <url>/api/v1). No query, fragment, userinfo, percent-encoding, backslash, empty or dot segments. The operator's admin may limit the URLs checks can use (flag --prometheus-url-allow).",
+        'x-kubernetes-validations': PROMETHEUS_URL_RULES.map(({ refuse, message }) =>
+          cel(`!self.matches(r'${refuse}')`, message),
+        ),
       }),
     bearerTokenSecretRef: SecretKeyRefSchema.optional().meta({
       description: 'Secret in this namespace holding a bearer token (key defaults to "token").',
     }),
     useOperatorServiceAccount: z.boolean().default(false).meta({
       description:
-        "Send the operator's own ServiceAccount token. Honoured only when the cluster admin allowlisted this URL with the operator flag --prometheus-sa-token-url.",
+        "Send the operator's own ServiceAccount token. Honoured only when the cluster admin allowlisted this URL with the operator flag --prometheus-sa-token-url, and only with the TLS trust the admin configured (--prometheus-sa-token-ca-file): a check that also sets caSecretRef, caConfigMapRef or insecureSkipTLSVerify gets no token.",
     }),
     caSecretRef: SecretKeyRefSchema.optional().meta({
       description: 'Secret in this namespace with the CA bundle (key defaults to "ca.crt").',

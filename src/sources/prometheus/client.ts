@@ -2,10 +2,12 @@
 // failure (network, timeout, HTTP status, non-JSON, `status: "error"`, a malformed answer) comes
 // back as `{ ok: false, error }` with a readable reason; nothing throws.
 import axios, { AxiosError, type AxiosInstance } from 'axios';
-import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpAgent, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { z } from 'zod';
-import { errorText } from '../text.js';
+import { errorText, sanitizedLine } from '../text.js';
+import { ByteBudget } from './budget.js';
+import { queryEndpoint } from './url.js';
 
 export interface PrometheusConnection {
   /** Base URL, path prefix allowed (Thanos querier behind a proxy): queries go to <url>/api/v1/query. */
@@ -30,8 +32,29 @@ export interface PrometheusClient {
   close(): void;
 }
 
-// A larger answer than this is not what our queries return; refusing it bounds memory.
-const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
+// Answers of a real cluster are about 100 bytes per series (test/security/prometheus-boundary.it.ts
+// measures every query against a real Prometheus: at most 505 bytes for 5 members). The largest
+// are the node queries, one series per node: 5000 nodes (Kubernetes' largest supported cluster)
+// with long instance names make ~600 KB. 2 MiB leaves a margin over that and bounds what one
+// hostile answer can cost.
+export const MAX_ANSWER_BYTES = 2 * 1024 * 1024;
+
+// Answer bytes held at once by every check of the process together (the heap is bounded at
+// 128 MiB; a parsed answer costs a few times its text). A query that cannot get room within
+// BUDGET_WAIT_MS fails with a clear error instead of growing the heap.
+export const ANSWER_BYTES_IN_FLIGHT = 16 * 1024 * 1024;
+// One client (one URL and credentials) may hold a quarter of that: a single hostile Prometheus
+// then leaves the rest to every other check.
+export const CLIENT_BYTES_IN_FLIGHT = ANSWER_BYTES_IN_FLIGHT / 4;
+const BUDGET_WAIT_MS = 2_000;
+const answerBudget = new ByteBudget(ANSWER_BYTES_IN_FLIGHT);
+
+// Our queries return one series per member, top-churn entry or node: at most a few thousand.
+// Parsed samples live until the check ends, so their number is bounded too, not only the bytes.
+export const MAX_SAMPLES = 10_000;
+
+// Warnings are passed on to the status; a hostile server could send thousands.
+const MAX_WARNINGS = 3;
 
 const SampleValueSchema = z.string().refine((text) => parseSampleValue(text) !== undefined, {
   message: 'not a number',
@@ -64,33 +87,55 @@ export function parseSampleValue(text: string): number | undefined {
   return Number(text);
 }
 
-export function queryEndpoint(baseUrl: string): string {
-  return `${baseUrl.replace(/\/+$/, '')}/api/v1/query`;
+export interface ClientLimits {
+  /** Shared by the clients that must not exceed a common budget; the process-wide one by default. */
+  budget?: ByteBudget;
+  /** What this client alone may hold of it. */
+  clientBytes?: number;
+  maxAnswerBytes?: number;
 }
 
-export function createPrometheusClient(connection: PrometheusConnection): PrometheusClient {
-  const endpoint = queryEndpoint(connection.url);
+export function createPrometheusClient(
+  connection: PrometheusConnection,
+  {
+    budget = answerBudget,
+    clientBytes = CLIENT_BYTES_IN_FLIGHT,
+    maxAnswerBytes = MAX_ANSWER_BYTES,
+  }: ClientLimits = {},
+): PrometheusClient {
+  let endpoint: URL;
+  try {
+    endpoint = queryEndpoint(connection.url);
+  } catch (error) {
+    return { query: () => Promise.resolve({ ok: false, error: errorText(error) }), close: () => undefined };
+  }
+  const secrets = connection.bearerToken ? [connection.bearerToken] : [];
+  const own = new ByteBudget(clientBytes);
   // One pool per client, destroyed by close(): a check's own client leaves no socket behind; the
   // shared sources keep one client per URL and credentials.
-  const agent = endpoint.startsWith('https:')
-    ? new HttpsAgent({
-        keepAlive: true,
-        ca: connection.caPem,
-        rejectUnauthorized: !connection.insecureSkipTLSVerify,
-      })
-    : new HttpAgent({ keepAlive: true });
+  const agent =
+    endpoint.protocol === 'https:'
+      ? new HttpsAgent({
+          keepAlive: true,
+          ca: connection.caPem,
+          rejectUnauthorized: !connection.insecureSkipTLSVerify,
+        })
+      : new HttpAgent({ keepAlive: true });
   const http: AxiosInstance = axios.create({
     httpAgent: agent,
     httpsAgent: agent,
+    // HTTP(S)_PROXY in the operator's environment must not receive the token or the queries.
+    proxy: false,
     // The token must reach only the configured URL: a redirect is reported, never followed.
     maxRedirects: 0,
-    maxContentLength: MAX_ANSWER_BYTES,
-    responseType: 'text',
-    transformResponse: [(data: unknown) => data],
+    // The body is read below, counted against the caps as it arrives.
+    responseType: 'stream',
+    decompress: false,
     validateStatus: () => true,
     headers: {
       Accept: 'application/json',
-      // Answers are a few hundred bytes; inflating gzip cost ~10 % of the operator's CPU.
+      // Answers are a few KiB; inflating gzip cost ~10 % of the operator's CPU, and a compressed
+      // answer could inflate far beyond the cap.
       'Accept-Encoding': 'identity',
       ...(connection.bearerToken ? { Authorization: `Bearer ${connection.bearerToken}` } : {}),
     },
@@ -98,20 +143,32 @@ export function createPrometheusClient(connection: PrometheusConnection): Promet
 
   return {
     async query(promql, time) {
+      // One deadline for the whole call, the body included: a trickled body is cut by it too.
+      const signal = AbortSignal.timeout(connection.timeoutMs);
+      let held = 0;
       try {
-        const response = await http.get<string>(endpoint, {
+        const response = await http.get<IncomingMessage>(endpoint.href, {
           params: { query: promql, time: (time.getTime() / 1000).toFixed(3) },
-          // `timeout` alone is an idle timeout on the socket; the signal bounds the whole call.
           timeout: connection.timeoutMs,
-          signal: AbortSignal.timeout(connection.timeoutMs),
+          signal,
         });
         if (response.status >= 300 && response.status < 400) {
-          const location = String(response.headers.location ?? 'nowhere');
-          return { ok: false, error: `HTTP ${response.status}: redirect to ${location} not followed` };
+          response.data.destroy();
+          return { ok: false, error: `HTTP ${response.status}: a redirect, not followed` };
         }
-        return interpretAnswer(response.status, String(response.data ?? ''));
+        const body = await readBody(response.data, {
+          maxBytes: maxAnswerBytes,
+          budgets: [own, budget],
+          signal,
+          onTaken: (bytes) => (held += bytes),
+        });
+        if (!body.ok) return { ok: false, error: body.error };
+        return interpretAnswer(response.status, body.text, secrets);
       } catch (error) {
-        return { ok: false, error: describeHttpError(error, connection.timeoutMs) };
+        return { ok: false, error: describeHttpError(error, connection.timeoutMs, signal, secrets) };
+      } finally {
+        own.give(held);
+        budget.give(held);
       }
     },
     close() {
@@ -120,60 +177,124 @@ export function createPrometheusClient(connection: PrometheusConnection): Promet
   };
 }
 
-/** Turns an HTTP status and body into an outcome; exported for the unit tests of odd answers. */
-export function interpretAnswer(status: number, body: string): QueryOutcome {
+const usedUp = (share: string) => ({
+  ok: false as const,
+  error: `the memory budget for answers in flight, ${share}, stayed used up; the next check retries`,
+});
+
+interface BodyLimits {
+  maxBytes: number;
+  /** The client's own budget, then the process-wide one: a chunk is kept only when both have room. */
+  budgets: [ByteBudget, ByteBudget];
+  signal: AbortSignal;
+  onTaken: (bytes: number) => void;
+}
+
+/** The body as text, or why it was not read to the end; the stream is destroyed on every exit. */
+async function readBody(
+  stream: IncomingMessage,
+  { maxBytes, budgets: [own, shared], signal, onTaken }: BodyLimits,
+): Promise<{ ok: true; text: string } | { ok: false; error: string }> {
+  const tooLarge = { ok: false as const, error: `answer larger than ${maxBytes} bytes, not read` };
+  const declared = Number(stream.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    stream.destroy();
+    return tooLarge;
+  }
+  const abort = () => stream.destroy(new Error('aborted'));
+  signal.addEventListener('abort', abort, { once: true });
+  const chunks: Buffer[] = [];
+  let length = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      length += chunk.length;
+      if (length > maxBytes) return tooLarge;
+      if (!(await own.take(chunk.length, BUDGET_WAIT_MS, signal))) {
+        if (signal.aborted) throw signal.reason;
+        return usedUp(`this Prometheus' share (${own.limit} bytes)`);
+      }
+      if (!(await shared.take(chunk.length, BUDGET_WAIT_MS, signal))) {
+        own.give(chunk.length);
+        if (signal.aborted) throw signal.reason;
+        return usedUp(`all checks' share (${shared.limit} bytes)`);
+      }
+      onTaken(chunk.length);
+      chunks.push(chunk);
+    }
+    return { ok: true, text: Buffer.concat(chunks, length).toString('utf8') };
+  } finally {
+    signal.removeEventListener('abort', abort);
+    stream.destroy();
+  }
+}
+
+/**
+ * Turns an HTTP status and body into an outcome; exported for the unit tests of odd answers. The
+ * body itself is never quoted: what a server says reaches the status only as Prometheus' own
+ * error and warning fields, each one short sanitised line.
+ */
+export function interpretAnswer(status: number, body: string, secrets: readonly string[] = []): QueryOutcome {
   let json: unknown;
   try {
     json = JSON.parse(body);
   } catch {
     const what = status >= 200 && status < 300 ? 'an answer that is not JSON' : `HTTP ${status}`;
-    return { ok: false, error: `${what}: ${excerpt(body)}` };
+    return { ok: false, error: `${what} (${sizeOf(body)})` };
   }
   const answer = AnswerSchema.safeParse(json);
   if (!answer.success) {
     return {
       ok: false,
-      error: `HTTP ${status} with an answer that is not a Prometheus API response: ${excerpt(body)}`,
+      error: `HTTP ${status} with an answer that is not a Prometheus API response (${sizeOf(body)})`,
     };
   }
   if (answer.data.status === 'error') {
     const { errorType = 'error', error = 'no reason given' } = answer.data;
-    return { ok: false, error: `HTTP ${status}: ${errorType}: ${error}` };
+    return {
+      ok: false,
+      error: `HTTP ${status}: ${sanitizedLine(errorType, secrets, 32)}: ${sanitizedLine(error, secrets)}`,
+    };
   }
-  if (status < 200 || status >= 300) return { ok: false, error: `HTTP ${status}: ${excerpt(body)}` };
+  if (status < 200 || status >= 300)
+    return { ok: false, error: `HTTP ${status} with a success answer (${sizeOf(body)})` };
   const { resultType, result } = answer.data.data;
-  if (resultType !== 'vector') return { ok: false, error: `expected an instant vector, got ${resultType}` };
+  if (resultType !== 'vector')
+    return { ok: false, error: `expected an instant vector, got ${sanitizedLine(resultType, secrets, 32)}` };
+  if (Array.isArray(result) && result.length > MAX_SAMPLES)
+    return { ok: false, error: `${result.length} series, more than the ${MAX_SAMPLES} this check can use` };
   const vector = z.array(VectorSampleSchema).safeParse(result);
   if (!vector.success) {
     const issue = vector.error.issues[0];
-    return {
-      ok: false,
-      error: `malformed vector at ${issue?.path.join('.') ?? '?'}: ${issue?.message ?? ''}`,
-    };
+    // The path may hold a label name from the answer: it is sanitised like any text from outside.
+    const where = sanitizedLine(issue?.path.join('.') ?? '?', secrets, 64);
+    return { ok: false, error: `malformed vector at ${where}: ${issue?.message ?? ''}` };
   }
   return {
     ok: true,
     samples: vector.data.map((s) => ({ labels: s.metric, value: parseSampleValue(s.value[1])! })),
-    warnings: answer.data.warnings ?? [],
+    warnings: (answer.data.warnings ?? []).slice(0, MAX_WARNINGS).map((w) => sanitizedLine(w, secrets)),
   };
 }
 
-function describeHttpError(error: unknown, timeoutMs: number): string {
+function describeHttpError(
+  error: unknown,
+  timeoutMs: number,
+  signal: AbortSignal,
+  secrets: readonly string[],
+): string {
+  if (signal.aborted) return `no answer within ${timeoutMs}ms`;
   if (error instanceof AxiosError) {
     if (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT' || error.code === 'ERR_CANCELED') {
       return `no answer within ${timeoutMs}ms`;
     }
-    if (error.code === 'ERR_BAD_RESPONSE' && /maxContentLength/.test(error.message)) {
-      return `answer larger than ${MAX_ANSWER_BYTES} bytes`;
-    }
+    // Only the code and the cause's message: an AxiosError also carries the request and its
+    // headers, the token among them.
     const cause = error.cause?.message;
-    return [error.code, cause ?? error.message].filter(Boolean).join(': ');
+    return sanitizedLine([error.code, cause ?? error.message].filter(Boolean).join(': '), secrets);
   }
-  return errorText(error);
+  return sanitizedLine(errorText(error), secrets);
 }
 
-function excerpt(body: string): string {
-  const flat = body.replace(/\s+/g, ' ').trim();
-  if (flat.length === 0) return '(empty body)';
-  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
+function sizeOf(body: string): string {
+  return body.length === 0 ? 'empty body' : `${Buffer.byteLength(body)} bytes, not shown`;
 }

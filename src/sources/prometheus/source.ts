@@ -3,7 +3,7 @@
 // probed and the mapping can use the member list etcd returned.
 import type { SourceState } from '../../api/v1alpha1/status.js';
 import type { ChurnEntry, MetricsObservation, NodeMetrics } from '../../health/observation.js';
-import { clip, errorText } from '../text.js';
+import { clip, errorText, sanitizedLine } from '../text.js';
 import {
   createPrometheusClient,
   type PrometheusClient,
@@ -161,13 +161,15 @@ type MemberValues = Partial<Record<MemberField, number>>;
 function memberValues(snapshot: PrometheusSnapshot, members: readonly MemberIdentity[], report: Report) {
   const resolve = memberResolver(members, snapshot.memberLabel);
   const values = new Map<string, MemberValues>(members.map((m) => [m.id, {}]));
+  // Label values of series that match no member are counted, never quoted: they are whatever that
+  // Prometheus holds (perhaps read with the operator's token), not what the check found.
   const unmatched = new Set<string>();
   for (const { signal, outcome } of snapshot.answers) {
     if (signal.kind !== 'member' || !outcome.ok) continue;
     for (const sample of outcome.samples) {
       const member = resolve(sample.labels);
       if (!member) {
-        unmatched.add(`${snapshot.memberLabel}=${JSON.stringify(sample.labels[snapshot.memberLabel] ?? '')}`);
+        unmatched.add(sample.labels[snapshot.memberLabel] ?? '');
         continue;
       }
       const value = checkedValue(sample, signal.title, member.name, report);
@@ -175,7 +177,9 @@ function memberValues(snapshot: PrometheusSnapshot, members: readonly MemberIden
     }
   }
   if (unmatched.size > 0)
-    report.notes.push(`series of ${[...unmatched].sort().join(', ')} match no member of this cluster`);
+    report.notes.push(
+      `series of ${unmatched.size} ${snapshot.memberLabel} value${unmatched.size === 1 ? '' : 's'} match no member of this cluster`,
+    );
 
   const peers = members.length > 1;
   const required = snapshot.answers
@@ -232,7 +236,8 @@ function clusterValues(snapshot: PrometheusSnapshot, report: Report): ClusterVal
       continue;
     }
     const samples = outcome.samples.flatMap((s) => {
-      const value = checkedValue(s, signal.title, s.labels.instance ?? 'cluster', report);
+      const subject = s.labels.instance === undefined ? 'cluster' : sanitizedLine(s.labels.instance, [], 64);
+      const value = checkedValue(s, signal.title, subject, report);
       return value === undefined ? [] : [{ labels: s.labels, value }];
     });
     assignCluster(out, nodes, signal, samples);
