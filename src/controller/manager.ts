@@ -34,6 +34,8 @@ import { checksReferring, referencedNames } from './references.js';
 import { NamespacedConfigInformers, type ConfigKind } from './config-informers.js';
 import type { OperatorToken } from './credentials.js';
 import { PodLister, StatusPatcher } from './kube-api.js';
+import { ReachPolicy } from './reach.js';
+import { EndpointPolicy } from '../sources/etcd/endpoint-policy.js';
 import { sourceProber } from './probe.js';
 import { SharedSources } from '../sources/shared.js';
 import { EtcdHealthCheckReconciler, type EventSink } from './reconciler.js';
@@ -116,11 +118,16 @@ export class OperatorManager {
       ttlMs: options.sourceCacheTtlMs,
       onLookup: (source, shared) => metrics.sourceLookups.inc({ source, shared: String(shared) }),
     });
+    const reach = new ReachPolicy(options.discoveryNamespaces, new EndpointPolicy(options.etcdEndpointCidrs));
     this.reconciler = new EtcdHealthCheckReconciler({
       get: (key) => this.scopeOf(this.checks, key)?.get(key),
       configReader: this.configs,
       operatorToken: operatorToken(kubeConfig, options.prometheusTokenUrls),
-      probe: sourceProber(new PodLister(kubeConfig), { shared: this.shared }),
+      probe: sourceProber(new PodLister(kubeConfig), {
+        shared: this.shared,
+        endpointPolicy: reach.endpoints,
+      }),
+      reach,
       status: new StatusPatcher(kubeConfig),
       events,
       observer: {
