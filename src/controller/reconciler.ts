@@ -134,7 +134,7 @@ export class EtcdHealthCheckReconciler {
     }
 
     // Before any source is asked: a refused check makes the operator list and dial nothing.
-    const refusal = this.deps.reach?.refusal(object, spec);
+    const refusal = this.deps.reach?.refusal(object.metadata.namespace, spec);
     if (refusal) {
       log.warn({ reason: refusal.reason }, 'the spec asks for more than the operator may reach');
       const status = invalidSpecStatus(object.status, generation, this.clock(), refusal);

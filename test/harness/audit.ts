@@ -1,5 +1,6 @@
 // The kube-apiserver's audit log, to prove what a client did or did not ask for: every request on
 // pods, Secrets and ConfigMaps at Metadata level (who, verb, namespace, name, URI; never bodies).
+// A watch is logged when its response starts (and again when it ends), a short request when it ends.
 // Pass `apiServerArgs` to startControlPlane and read the requests back with `requests()`.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ export interface AuditedRequest {
 export interface AuditLog {
   /** kube-apiserver flags that turn the log on. */
   readonly apiServerArgs: string[];
-  /** The requests logged so far (one entry per request, at ResponseComplete). */
+  /** The requests logged so far. */
   requests(filter?: { username?: string; resource?: string }): AuditedRequest[];
 }
 
@@ -27,7 +28,7 @@ export function auditLog(dir: string): AuditLog {
     [
       'apiVersion: audit.k8s.io/v1',
       'kind: Policy',
-      'omitStages: [RequestReceived, ResponseStarted]',
+      'omitStages: [RequestReceived]',
       'rules:',
       '  - level: Metadata',
       '    resources: [{ group: "", resources: [pods, secrets, configmaps] }]',

@@ -176,7 +176,7 @@ describe('secret material at debug log level', () => {
 
   it('appears in none of: the operator logs, the Events, the CR status, /metrics', async () => {
     const logs = operator.logs();
-    expect(logs).toMatch(/"level":20/); // debug lines were written
+    expect(logs).toContain('"msg":"status written"');
     const [events, statuses, metrics] = await Promise.all([
       Promise.all(['good', 'refused', 'partly'].map((name) => checks.eventsOf(NS, name))),
       Promise.all(['good', 'refused', 'partly'].map(async (name) => (await checks.get(NS, name)).status)),

@@ -173,7 +173,7 @@ describe('a check in tenant-b and the pods of tenant-a', () => {
     await checks.create(TENANT_B, 'defaulted', { etcd: discovery() });
     const condition = await specDegraded(TENANT_B, 'defaulted', 'DiscoveryNamespaceNotAllowed');
     expect(condition.message).toMatch(
-      /^spec\.etcd\.discovery\.namespace is openshift-etcd \(the default when it is not set\).*--discovery-namespace=openshift-etcd$/,
+      /^spec\.etcd\.discovery\.namespace is openshift-etcd \(also the default when it is not set\).*--discovery-namespace=openshift-etcd$/,
     );
     expect(podListsIn('openshift-etcd')).toEqual([]);
   });
