@@ -21,6 +21,7 @@ import {
   type PrometheusCredentials,
 } from './credentials.js';
 import type { ReachPolicy } from './reach.js';
+import { redactSecrets } from './redact.js';
 import { decideStatusWrite, type ChangePolicy } from './status-change.js';
 import { conditionTransitions, type ConditionTransition } from './transitions.js';
 
@@ -176,7 +177,9 @@ export class EtcdHealthCheckReconciler {
       generation,
       remediation: remediation?.input,
     });
-    const status = toStatus(object.status, analysis, observation, generation);
+    const sent =
+      prometheusCredentials instanceof CredentialError ? undefined : prometheusCredentials.bearerToken;
+    const status = redactSecrets(toStatus(object.status, analysis, observation, generation), [sent]);
     if (remediation?.status) status.remediation = remediation.status;
     this.deps.observer?.analysed?.(object, status, observation, parseDurationMs(spec.interval));
     const requeueAfterMs = Math.min(this.requeueAfter(spec), remediation?.requeueAfterMs ?? Infinity);

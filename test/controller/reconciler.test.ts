@@ -60,6 +60,7 @@ function scenario(
     failWrite?: boolean;
     secrets?: Record<string, Record<string, string>>;
     reach?: ReachPolicy;
+    observation?: () => Observation;
   } = {},
 ) {
   const writes: EtcdHealthCheckStatus[] = [];
@@ -76,7 +77,7 @@ function scenario(
     configReader: reader,
     probe: (request) => {
       probes.push(request);
-      return Promise.resolve(healthyObservation());
+      return Promise.resolve((options.observation ?? healthyObservation)());
     },
     status: {
       patchStatus: (_ns, _name, status) => {
@@ -186,6 +187,28 @@ describe('EtcdHealthCheckReconciler', () => {
       await run.reconciler.reconcile('ops/etcd', log);
       expect(run.probes).toHaveLength(1);
     }
+  });
+
+  it('never writes the bearer token it sent, even when the source echoes it back', async () => {
+    const token = 'sent-token-0123456789abcdef';
+    const spec = {
+      ...validSpec,
+      prometheus: { url: 'http://prometheus:9090', bearerTokenSecretRef: { name: 'prom' } },
+    };
+    const { reconciler, writes, events } = scenario(checkObject(spec), {
+      secrets: { 'ops/prom': { token } },
+      observation: () => ({
+        ...healthyObservation(),
+        metrics: {
+          source: { state: 'Error', message: `HTTP 401: unauthorized: {"authorization":"Bearer ${token}"}` },
+          members: {},
+        },
+      }),
+    });
+    await reconciler.reconcile('ops/etcd', log);
+    const written = JSON.stringify({ writes, events });
+    expect(written).toContain('Bearer [redacted]');
+    expect(written).not.toContain(token);
   });
 
   it('keeps the last status of a suspended check and does not probe', async () => {

@@ -17,10 +17,15 @@ import { startEtcdCluster, type EtcdCluster } from '../harness/etcd-cluster.js';
 import { eventually } from '../harness/eventually.js';
 import { json, startFakePrometheus, vector, type FakePrometheus } from '../harness/fake-prometheus.js';
 import { startOperator, type OperatorProcess } from '../harness/operator.js';
+import {
+  OPERATOR_NAMESPACE,
+  OPERATOR_SERVICE_ACCOUNT,
+  OPERATOR_USER,
+  applyBaseManifests,
+  bindToOperator,
+} from '../harness/operator-rbac.js';
 import { cleanupAll, makeTempDir } from '../harness/process.js';
 
-const OPERATOR_NS = 'etcd-health-operator';
-const OPERATOR_USER = `system:serviceaccount:${OPERATOR_NS}:etcd-health-operator`;
 const NS = 'platform';
 const TOKEN = 'prom-token-7f3c9a1e5b2d4f60a8c1e3b5d7f9a2c4';
 const OTHER_VALUE = 'unrelated-secret-value-1b2d3f4a5c6e7a8b';
@@ -80,10 +85,7 @@ beforeAll(async () => {
     );
   });
   checks = checksApi(cp.kubeConfig);
-  const rendered = await cp.kubectl(['kustomize', 'deploy/base']);
-  expect(rendered.code).toBe(0);
-  const applied = await cp.kubectl(['apply', '--server-side', '-f', '-'], { input: rendered.stdout });
-  expect(applied.stderr).toBe('');
+  await applyBaseManifests(cp);
   await cp.createNamespace(NS);
   // The shape of credentials-by-name.yaml: only the referenced Secrets, by name.
   const role = await cp.kubectl([
@@ -97,16 +99,7 @@ beforeAll(async () => {
     ...REFERENCED.map((name) => `--resource-name=${name}`),
   ]);
   expect(role.code).toBe(0);
-  const binding = await cp.kubectl([
-    'create',
-    'rolebinding',
-    'etcd-health-operator-credentials-by-name',
-    '-n',
-    NS,
-    '--role=etcd-health-operator-credentials-by-name',
-    `--serviceaccount=${OPERATOR_NS}:etcd-health-operator`,
-  ]);
-  expect(binding.code).toBe(0);
+  await bindToOperator(cp, NS, { role: 'etcd-health-operator-credentials-by-name' });
   const core = cp.kubeConfig.makeApiClient(CoreV1Api);
   const tls = cluster.tls!;
   for (const [name, stringData] of [
@@ -124,9 +117,9 @@ beforeAll(async () => {
   ] as const) {
     await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name }, stringData } });
   }
-  const token = await cp.mintServiceAccountToken(OPERATOR_NS, 'etcd-health-operator');
+  const token = await cp.mintServiceAccountToken(OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT);
   operator = await startOperator({
-    kubeconfigPath: cp.writeKubeconfigForToken(token, OPERATOR_NS),
+    kubeconfigPath: cp.writeKubeconfigForToken(token, OPERATOR_NAMESPACE),
     logDir: makeTempDir('secret-leaks-operator-logs'),
     identity: 'secret-leaks',
   });

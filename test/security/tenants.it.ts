@@ -16,10 +16,15 @@ import { startEtcdCluster, type EtcdCluster } from '../harness/etcd-cluster.js';
 import { eventually } from '../harness/eventually.js';
 import { mergePatch } from '../harness/kube.js';
 import { startOperator } from '../harness/operator.js';
+import {
+  OPERATOR_NAMESPACE,
+  OPERATOR_SERVICE_ACCOUNT,
+  OPERATOR_USER,
+  applyBaseManifests,
+  bindToOperator,
+} from '../harness/operator-rbac.js';
 import { cleanupAll, makeTempDir } from '../harness/process.js';
 
-const OPERATOR_NS = 'etcd-health-operator';
-const OPERATOR_USER = `system:serviceaccount:${OPERATOR_NS}:etcd-health-operator`;
 const TENANT_A = 'tenant-a';
 const TENANT_B = 'tenant-b';
 /** Allowed for every check by --discovery-namespace. */
@@ -103,31 +108,19 @@ beforeAll(async () => {
   ]);
   listeners = await Promise.all([2, 3, 4].map((host) => recordingListener(outside.address(host), 2379)));
   checks = checksApi(cp.kubeConfig);
-  const rendered = await cp.kubectl(['kustomize', 'deploy/base']);
-  expect(rendered.code).toBe(0);
-  const applied = await cp.kubectl(['apply', '--server-side', '-f', '-'], { input: rendered.stdout });
-  expect(applied.stderr).toBe('');
+  await applyBaseManifests(cp);
   for (const namespace of [TENANT_A, TENANT_B, ETCD_PODS]) {
     await cp.createNamespace(namespace);
     // RBAC would let the operator list pods in every one of them, tenant-a included.
-    const bound = await cp.kubectl([
-      'create',
-      'rolebinding',
-      'etcd-health-operator-discovery',
-      '-n',
-      namespace,
-      '--clusterrole=etcd-health-operator-discovery',
-      `--serviceaccount=${OPERATOR_NS}:etcd-health-operator`,
-    ]);
-    expect(bound.code).toBe(0);
+    await bindToOperator(cp, namespace, { clusterRole: 'etcd-health-operator-discovery' });
   }
   const memberIPs = cluster.members.map((m) => m.ip);
   await createPods(TENANT_A, 'tenant-a-db', [listeners[0]!.address, listeners[1]!.address]);
   await createPods(TENANT_B, 'etcd-b', memberIPs);
   await createPods(ETCD_PODS, 'etcd', memberIPs);
-  const token = await cp.mintServiceAccountToken(OPERATOR_NS, 'etcd-health-operator');
+  const token = await cp.mintServiceAccountToken(OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT);
   await startOperator({
-    kubeconfigPath: cp.writeKubeconfigForToken(token, OPERATOR_NS),
+    kubeconfigPath: cp.writeKubeconfigForToken(token, OPERATOR_NAMESPACE),
     logDir: makeTempDir('tenants-operator-logs'),
     identity: 'tenants',
     extraArgs: [
