@@ -68,7 +68,7 @@ export interface PodAddress {
   ip: string;
 }
 
-export const DISCOVERY_ROLE = 'etcd-health-operator-discovery';
+const DISCOVERY_ROLE = 'etcd-health-operator-discovery';
 
 /**
  * Lists the running etcd pods for spec.etcd.discovery. Only in namespaces the reach policy

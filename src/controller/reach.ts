@@ -6,7 +6,7 @@
 import { DiscoverySchema, type EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
 import type { EndpointPolicy } from '../sources/etcd/endpoint-policy.js';
 
-export const DISCOVERY_NAMESPACE_FLAG = '--discovery-namespace';
+const DISCOVERY_NAMESPACE_FLAG = '--discovery-namespace';
 
 /** What the schema (and so the API server) fills in when a check leaves the namespace unset. */
 const DEFAULT_DISCOVERY_NAMESPACE = DiscoverySchema.parse({}).namespace;

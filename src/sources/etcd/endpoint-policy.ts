@@ -7,7 +7,7 @@
 // gRPC client after the check, so a DNS answer that changes in between could point it elsewhere.
 import { BlockList, isIP } from 'node:net';
 
-export const ENDPOINT_CIDR_FLAG = '--etcd-endpoint-cidr';
+const ENDPOINT_CIDR_FLAG = '--etcd-endpoint-cidr';
 
 export interface Cidr {
   address: string;
@@ -30,7 +30,7 @@ export class EndpointPolicy {
   private readonly allowed?: BlockList;
 
   /** `cidrs` are validated by the caller (parseCidr); an empty list allows every address. */
-  constructor(readonly cidrs: readonly string[] = []) {
+  constructor(cidrs: readonly string[] = []) {
     if (cidrs.length === 0) return;
     this.allowed = new BlockList();
     for (const text of cidrs) {
