@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { prometheusUrlProblem } from '../api/v1alpha1/prometheus-url.js';
 import { DURATION_PATTERN, parseDurationMs } from '../api/v1alpha1/units.js';
+import { parseCidr } from '../sources/etcd/endpoint-policy.js';
 
 const durationMs = z
   .string()
@@ -23,11 +24,12 @@ const prometheusUrlPrefix = z.string().superRefine((url, ctx) => {
   const problem = prometheusUrlProblem(url);
   if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${url} ${problem}` });
 });
+const namespaceName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a namespace name');
 
 export const OperatorOptionsSchema = z
   .object({
     kubeconfig: z.string().optional(),
-    namespaces: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a namespace name')),
+    namespaces: z.array(namespaceName),
     concurrency: z.coerce.number().int().min(1).max(256),
     leaderElect: z.boolean(),
     leaderElectionNamespace: z
@@ -53,6 +55,13 @@ export const OperatorOptionsSchema = z
       'must be at most 1m: answers older than that are stale',
     ),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']),
+    // What a check may make the operator reach (docs/security.md).
+    discoveryNamespaces: z.array(namespaceName),
+    etcdEndpointCidrs: z.array(
+      z
+        .string()
+        .refine((text) => parseCidr(text) !== undefined, 'must be a network such as 10.0.0.0/8 or fd00::/8'),
+    ),
   })
   .refine((o) => !o.leaderElect || o.leaderElectionNamespace, {
     message: 'leader election needs --leader-election-namespace or POD_NAMESPACE',
@@ -86,6 +95,8 @@ export const USAGE = `Usage: etcd-health-operator [flags]
   --status-tolerance F              relative change of a shown value that is worth a write (default 0.1)
   --source-cache-ttl D              share etcd and Prometheus answers between checks asking within D (default 5s; 0s: off)
   --log-level LEVEL                 trace, debug, info, warn, error (default info)
+  --discovery-namespace NS          checks in any namespace may discover etcd pods in NS (repeatable); by default only in their own
+  --etcd-endpoint-cidr CIDR         dial etcd only at IP addresses inside CIDR (repeatable); default any address
   --help                            this text
 `;
 
@@ -118,6 +129,8 @@ export function parseOperatorOptions(argv: string[], env: NodeJS.ProcessEnv): Pa
         'status-tolerance': { type: 'string' },
         'source-cache-ttl': { type: 'string' },
         'log-level': { type: 'string' },
+        'discovery-namespace': { type: 'string', multiple: true },
+        'etcd-endpoint-cidr': { type: 'string', multiple: true },
         help: { type: 'boolean' },
       },
     }));
@@ -151,6 +164,8 @@ export function parseOperatorOptions(argv: string[], env: NodeJS.ProcessEnv): Pa
     statusTolerance: str('status-tolerance') ?? '0.1',
     sourceCacheTtlMs: str('source-cache-ttl') ?? '5s',
     logLevel: str('log-level') ?? env.LOG_LEVEL ?? 'info',
+    discoveryNamespaces: list('discovery-namespace') ?? [],
+    etcdEndpointCidrs: list('etcd-endpoint-cidr') ?? [],
   };
   const parsed = OperatorOptionsSchema.safeParse(candidate);
   if (!parsed.success) {
@@ -184,6 +199,8 @@ const FLAG_NAMES: Record<string, string> = {
   statusTolerance: 'status-tolerance',
   sourceCacheTtlMs: 'source-cache-ttl',
   logLevel: 'log-level',
+  discoveryNamespaces: 'discovery-namespace',
+  etcdEndpointCidrs: 'etcd-endpoint-cidr',
 };
 
 function flagName(path: PropertyKey[]): string {

@@ -1,7 +1,10 @@
-// Watch caches of Secrets and ConfigMaps, one per namespace that holds EtcdHealthChecks, started
-// when the first check appears there and stopped when the last one goes. The operator so needs
-// read access to Secrets only where the cluster admin granted it (a RoleBinding to the ClusterRole
-// etcd-health-operator-credentials), not cluster-wide.
+// Watch caches of exactly the Secrets and ConfigMaps that EtcdHealthChecks refer to: one watch per
+// referenced object (LIST and WATCH with fieldSelector metadata.name=<name>), started when the
+// first check names it and stopped when the last one no longer does. The operator so never reads
+// or caches a Secret no check names, and needs read access only to the named ones: Kubernetes
+// authorises a list or watch with that field selector against RBAC resourceNames, so a Role that
+// names them suffices (credentials-by-name.yaml in the overlays), as does a RoleBinding to the
+// ClusterRole etcd-health-operator-credentials.
 import { CoreV1Api, type KubeConfig, type V1ConfigMap, type V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Informer, collectionPath, type ListFunction, type ReflectorListener } from '../runtime/index.js';
@@ -10,13 +13,17 @@ import { CredentialError, type ConfigReader } from './credentials.js';
 export type ConfigKind = 'Secret' | 'ConfigMap';
 type ConfigObject = V1Secret | V1ConfigMap;
 
-interface NamespaceCaches {
-  secrets: Informer<V1Secret>;
-  configMaps: Informer<V1ConfigMap>;
+/** One Secret or ConfigMap a check refers to. */
+export interface ConfigRef {
+  kind: ConfigKind;
+  namespace: string;
+  name: string;
 }
 
-export class NamespacedConfigInformers implements ConfigReader {
-  private readonly caches = new Map<string, NamespaceCaches>();
+const refKey = (ref: ConfigRef) => `${ref.kind}/${ref.namespace}/${ref.name}`;
+
+export class ReferencedConfigInformers implements ConfigReader {
+  private readonly watches = new Map<string, Informer<ConfigObject>>();
   private readonly core: CoreV1Api;
 
   constructor(
@@ -28,39 +35,35 @@ export class NamespacedConfigInformers implements ConfigReader {
     this.core = kubeConfig.makeApiClient(CoreV1Api);
   }
 
-  /** Makes the set of watched namespaces exactly `namespaces`. */
-  async retain(namespaces: Set<string>): Promise<void> {
-    for (const namespace of namespaces) {
-      if (this.caches.has(namespace)) continue;
-      const caches = {
-        secrets: this.informer<V1Secret>(namespace, 'secrets', 'Secret'),
-        configMaps: this.informer<V1ConfigMap>(namespace, 'configmaps', 'ConfigMap'),
-      };
-      this.caches.set(namespace, caches);
-      caches.secrets.start();
-      caches.configMaps.start();
+  /** Makes the set of watched objects exactly `refs`. */
+  async retain(refs: Iterable<ConfigRef>): Promise<void> {
+    const wanted = new Set<string>();
+    for (const ref of refs) {
+      const key = refKey(ref);
+      wanted.add(key);
+      if (this.watches.has(key)) continue;
+      const informer = this.informer(ref);
+      this.watches.set(key, informer);
+      informer.start();
     }
-    const gone = [...this.caches.keys()].filter((ns) => !namespaces.has(ns));
-    await Promise.all(gone.map((ns) => this.drop(ns)));
+    const gone = [...this.watches.keys()].filter((key) => !wanted.has(key));
+    await Promise.all(gone.map((key) => this.drop(key)));
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.caches.keys()].map((ns) => this.drop(ns)));
+    await Promise.all([...this.watches.keys()].map((key) => this.drop(key)));
   }
 
-  /** Waits (bounded) for the caches of a namespace, so the first reconcile sees its Secrets. */
-  async waitForNamespace(namespace: string, timeoutMs: number): Promise<boolean> {
-    const caches = this.caches.get(namespace);
-    if (!caches) return false;
-    const synced = await Promise.all([
-      caches.secrets.waitForSync(timeoutMs),
-      caches.configMaps.waitForSync(timeoutMs),
-    ]);
+  /** Waits (bounded) for the watches of `refs`, so that a check's first reconcile sees its Secrets. */
+  async waitFor(refs: ConfigRef[], timeoutMs: number): Promise<boolean> {
+    const synced = await Promise.all(
+      refs.map((ref) => this.watches.get(refKey(ref))?.waitForSync(timeoutMs) ?? Promise.resolve(false)),
+    );
     return synced.every(Boolean);
   }
 
   secretData(namespace: string, name: string): Promise<Record<string, string> | undefined> {
-    const secret = this.synced(namespace, 'Secret', (c) => c.secrets).get(`${namespace}/${name}`);
+    const secret = this.synced({ kind: 'Secret', namespace, name });
     if (!secret) return Promise.resolve(undefined);
     const decoded: Record<string, string> = {};
     for (const [key, value] of Object.entries(secret.data ?? {})) {
@@ -70,53 +73,47 @@ export class NamespacedConfigInformers implements ConfigReader {
   }
 
   configMapData(namespace: string, name: string): Promise<Record<string, string> | undefined> {
-    const configMap = this.synced(namespace, 'ConfigMap', (c) => c.configMaps).get(`${namespace}/${name}`);
+    const configMap = this.synced({ kind: 'ConfigMap', namespace, name });
     return Promise.resolve(configMap ? { ...(configMap.data ?? {}) } : undefined);
   }
 
-  private synced<T extends ConfigObject>(
-    namespace: string,
-    kind: ConfigKind,
-    pick: (caches: NamespaceCaches) => Informer<T>,
-  ): Informer<T> {
-    const caches = this.caches.get(namespace);
-    const informer = caches && pick(caches);
+  /** The cached object (undefined when it does not exist), or why it cannot be known. */
+  private synced(ref: ConfigRef): ConfigObject | undefined {
+    const informer = this.watches.get(refKey(ref));
     if (!informer?.hasSynced()) {
+      const { kind, namespace, name } = ref;
       throw new CredentialError(
         'CredentialsNotReadable',
-        `${kind}s in namespace ${namespace} cannot be read yet; the operator needs get/list/watch there (bind the ClusterRole etcd-health-operator-credentials in ${namespace})`,
+        `${kind}s in namespace ${namespace} cannot be read yet (${kind} ${name}); the operator needs get/list/watch on it ` +
+          `(bind the ClusterRole etcd-health-operator-credentials in ${namespace}, or a Role with resourceNames [${name}])`,
       );
     }
-    return informer;
+    return informer.get(`${ref.namespace}/${ref.name}`);
   }
 
-  private async drop(namespace: string): Promise<void> {
-    const caches = this.caches.get(namespace);
-    this.caches.delete(namespace);
-    await Promise.all([caches?.secrets.stop(), caches?.configMaps.stop()]);
+  private async drop(key: string): Promise<void> {
+    const informer = this.watches.get(key);
+    this.watches.delete(key);
+    await informer?.stop();
   }
 
-  private informer<T extends ConfigObject>(
-    namespace: string,
-    plural: 'secrets' | 'configmaps',
-    kind: ConfigKind,
-  ) {
-    const list: ListFunction<T> = async ({ labelSelector, fieldSelector, options }) => {
+  private informer({ kind, namespace, name }: ConfigRef): Informer<ConfigObject> {
+    const plural = kind === 'Secret' ? 'secrets' : 'configmaps';
+    const list: ListFunction<ConfigObject> = ({ labelSelector, fieldSelector, options }) => {
       const request = { namespace, labelSelector, fieldSelector };
-      const result =
-        plural === 'secrets'
-          ? await this.core.listNamespacedSecret(request, options)
-          : await this.core.listNamespacedConfigMap(request, options);
-      return result as unknown as { items: T[]; metadata?: { resourceVersion?: string } };
+      return kind === 'Secret'
+        ? this.core.listNamespacedSecret(request, options)
+        : this.core.listNamespacedConfigMap(request, options);
     };
-    const informer = new Informer<T>({
+    const informer = new Informer<ConfigObject>({
       kubeConfig: this.kubeConfig,
       path: collectionPath({ group: '', version: 'v1', plural, namespace }),
+      fieldSelector: `metadata.name=${name}`,
       list,
-      log: this.log.child({ informer: plural, namespace }),
+      log: this.log.child({ informer: plural, namespace, name }),
       listener: this.listener(plural),
     });
-    const changed = (object: T) => this.onChange(kind, object);
+    const changed = (object: ConfigObject) => this.onChange(kind, object);
     informer.addHandlers({ add: changed, update: (_old, object) => changed(object), delete: changed });
     return informer;
   }

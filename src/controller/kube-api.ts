@@ -14,6 +14,7 @@ import {
 } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION } from '../api/v1alpha1/resource.js';
 import type { EtcdHealthCheckStatus } from '../api/v1alpha1/status.js';
+import { isAbortError, statusOf } from '../runtime/index.js';
 import type { StatusClient } from './reconciler.js';
 
 export const DEFAULT_API_TIMEOUT_MS = 15_000;
@@ -67,7 +68,13 @@ export interface PodAddress {
   ip: string;
 }
 
-/** Lists the running etcd pods for spec.etcd.discovery. */
+const DISCOVERY_ROLE = 'etcd-health-operator-discovery';
+
+/**
+ * Lists the running etcd pods for spec.etcd.discovery. Only in namespaces the reach policy
+ * allowed (the reconciler asks it first); RBAC grants the list only where the admin bound the
+ * ClusterRole etcd-health-operator-discovery.
+ */
 export class PodLister {
   private readonly api: CoreV1Api;
 
@@ -79,9 +86,25 @@ export class PodLister {
   }
 
   async listPodIPs(namespace: string, labelSelector: string): Promise<PodAddress[]> {
-    const pods = await this.api.listNamespacedPod({ namespace, labelSelector }, callOptions(this.timeoutMs));
+    const pods = await this.api
+      .listNamespacedPod({ namespace, labelSelector }, callOptions(this.timeoutMs))
+      .catch((error: unknown) => {
+        throw new Error(listFailure(error, namespace));
+      });
     return pods.items
       .filter((pod) => pod.status?.phase === 'Running' && pod.status.podIP && pod.metadata?.name)
       .map((pod) => ({ name: pod.metadata!.name!, ip: pod.status!.podIP! }));
   }
+}
+
+/** A failed pod list in words, without the response's headers or body (client-node puts both in its message). */
+function listFailure(error: unknown, namespace: string): string {
+  if (isAbortError(error)) return 'no answer from the API server within the timeout';
+  const { code, reason } = statusOf(error);
+  if (code === 403) {
+    return `the operator may not list pods in namespace ${namespace}; its admin grants that by binding the ClusterRole ${DISCOVERY_ROLE} there with a RoleBinding`;
+  }
+  if (code !== undefined) return `the API server answered ${code}${reason ? ` (${reason})` : ''}`;
+  const cause = (error as { code?: unknown } | null)?.code;
+  return `the API server could not be reached${typeof cause === 'string' ? ` (${cause})` : ''}`;
 }

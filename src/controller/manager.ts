@@ -30,10 +30,12 @@ import {
   type ReflectorListener,
   type WorkerPool,
 } from '../runtime/index.js';
-import { checksReferring, referencedNames } from './references.js';
-import { NamespacedConfigInformers, type ConfigKind } from './config-informers.js';
+import { checksReferring, referencesOf } from './references.js';
+import { ReferencedConfigInformers, type ConfigKind } from './config-informers.js';
 import { operatorTokenTrust, type OperatorToken } from './credentials.js';
 import { PodLister, StatusPatcher } from './kube-api.js';
+import { ReachPolicy } from './reach.js';
+import { EndpointPolicy } from '../sources/etcd/endpoint-policy.js';
 import { sourceProber } from './probe.js';
 import { SharedSources } from '../sources/shared.js';
 import { EtcdHealthCheckReconciler, type EventSink } from './reconciler.js';
@@ -52,7 +54,7 @@ export class OperatorManager {
   readonly done: Promise<ExitReason>;
 
   private readonly checks: Map<string, Informer<EtcdHealthCheck>>;
-  private readonly configs: NamespacedConfigInformers;
+  private readonly configs: ReferencedConfigInformers;
   private readonly queue: WorkQueue;
   private readonly elector?: LeaderElector;
   private readonly reconciler: EtcdHealthCheckReconciler;
@@ -72,7 +74,7 @@ export class OperatorManager {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     const scopes = options.namespaces.length > 0 ? options.namespaces : [''];
     this.checks = new Map(scopes.map((ns) => [ns, this.checkInformer(ns)]));
-    this.configs = new NamespacedConfigInformers(
+    this.configs = new ReferencedConfigInformers(
       kubeConfig,
       log,
       (kind, object) => this.onConfigChange(kind, object),
@@ -121,12 +123,17 @@ export class OperatorManager {
       ttlMs: options.sourceCacheTtlMs,
       onLookup: (source, shared) => metrics.sourceLookups.inc({ source, shared: String(shared) }),
     });
+    const reach = new ReachPolicy(options.discoveryNamespaces, new EndpointPolicy(options.etcdEndpointCidrs));
     this.reconciler = new EtcdHealthCheckReconciler({
       get: (key) => this.scopeOf(this.checks, key)?.get(key),
       configReader: this.configs,
       operatorToken: operatorToken(kubeConfig, options.prometheusTokenUrls, options.prometheusTokenCaFiles),
       prometheusUrlPolicy: { allowedUrlPrefixes: options.prometheusUrlAllow },
-      probe: sourceProber(new PodLister(kubeConfig), { shared: this.shared }),
+      probe: sourceProber(new PodLister(kubeConfig), {
+        shared: this.shared,
+        endpointPolicy: reach.endpoints,
+      }),
+      reach,
       status: new StatusPatcher(kubeConfig),
       events,
       observer: {
@@ -255,15 +262,18 @@ export class OperatorManager {
       informer.addHandlers({
         add: (object) => {
           this.queue.add(keyOf(object));
-          this.retainConfigNamespaces();
+          this.retainConfigReferences();
         },
         // Our own status writes change only the status: they must not trigger a reconcile.
         update: (old, object) => {
-          if (old.metadata.generation !== object.metadata.generation) this.queue.add(keyOf(object));
+          if (old.metadata.generation === object.metadata.generation) return;
+          this.queue.add(keyOf(object));
+          // A new spec may name other Secrets or ConfigMaps.
+          this.retainConfigReferences();
         },
         delete: (object) => {
           this.queue.add(keyOf(object));
-          this.retainConfigNamespaces();
+          this.retainConfigReferences();
         },
       });
     }
@@ -276,23 +286,17 @@ export class OperatorManager {
     for (const key of checksReferring(this.allChecks(), kind, namespace, name)) this.queue.add(key);
   }
 
-  /** Watch Secrets and ConfigMaps exactly in the namespaces whose checks refer to some. */
-  private retainConfigNamespaces(): void {
-    const namespaces = new Set<string>();
-    for (const check of this.allChecks()) {
-      if (referencedNames(check, 'Secret').length + referencedNames(check, 'ConfigMap').length > 0) {
-        namespaces.add(check.metadata.namespace);
-      }
-    }
-    this.configs.retain(namespaces).catch((error: unknown) => this.log.warn({ err: error }, 'config caches'));
+  /** Watch exactly the Secrets and ConfigMaps that checks refer to, each by name. */
+  private retainConfigReferences(): void {
+    const refs = this.allChecks().flatMap(referencesOf);
+    this.configs.retain(refs).catch((error: unknown) => this.log.warn({ err: error }, 'config caches'));
   }
 
-  /** Before the first reconcile in a namespace, give its Secret cache a moment to fill. */
+  /** Before a check's first reconcile, give the watches of what it refers to a moment to fill. */
   private async credentialsReady(key: string): Promise<void> {
     const check = this.scopeOf(this.checks, key)?.get(key);
-    if (!check || referencedNames(check, 'Secret').length + referencedNames(check, 'ConfigMap').length === 0)
-      return;
-    await this.configs.waitForNamespace(check.metadata.namespace, 10_000);
+    const refs = check ? referencesOf(check) : [];
+    if (refs.length > 0) await this.configs.waitFor(refs, 10_000);
   }
 
   private allChecks(): EtcdHealthCheck[] {

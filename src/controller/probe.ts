@@ -3,6 +3,7 @@
 import type { SourceState } from '../api/v1alpha1/status.js';
 import type { Observation } from '../health/observation.js';
 import type { PodLister } from '../sources/etcd/discovery.js';
+import type { EndpointPolicy } from '../sources/etcd/endpoint-policy.js';
 import { observe } from '../sources/observe.js';
 import { observeOptionsFromSpec } from '../sources/options.js';
 import type { SharedSources } from '../sources/shared.js';
@@ -11,7 +12,11 @@ import type { ProbeRequest, Prober } from './reconciler.js';
 
 export function sourceProber(
   pods: PodLister,
-  { shared, clock = () => new Date() }: { shared?: SharedSources; clock?: () => Date } = {},
+  {
+    shared,
+    endpointPolicy,
+    clock = () => new Date(),
+  }: { shared?: SharedSources; endpointPolicy?: EndpointPolicy; clock?: () => Date } = {},
 ): Prober {
   return async (request: ProbeRequest): Promise<Observation> => {
     const { spec, etcdCredentials, prometheusCredentials } = request;
@@ -34,6 +39,7 @@ export function sourceProber(
       etcdTls: etcdCredentials,
       prometheus: prometheusCredentials instanceof CredentialError ? undefined : prometheusCredentials,
       pods,
+      endpointPolicy,
     });
     if (prometheusFailed) delete options.prometheus;
     const observation = await observe({

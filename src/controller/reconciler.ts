@@ -21,6 +21,8 @@ import {
   type PrometheusCredentials,
   type PrometheusUrlPolicy,
 } from './credentials.js';
+import type { ReachPolicy } from './reach.js';
+import { redactSecrets } from './redact.js';
 import { decideStatusWrite, type ChangePolicy } from './status-change.js';
 import { conditionTransitions, type ConditionTransition } from './transitions.js';
 
@@ -80,6 +82,8 @@ export interface ReconcilerDeps {
   random?: () => number;
   /** Automated remediation (src/remediation); without it the operator only recommends. */
   remediator?: Pick<Remediator, 'reconcile' | 'forget'>;
+  /** The admin's limits on what a check may reach; without it, anything. */
+  reach?: Pick<ReachPolicy, 'refusal'>;
 }
 
 export interface ReconcileResult {
@@ -117,12 +121,10 @@ export class EtcdHealthCheckReconciler {
         .map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`)
         .join('; ');
       log.warn({ problems }, 'invalid spec');
-      const status = invalidSpecStatus(
-        object.status,
-        generation,
-        `The spec is invalid: ${problems}`,
-        this.clock(),
-      );
+      const status = invalidSpecStatus(object.status, generation, this.clock(), {
+        reason: 'InvalidSpec',
+        message: `The spec is invalid: ${problems}`,
+      });
       this.deps.observer?.invalid?.(object, status);
       return this.write(object, status, log, undefined);
     }
@@ -131,6 +133,15 @@ export class EtcdHealthCheckReconciler {
       log.debug('suspended');
       this.deps.observer?.suspended?.(object);
       const status = { ...object.status, observedGeneration: generation };
+      return this.write(object, status, log, undefined);
+    }
+
+    // Before any source is asked: a refused check makes the operator list and dial nothing.
+    const refusal = this.deps.reach?.refusal(object.metadata.namespace, spec);
+    if (refusal) {
+      log.warn({ reason: refusal.reason }, 'the spec asks for more than the operator may reach');
+      const status = invalidSpecStatus(object.status, generation, this.clock(), refusal);
+      this.deps.observer?.invalid?.(object, status);
       return this.write(object, status, log, undefined);
     }
 
@@ -174,7 +185,9 @@ export class EtcdHealthCheckReconciler {
       generation,
       remediation: remediation?.input,
     });
-    const status = toStatus(object.status, analysis, observation, generation);
+    const sent =
+      prometheusCredentials instanceof CredentialError ? undefined : prometheusCredentials.bearerToken;
+    const status = redactSecrets(toStatus(object.status, analysis, observation, generation), [sent]);
     if (remediation?.status) status.remediation = remediation.status;
     this.deps.observer?.analysed?.(object, status, observation, parseDurationMs(spec.interval));
     const requeueAfterMs = Math.min(this.requeueAfter(spec), remediation?.requeueAfterMs ?? Infinity);
@@ -230,19 +243,20 @@ function toStatus(
 
 /**
  * An invalid spec (possible when the CRD was installed without its CEL rules, or by a future
- * field) is reported, not thrown: Degraded=True with the reasons, Available unknown because
- * etcd was not checked. The rest of the status keeps its last values.
+ * field), or one the admin's reach policy refuses, is reported, not thrown: Degraded=True with the
+ * reasons, Available unknown because etcd was not checked. The rest of the status keeps its last
+ * values.
  */
 export function invalidSpecStatus(
   previous: EtcdHealthCheckStatus | undefined,
   generation: number,
-  message: string,
   now: Date,
+  { reason, message }: { reason: string; message: string },
 ): EtcdHealthCheckStatus {
   const checkCondition: Condition = {
     type: 'SpecDegraded',
     status: 'True',
-    reason: 'InvalidSpec',
+    reason,
     message,
     lastTransitionTime: now.toISOString(),
     observedGeneration: generation,
@@ -254,8 +268,11 @@ export function invalidSpecStatus(
     conditions.push({
       type,
       status: 'Unknown',
-      reason: 'InvalidSpec',
-      message: 'etcd was not checked because the spec is invalid',
+      reason,
+      message:
+        reason === 'InvalidSpec'
+          ? 'etcd was not checked because the spec is invalid'
+          : "etcd was not checked because the spec asks for more than the operator's admin allows",
       lastTransitionTime: now.toISOString(),
       observedGeneration: generation,
     });

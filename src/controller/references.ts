@@ -2,7 +2,7 @@
 // re-reconciles exactly the CRs that use it. References carry no namespace: they resolve in the
 // CR's own.
 import type { EtcdHealthCheck } from '../api/v1alpha1/resource.js';
-import type { ConfigKind } from './config-informers.js';
+import type { ConfigKind, ConfigRef } from './config-informers.js';
 
 /** Names of the Secrets or ConfigMaps an EtcdHealthCheck refers to. */
 export function referencedNames(object: EtcdHealthCheck, kind: ConfigKind): string[] {
@@ -12,6 +12,14 @@ export function referencedNames(object: EtcdHealthCheck, kind: ConfigKind): stri
       ? [etcd?.tlsSecretRef?.name, prometheus?.bearerTokenSecretRef?.name, prometheus?.caSecretRef?.name]
       : [etcd?.caConfigMapRef?.name, prometheus?.caConfigMapRef?.name];
   return names.filter((n): n is string => typeof n === 'string');
+}
+
+/** Every Secret and ConfigMap an EtcdHealthCheck refers to, in its own namespace. */
+export function referencesOf(object: EtcdHealthCheck): ConfigRef[] {
+  const namespace = object.metadata.namespace;
+  return (['Secret', 'ConfigMap'] as const).flatMap((kind) =>
+    referencedNames(object, kind).map((name) => ({ kind, namespace, name })),
+  );
 }
 
 /** Keys of the EtcdHealthChecks in `namespace` that refer to the named Secret or ConfigMap. */

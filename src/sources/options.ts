@@ -4,6 +4,7 @@ import type { EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
 import { parseDurationMs } from '../api/v1alpha1/units.js';
 import type { EtcdTls } from './etcd/client.js';
 import type { PodLister } from './etcd/discovery.js';
+import type { EndpointPolicy } from './etcd/endpoint-policy.js';
 import type { ObserveOptions } from './observe.js';
 
 export interface ResolvedInputs {
@@ -11,6 +12,8 @@ export interface ResolvedInputs {
   prometheus?: { bearerToken?: string; caPem?: string };
   /** Needed when the spec uses endpoint discovery. */
   pods?: PodLister;
+  /** The admin's restriction of etcd endpoint addresses. */
+  endpointPolicy?: EndpointPolicy;
 }
 
 export function observeOptionsFromSpec(spec: EtcdHealthCheckSpec, resolved: ResolvedInputs): ObserveOptions {
@@ -20,6 +23,7 @@ export function observeOptionsFromSpec(spec: EtcdHealthCheckSpec, resolved: Reso
       endpoints: etcd.endpoints,
       discovery: etcd.discovery,
       pods: resolved.pods,
+      endpointPolicy: resolved.endpointPolicy,
       tls: resolved.etcdTls,
       dialTimeoutMs: parseDurationMs(etcd.dialTimeout),
       requestTimeoutMs: parseDurationMs(etcd.requestTimeout),

@@ -37,3 +37,13 @@ export function sanitizedLine(text: string, secrets: readonly string[] = [], max
   if (line.length === 0) return '(empty)';
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
+
+// What a peer says about a failure (a gRPC status message, an error from an address that is not
+// etcd) reaches the status: one short line, so that the operator reflects no banner or body.
+const MAX_PEER_ERROR_LENGTH = 160;
+
+/** The first line of `text`, control characters removed, at most 160 characters. */
+export function oneLine(text: string): string {
+  const line = (text.split(/\r?\n/)[0] ?? '').replace(/\p{Cc}/gu, '').trim();
+  return line.length > MAX_PEER_ERROR_LENGTH ? `${line.slice(0, MAX_PEER_ERROR_LENGTH - 1)}…` : line;
+}

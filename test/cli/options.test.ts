@@ -22,6 +22,8 @@ describe('parseOperatorOptions', () => {
         prometheusTokenUrls: [],
         prometheusUrlAllow: [],
         prometheusTokenCaFiles: [],
+        discoveryNamespaces: [],
+        etcdEndpointCidrs: [],
       },
     });
   });
@@ -41,6 +43,25 @@ describe('parseOperatorOptions', () => {
       options: {
         prometheusUrlAllow: ['https://thanos:9091', 'https://prom.example/tenants'],
         prometheusTokenCaFiles: ['/etc/ca/a.crt', '/etc/ca/b.crt'],
+      },
+    });
+  });
+
+  it('reads the reach policy: discovery namespaces and etcd endpoint networks, repeatable', () => {
+    const parsed = parseOperatorOptions(
+      [
+        '--discovery-namespace=openshift-etcd',
+        '--discovery-namespace=kube-system',
+        '--etcd-endpoint-cidr=10.0.0.0/8',
+        '--etcd-endpoint-cidr=fd00::/8',
+      ],
+      env,
+    );
+    expect(parsed).toMatchObject({
+      ok: true,
+      options: {
+        discoveryNamespaces: ['openshift-etcd', 'kube-system'],
+        etcdEndpointCidrs: ['10.0.0.0/8', 'fd00::/8'],
       },
     });
   });
@@ -75,6 +96,8 @@ describe('parseOperatorOptions', () => {
     [['--log-level', 'loud'], /--log-level: /],
     [['--source-cache-ttl', '5'], /--source-cache-ttl: must be a duration/],
     [['--source-cache-ttl', '2m'], /--source-cache-ttl: must be at most 1m/],
+    [['--discovery-namespace', 'Kube_System'], /--discovery-namespace: must be a namespace name/],
+    [['--etcd-endpoint-cidr', '10.0.0.1'], /--etcd-endpoint-cidr: must be a network such as 10\.0\.0\.0\/8/],
   ])('rejects %j with a readable error', (argv, message) => {
     const parsed = parseOperatorOptions(argv, env);
     expect(parsed.ok).toBe(false);

@@ -5,7 +5,9 @@ import { pino } from 'pino';
 import type { EtcdHealthCheck } from '../../src/api/v1alpha1/resource.js';
 import type { EtcdHealthCheckStatus } from '../../src/api/v1alpha1/status.js';
 import { CredentialError, type ConfigReader } from '../../src/controller/credentials.js';
+import { ReachPolicy } from '../../src/controller/reach.js';
 import { EtcdHealthCheckReconciler, type ProbeRequest } from '../../src/controller/reconciler.js';
+import { EndpointPolicy } from '../../src/sources/etcd/endpoint-policy.js';
 import type { Observation } from '../../src/health/observation.js';
 
 const log = pino({ level: 'silent' });
@@ -54,7 +56,12 @@ const validSpec = { etcd: { endpoints: ['http://127.0.0.2:2379'] }, interval: '3
 
 function scenario(
   object: EtcdHealthCheck | undefined,
-  options: { failWrite?: boolean; secrets?: Record<string, Record<string, string>> } = {},
+  options: {
+    failWrite?: boolean;
+    secrets?: Record<string, Record<string, string>>;
+    reach?: ReachPolicy;
+    observation?: () => Observation;
+  } = {},
 ) {
   const writes: EtcdHealthCheckStatus[] = [];
   const events: { type: string; reason: string; note: string }[] = [];
@@ -70,7 +77,7 @@ function scenario(
     configReader: reader,
     probe: (request) => {
       probes.push(request);
-      return Promise.resolve(healthyObservation());
+      return Promise.resolve((options.observation ?? healthyObservation)());
     },
     status: {
       patchStatus: (_ns, _name, status) => {
@@ -85,6 +92,7 @@ function scenario(
     policy: { relativeTolerance: 0.1, heartbeatMs: 300_000 },
     clock: () => now,
     random: () => 0.5,
+    reach: options.reach,
   });
   return { reconciler, writes, events, probes, forgotten };
 }
@@ -139,6 +147,68 @@ describe('EtcdHealthCheckReconciler', () => {
     ]);
     await reconciler.reconcile('ops/etcd', log);
     expect(writes).toHaveLength(1);
+  });
+
+  it('refuses a spec beyond the reach policy with a condition naming the flag, without probing', async () => {
+    const reach = new ReachPolicy(['kube-system'], new EndpointPolicy(['10.0.0.0/8']));
+    const discovering = checkObject({ etcd: { discovery: { namespace: 'tenant-a' } }, interval: '30s' });
+    const refused = scenario(discovering, { reach });
+    const result = await refused.reconciler.reconcile('ops/etcd', log);
+    expect(refused.probes).toHaveLength(0);
+    expect(result.requeueAfterMs).toBeUndefined();
+    expect(conditionOf(refused.writes[0], 'SpecDegraded')).toMatchObject({
+      status: 'True',
+      reason: 'DiscoveryNamespaceNotAllowed',
+      message: expect.stringContaining('--discovery-namespace=tenant-a'),
+    });
+    expect(conditionOf(refused.writes[0], 'Degraded')).toMatchObject({
+      status: 'True',
+      reason: 'Spec_DiscoveryNamespaceNotAllowed',
+    });
+    expect(conditionOf(refused.writes[0], 'Available')).toMatchObject({
+      status: 'Unknown',
+      reason: 'DiscoveryNamespaceNotAllowed',
+    });
+
+    const outside = scenario(checkObject(validSpec), { reach });
+    await outside.reconciler.reconcile('ops/etcd', log);
+    expect(outside.probes).toHaveLength(0);
+    expect(conditionOf(outside.writes[0], 'SpecDegraded')).toMatchObject({
+      reason: 'EtcdEndpointNotAllowed',
+      message: expect.stringContaining('--etcd-endpoint-cidr'),
+    });
+
+    for (const allowed of [
+      checkObject({ etcd: { discovery: { namespace: 'kube-system' } }, interval: '30s' }),
+      checkObject({ etcd: { discovery: { namespace: 'ops' } }, interval: '30s' }),
+      checkObject({ etcd: { endpoints: ['https://10.1.2.3:2379'] }, interval: '30s' }),
+    ]) {
+      const run = scenario(allowed, { reach });
+      await run.reconciler.reconcile('ops/etcd', log);
+      expect(run.probes).toHaveLength(1);
+    }
+  });
+
+  it('never writes the bearer token it sent, even when the source echoes it back', async () => {
+    const token = 'sent-token-0123456789abcdef';
+    const spec = {
+      ...validSpec,
+      prometheus: { url: 'http://prometheus:9090', bearerTokenSecretRef: { name: 'prom' } },
+    };
+    const { reconciler, writes, events } = scenario(checkObject(spec), {
+      secrets: { 'ops/prom': { token } },
+      observation: () => ({
+        ...healthyObservation(),
+        metrics: {
+          source: { state: 'Error', message: `HTTP 401: unauthorized: {"authorization":"Bearer ${token}"}` },
+          members: {},
+        },
+      }),
+    });
+    await reconciler.reconcile('ops/etcd', log);
+    const written = JSON.stringify({ writes, events });
+    expect(written).toContain('Bearer [redacted]');
+    expect(written).not.toContain(token);
   });
 
   it('keeps the last status of a suspended check and does not probe', async () => {

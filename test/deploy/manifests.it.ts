@@ -127,8 +127,10 @@ describe('rendering with kubectl kustomize', () => {
     for (const object of objectsOf(target)) {
       const clusterScoped = ['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'];
       if (clusterScoped.includes(object.kind)) continue;
-      // Credential RoleBindings deliberately live where the EtcdHealthChecks are.
-      if (object.metadata.name === 'etcd-health-operator-credentials') continue;
+      // Credential and discovery RoleBindings deliberately live where the EtcdHealthChecks and etcd pods are.
+      if (['etcd-health-operator-credentials', 'etcd-health-operator-discovery'].includes(object.metadata.name)) {
+        continue;
+      }
       expect(`${object.kind}/${object.metadata.name} in ${object.metadata.namespace}`).toBe(
         `${object.kind}/${object.metadata.name} in ${OPERATOR_NAMESPACE}`,
       );
@@ -167,6 +169,14 @@ describe('rendering with kubectl kustomize', () => {
       expect([...jobs]).toEqual([service.metadata.name]);
     },
   );
+
+  it.each([
+    ['deploy/overlays/kubernetes', 'kube-system'],
+    ['deploy/overlays/openshift', 'openshift-etcd'],
+  ] as const)('%s: discovery may read %s, where the operator may list pods', (target, namespace) => {
+    expect(podTemplate(target).spec.containers[0]!.args).toContain(`--discovery-namespace=${namespace}`);
+    expect(find(target, 'RoleBinding', 'etcd-health-operator-discovery').metadata.namespace).toBe(namespace);
+  });
 
   it('openshift: the namespace is scraped by platform monitoring and the Thanos querier URL is allowlisted', () => {
     expect(find('deploy/overlays/openshift', 'Namespace').metadata.labels).toEqual(
@@ -330,6 +340,9 @@ describe('RBAC, asked of the real authorizer', () => {
     ['patch', EHC, { namespace: 'team-a' }, false],
     ['delete', EHC, { namespace: 'team-a' }, false],
     ['list', 'pods', { namespace: 'openshift-etcd' }, true],
+    ['list', 'pods', { namespace: 'kube-system' }, true],
+    ['list', 'pods', { namespace: 'team-a' }, false],
+    ['list', 'pods', {}, false],
     ['get', 'pods', { namespace: 'openshift-etcd' }, false],
     ['delete', 'pods', { namespace: 'openshift-etcd' }, false],
     ['create', 'events.events.k8s.io', { namespace: 'team-a' }, true],

@@ -27,10 +27,19 @@ const load = (path: string) => yaml.loadAll(readFileSync(repoFile(path), 'utf8')
 const objects = load('deploy/base/rbac.yaml');
 const OVERLAY_RBAC = [
   'deploy/overlays/kubernetes/credentials-rbac.yaml',
+  'deploy/overlays/kubernetes/discovery-rbac.yaml',
   'deploy/overlays/openshift/credentials-rbac.yaml',
+  'deploy/overlays/openshift/discovery-rbac.yaml',
   'deploy/overlays/openshift/monitoring-rbac.yaml',
 ];
-const everything = [...objects, ...OVERLAY_RBAC.flatMap(load)];
+// The option an admin swaps in for credentials-rbac.yaml: only the named Secrets and ConfigMaps.
+const BY_NAME_RBAC = [
+  'deploy/overlays/kubernetes/credentials-by-name.yaml',
+  'deploy/overlays/openshift/credentials-by-name.yaml',
+];
+const byName = BY_NAME_RBAC.flatMap(load);
+const everything = [...objects, ...OVERLAY_RBAC.flatMap(load), ...byName];
+const unnamed = [...objects, ...OVERLAY_RBAC.flatMap(load)];
 const byKind = (kind: string, from = objects) => from.filter((o) => o.kind === kind);
 const named = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
 const SERVICE_ACCOUNT = { kind: 'ServiceAccount', name: 'etcd-health-operator', namespace: 'etcd-health-operator' };
@@ -52,19 +61,19 @@ function grants(rules: PolicyRule[]): string[] {
 }
 
 describe('deploy/base/rbac.yaml', () => {
-  it('holds the operator ClusterRole, the credentials ClusterRole, the leader-election Role and their bindings', () => {
+  it('holds the operator ClusterRole, the credentials and discovery ClusterRoles, the leader-election Role and their bindings', () => {
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
       'ClusterRole/etcd-health-operator',
       'ClusterRole/etcd-health-operator-credentials',
+      'ClusterRole/etcd-health-operator-discovery',
       'ClusterRoleBinding/etcd-health-operator',
       'Role/etcd-health-operator-leader-election',
       'RoleBinding/etcd-health-operator-leader-election',
     ]);
   });
 
-  it('the operator ClusterRole grants exactly: read EtcdHealthChecks, get/patch their status, list pods, create Events', () => {
+  it('the operator ClusterRole grants exactly: read EtcdHealthChecks, get/patch their status, create Events', () => {
     expect(grants(named('ClusterRole', 'etcd-health-operator')!.rules!)).toEqual([
-      'core/pods: list',
       'etcdhealth.io/etcdhealthchecks/status: get,patch',
       'etcdhealth.io/etcdhealthchecks: get,list,watch',
       'events.k8s.io/events: create,patch',
@@ -78,19 +87,49 @@ describe('deploy/base/rbac.yaml', () => {
     ]);
   });
 
-  it('Secrets and ConfigMaps are readable only per namespace: the credentials role is bound by RoleBindings, never cluster-wide', () => {
-    const credentialBindings = everything.filter((o) => o.roleRef?.name === 'etcd-health-operator-credentials');
-    expect(credentialBindings.length).toBeGreaterThan(0);
-    for (const binding of credentialBindings) {
-      expect(`${binding.kind} ${binding.metadata.namespace ?? '(no namespace)'}`).toMatch(/^RoleBinding [a-z0-9-]+$/);
+  it('the discovery ClusterRole only lists pods', () => {
+    expect(grants(named('ClusterRole', 'etcd-health-operator-discovery')!.rules!)).toEqual(['core/pods: list']);
+  });
+
+  it.each(['etcd-health-operator-credentials', 'etcd-health-operator-discovery'])(
+    'Pods, Secrets and ConfigMaps are readable only per namespace: %s is bound by RoleBindings, never cluster-wide',
+    (role) => {
+      const bindings = everything.filter((o) => o.roleRef?.name === role);
+      expect(bindings.length).toBeGreaterThan(0);
+      for (const binding of bindings) {
+        expect(`${binding.kind} ${binding.metadata.namespace ?? '(no namespace)'}`).toMatch(/^RoleBinding [a-z0-9-]+$/);
+        expect(binding.subjects).toEqual([SERVICE_ACCOUNT]);
+      }
+      expect(
+        byKind('ClusterRoleBinding', everything)
+          .filter(bindsOperator)
+          .map((o) => o.roleRef!.name)
+          .sort(),
+      ).toEqual(['cluster-monitoring-view', 'etcd-health-operator']);
+    },
+  );
+
+  it('the credentials-by-name option reads only named Secrets and ConfigMaps, in one namespace', () => {
+    expect(byName.map((o) => `${o.kind}/${o.metadata.name} in ${o.metadata.namespace}`).sort()).toEqual([
+      'Role/etcd-health-operator-credentials-by-name in kube-system',
+      'Role/etcd-health-operator-credentials-by-name in openshift-etcd',
+      'RoleBinding/etcd-health-operator-credentials-by-name in kube-system',
+      'RoleBinding/etcd-health-operator-credentials-by-name in openshift-etcd',
+    ]);
+    for (const rule of byName.flatMap((o) => o.rules ?? [])) {
+      expect(rule.resourceNames?.length).toBeGreaterThan(0);
+      expect(grants([rule]).map((g) => g.replace(/^core\/(secrets|configmaps): /, ''))).toEqual(
+        (rule.resources ?? []).map(() => 'get,list,watch'),
+      );
+    }
+    for (const binding of byName.filter((o) => o.kind === 'RoleBinding')) {
+      expect(binding.roleRef).toEqual({
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'Role',
+        name: 'etcd-health-operator-credentials-by-name',
+      });
       expect(binding.subjects).toEqual([SERVICE_ACCOUNT]);
     }
-    expect(
-      byKind('ClusterRoleBinding', everything)
-        .filter(bindsOperator)
-        .map((o) => o.roleRef!.name)
-        .sort(),
-    ).toEqual(['cluster-monitoring-view', 'etcd-health-operator']);
   });
 
   it('the leader-election Role grants exactly get, create, update on leases, and is namespaced', () => {
@@ -101,8 +140,8 @@ describe('deploy/base/rbac.yaml', () => {
     expect(role!.metadata.namespace ?? 'etcd-health-operator').toBe('etcd-health-operator');
   });
 
-  it('no rule uses a wildcard, resourceNames or nonResourceURLs', () => {
-    for (const rule of everything.flatMap((o) => o.rules ?? [])) {
+  it('no rule uses a wildcard, resourceNames (outside the credentials-by-name option) or nonResourceURLs', () => {
+    for (const rule of unnamed.flatMap((o) => o.rules ?? [])) {
       for (const list of [rule.apiGroups ?? [], rule.resources ?? [], rule.verbs]) {
         expect(list.filter((entry) => entry.includes('*'))).toEqual([]);
       }

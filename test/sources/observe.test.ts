@@ -5,13 +5,21 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { observe } from '../../src/sources/observe.js';
 import { observeOptionsFromSpec } from '../../src/sources/options.js';
+import { EndpointPolicy } from '../../src/sources/etcd/endpoint-policy.js';
 import { EtcdHealthCheckSpecSchema } from '../../src/api/v1alpha1/spec.js';
 import { eventually } from '../harness/eventually.js';
 
 /** A TCP server that accepts connections and never says a word: a hung member. */
-async function silentServer(): Promise<{ url: string; openConnections(): number; close(): Promise<void> }> {
+async function silentServer(): Promise<{
+  url: string;
+  openConnections(): number;
+  accepted(): number;
+  close(): Promise<void>;
+}> {
   const sockets = new Set<Socket>();
+  let accepted = 0;
   const server: Server = createServer((socket) => {
+    accepted++;
     sockets.add(socket);
     // Read (and drop) what the client sends, so that its hang-up is seen.
     socket.resume();
@@ -22,6 +30,7 @@ async function silentServer(): Promise<{ url: string; openConnections(): number;
   return {
     url: `http://127.0.0.1:${port}`,
     openConnections: () => sockets.size,
+    accepted: () => accepted,
     close: () =>
       new Promise((resolve) => {
         for (const s of sockets) s.destroy();
@@ -110,6 +119,25 @@ describe('observe', () => {
       },
     });
     expect(observation.etcd.members.map((m) => m.endpoint)).toEqual([refused]);
+  });
+
+  it('never dials a discovered endpoint outside the endpoint policy, and says which flag refused it', async () => {
+    const port = Number(new URL(hung.url).port);
+    const acceptedBefore = hung.accepted();
+    const observation = await observe({
+      etcd: {
+        discovery: { namespace: 'etcd', labelSelector: 'app=etcd', port, scheme: 'http' },
+        pods: { listPodIPs: () => Promise.resolve([{ name: 'etcd-0', ip: '127.0.0.1' }]) },
+        endpointPolicy: new EndpointPolicy(['10.0.0.0/8']),
+        dialTimeoutMs: 500,
+        requestTimeoutMs: 500,
+      },
+    });
+    expect(observation.etcd.source.state).toBe('Error');
+    expect(observation.etcd.members[0]?.error).toBe(
+      `${hung.url}: ${hung.url} is outside the networks the operator's admin allows for etcd endpoints (--etcd-endpoint-cidr)`,
+    );
+    expect(hung.accepted()).toBe(acceptedBefore);
   });
 
   it('reports Prometheus errors without touching the etcd part', async () => {

@@ -3,7 +3,7 @@
 // with a value, never a rejection, so that one dead or hanging member cannot stall the others.
 import { Etcd3, EtcdPermissionDeniedError, type IOptions } from 'etcd3';
 import { withTimeout } from '../timeout.js';
-import { errorText } from '../text.js';
+import { errorText, oneLine } from '../text.js';
 
 /** PEMs of a client certificate, its key and the CA that signed the members' certificates. */
 export interface EtcdTls {
@@ -105,14 +105,19 @@ export function connectMember(endpoint: string, options: EtcdCallOptions): Membe
   };
 }
 
-/** gRPC errors in words: "no answer within 7000ms", "14 UNAVAILABLE: connect ECONNREFUSED ...". */
+/**
+ * gRPC errors in words: "no answer within 7000ms", "14 UNAVAILABLE: connect ECONNREFUSED ...".
+ * One short line: a gRPC status message is the peer's text, and the peer may be anything.
+ */
 export function describeGrpcError(error: unknown, budgetMs: number): string {
-  const text = errorText(error)
-    .replace(/^\w+Error: /, '')
-    .replace(/\s*Resolution note:.*$/s, '')
-    .replace(/No connection established\. Last error: (Error: )?/, '')
-    .replace(/\.$/, '')
-    .trim();
+  const text = oneLine(
+    errorText(error)
+      .replace(/^\w+Error: /, '')
+      .replace(/\s*Resolution note:.*$/s, '')
+      .replace(/No connection established\. Last error: (Error: )?/, '')
+      .replace(/\.$/, '')
+      .trim(),
+  );
   if (/DEADLINE_EXCEEDED|Deadline exceeded/i.test(text)) return `no answer within ${budgetMs}ms (${text})`;
   return text;
 }

@@ -8,7 +8,7 @@
 import { connect as http2Connect, type ClientHttp2Session } from 'node:http2';
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { errorText } from '../text.js';
+import { errorText, oneLine } from '../text.js';
 import type { EtcdTls } from './client.js';
 
 export type DialResult = { ok: true; tookMs: number } | { ok: false; error: string; tookMs: number };
@@ -66,8 +66,8 @@ export function dialHttp2(
  * OpenSSL's "<hex>:error:<hex>:SSL routines:<function>:<reason>:<file>:<line>:" keeps its reason.
  */
 function describeDialError(error: unknown): string {
-  const raw = errorText(error).split('\n')[0]!.trim();
-  const text = /:SSL routines:[^:]*:([^:]+):/.exec(raw)?.[1] ?? raw;
+  const raw = errorText(error);
+  const text = oneLine(/:SSL routines:[^:]*:([^:\n]+):/.exec(raw)?.[1] ?? raw);
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && !text.includes(code) ? `${text} (${code})` : text;
 }

@@ -7,6 +7,7 @@ import { clip, errorText } from '../text.js';
 import { connectMember, type EtcdCallOptions, type MemberClient } from './client.js';
 import { dialHttp2, type DialResult } from './dial.js';
 import { discoverEndpoints, type Discovery, type PodLister } from './discovery.js';
+import type { EndpointPolicy } from './endpoint-policy.js';
 import {
   alarmsFromStatusErrors,
   parseAlarms,
@@ -22,12 +23,14 @@ export interface EtcdSourceOptions extends EtcdCallOptions {
   discovery?: Discovery;
   /** Needed with discovery. */
   pods?: PodLister;
+  /** Which addresses may be dialled (the admin's --etcd-endpoint-cidr); any without it. */
+  endpointPolicy?: EndpointPolicy;
 }
 
 export async function observeEtcd(options: EtcdSourceOptions): Promise<EtcdObservation> {
   const resolved = await resolveEndpoints(options);
   if (!resolved.ok) return failed(resolved.error);
-  const clients = new ClientPool(options);
+  const clients = new ClientPool(options, options.endpointPolicy);
   try {
     return await probeCluster(resolved.endpoints, clients, resolved.notes);
   } catch (error) {
@@ -51,11 +54,19 @@ async function resolveEndpoints(options: EtcdSourceOptions) {
 class ClientPool {
   private readonly clients = new Map<string, MemberClient>();
   private readonly dials = new Map<string, Promise<DialResult>>();
-  constructor(private readonly options: EtcdCallOptions) {}
-  /** The endpoint's client, once a dial proved it speaks HTTP/2; its dial error otherwise. */
+  constructor(
+    private readonly options: EtcdCallOptions,
+    private readonly policy?: EndpointPolicy,
+  ) {}
+  /**
+   * The endpoint's client, once a dial proved it speaks HTTP/2; its dial error otherwise. An
+   * endpoint the policy refuses is never dialled, whether configured, discovered or advertised.
+   */
   async connect(
     endpoint: string,
   ): Promise<{ ok: true; client: MemberClient } | { ok: false; error: string }> {
+    const refusal = this.policy?.refusal(endpoint);
+    if (refusal) return { ok: false, error: refusal };
     let dial = this.dials.get(endpoint);
     if (!dial) {
       dial = dialHttp2(endpoint, this.options.tls, this.options.dialTimeoutMs);
