@@ -1,6 +1,7 @@
 // The one-word result of a check and its exit code. Pure: from the analysis' findings and the
 // observation's sources.
 import type { Analysis, CheckName, Finding } from '../health/analyze.js';
+import { checksUsingPrometheus } from '../health/checks/index.js';
 import type { Observation } from '../health/observation.js';
 
 export type Verdict = 'Healthy' | 'Warning' | 'Critical' | 'Unassessable';
@@ -19,21 +20,8 @@ export interface CheckVerdict {
   skipped: CheckName[];
 }
 
-/** Checks that only Prometheus can answer. */
-export const METRIC_CHECKS: readonly CheckName[] = [
-  'WalFsync',
-  'BackendCommit',
-  'LeaderChanges',
-  'QuotaUsage',
-  'Growth',
-  'PeerRoundTrip',
-  'ProposalsFailed',
-  'SlowApplies',
-  'SlowReadIndexes',
-  'GrpcFailures',
-  'APIChurn',
-  'ControlPlaneNodes',
-];
+/** Without Prometheus these checks are Unknown unless etcd answers them itself. */
+const METRIC_CHECKS: readonly CheckName[] = checksUsingPrometheus();
 
 /**
  * - Unassessable (3): no member was observed, or none answered: nothing about etcd is known.

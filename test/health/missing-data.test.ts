@@ -1,5 +1,6 @@
 // Missing, NaN, stale and contradictory inputs: a check without data is Unknown/NoData, never healthy.
 import { describe, expect, it } from '@jest/globals';
+import { checksUsingPrometheus } from '../../src/health/checks/index.js';
 import { METRICS_SOURCE_CONDITION } from '../../src/health/conditions.js';
 import type { CheckName } from '../../src/health/findings.js';
 import type { MemberMetrics } from '../../src/health/observation.js';
@@ -35,19 +36,7 @@ const PER_MEMBER_METRICS: [CheckName, keyof MemberMetrics, string][] = [
   ['Growth', 'dbSizePredicted', 'DatabaseSizeDegraded'],
 ];
 
-const METRIC_CHECKS: CheckName[] = [
-  'WalFsync',
-  'BackendCommit',
-  'LeaderChanges',
-  'Growth',
-  'PeerRoundTrip',
-  'ProposalsFailed',
-  'SlowApplies',
-  'SlowReadIndexes',
-  'GrpcFailures',
-  'APIChurn',
-  'ControlPlaneNodes',
-];
+const METRIC_CHECKS = checksUsingPrometheus('needed');
 
 describe('a missing or NaN member metric', () => {
   describe.each([

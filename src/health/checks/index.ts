@@ -1,6 +1,6 @@
 // Every check, in the order their findings are reported.
 import type { ClusterView } from '../cluster.js';
-import type { Finding } from '../findings.js';
+import type { CheckName, Finding } from '../findings.js';
 import { checkAlarms } from './alarms.js';
 import { checkApiChurn } from './api-churn.js';
 import { checkBackendCommit } from './backend-commit.js';
@@ -19,26 +19,46 @@ import { checkSlowApplies } from './slow-applies.js';
 import { checkSlowReadIndexes } from './slow-read-indexes.js';
 import { checkWalFsync } from './wal-fsync.js';
 
-const CHECKS: readonly ((view: ClusterView) => Finding[])[] = [
-  checkQuorum,
-  checkAlarms,
-  checkWalFsync,
-  checkBackendCommit,
-  checkLeaderChanges,
-  checkDatabaseSize,
-  checkQuotaUsage,
-  checkGrowth,
-  checkFragmentation,
-  checkPeerRoundTrip,
-  checkProposalsFailed,
-  checkSlowApplies,
-  checkSlowReadIndexes,
-  checkGrpcFailures,
-  checkApiChurn,
-  checkControlPlaneNodes,
-  checkMetricsSource,
+/**
+ * What a check needs from Prometheus:
+ * - needed: its data exists only as metrics; without Prometheus it is Unknown.
+ * - fallback: etcd answers where it can (the quota is in Status since etcd 3.6), Prometheus otherwise.
+ * - unused: etcd alone answers it.
+ */
+export type PrometheusUse = 'needed' | 'fallback' | 'unused';
+
+export interface Check {
+  name: CheckName;
+  run: (view: ClusterView) => Finding[];
+  prometheus: PrometheusUse;
+}
+
+export const CHECKS: readonly Check[] = [
+  { name: 'Quorum', run: checkQuorum, prometheus: 'unused' },
+  { name: 'Alarms', run: checkAlarms, prometheus: 'unused' },
+  { name: 'WalFsync', run: checkWalFsync, prometheus: 'needed' },
+  { name: 'BackendCommit', run: checkBackendCommit, prometheus: 'needed' },
+  { name: 'LeaderChanges', run: checkLeaderChanges, prometheus: 'needed' },
+  { name: 'DatabaseSize', run: checkDatabaseSize, prometheus: 'unused' },
+  { name: 'QuotaUsage', run: checkQuotaUsage, prometheus: 'fallback' },
+  { name: 'Growth', run: checkGrowth, prometheus: 'needed' },
+  { name: 'Fragmentation', run: checkFragmentation, prometheus: 'unused' },
+  { name: 'PeerRoundTrip', run: checkPeerRoundTrip, prometheus: 'needed' },
+  { name: 'ProposalsFailed', run: checkProposalsFailed, prometheus: 'needed' },
+  { name: 'SlowApplies', run: checkSlowApplies, prometheus: 'needed' },
+  { name: 'SlowReadIndexes', run: checkSlowReadIndexes, prometheus: 'needed' },
+  { name: 'GrpcFailures', run: checkGrpcFailures, prometheus: 'needed' },
+  { name: 'APIChurn', run: checkApiChurn, prometheus: 'needed' },
+  { name: 'ControlPlaneNodes', run: checkControlPlaneNodes, prometheus: 'needed' },
+  { name: 'MetricsSource', run: checkMetricsSource, prometheus: 'unused' },
 ];
 
 export function runChecks(view: ClusterView): Finding[] {
-  return CHECKS.flatMap((check) => check(view));
+  return CHECKS.flatMap((check) => check.run(view));
+}
+
+/** The checks whose findings can depend on Prometheus (needed or as a fallback). */
+export function checksUsingPrometheus(...uses: Exclude<PrometheusUse, 'unused'>[]): CheckName[] {
+  const wanted = uses.length > 0 ? uses : ['needed', 'fallback'];
+  return CHECKS.filter((check) => wanted.includes(check.prometheus)).map((check) => check.name);
 }
