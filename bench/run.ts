@@ -13,7 +13,7 @@
 // kube-apiserver restart (time until a new CR gets a status, and until every CR is checked again).
 // Results: bench/results/<time>.json and .md, and the table on stdout. BENCHMARKS.md explains them.
 import { execFileSync, execSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,8 +26,8 @@ import { startEtcdCluster, type EtcdCluster } from '../test/harness/etcd-cluster
 import { eventually } from '../test/harness/eventually.js';
 import { startWriteLoad, type WriteLoad } from '../test/harness/faults.js';
 import { apiErrorStatus } from '../test/harness/kube.js';
-import { findLeaks } from '../test/harness/leaks.js';
-import { HARNESS_LEDGER, cleanupAll, makeTempDir } from '../test/harness/process.js';
+import { makeTempDir } from '../test/harness/process.js';
+import { Teardown } from '../test/harness/teardown.js';
 import {
   bucketDelta,
   buckets,
@@ -160,38 +160,7 @@ function step(text: string): void {
   process.stdout.write(`[${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}] ${text}\n`);
 }
 
-const cleanups: { what: string; run: () => Promise<void> }[] = [];
-let cleaning: Promise<void> | undefined;
-function cleanUp(): Promise<void> {
-  cleaning ??= (async () => {
-    step('cleaning up: stopping everything this run started, by PID');
-    for (const { what, run } of cleanups.reverse()) {
-      try {
-        await Promise.race([
-          run(),
-          new Promise((_, reject) => setTimeout(() => reject(new Error('no end after 45s')), 45_000).unref()),
-        ]);
-      } catch (error) {
-        step(`  stopping ${what}: ${(error as Error).message}`);
-      }
-    }
-    await cleanupAll();
-    const leaks = findLeaks();
-    if (leaks.length === 0) {
-      rmSync(HARNESS_LEDGER, { force: true });
-      step('cleaned up: no process or temp dir left behind');
-    } else {
-      step(`cleanup left these behind (listed in ${HARNESS_LEDGER}):\n${leaks.join('\n')}`);
-    }
-  })();
-  return cleaning;
-}
-let interrupts = 0;
-function onSignal(signal: NodeJS.Signals): void {
-  if (++interrupts > 1) process.exit(130);
-  process.stdout.write(`\n${signal}: stopping everything (again to exit at once)\n`);
-  void cleanUp().then(() => process.exit(130));
-}
+const teardown = new Teardown(step);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -613,7 +582,7 @@ async function runOperator(config: Config, env: Environment, kind: OperatorKind)
     stopped = true;
     await op.stop();
   };
-  cleanups.push({ what: `${kind} operator`, run: stopOperator });
+  teardown.add(`${kind} operator`, stopOperator);
   const poller = new MetricsPoller(op.metricsUrl, op.pid, config.pollS * 1000);
   // Idle: caches synced, no CR yet.
   await sleep(5_000);
@@ -828,8 +797,7 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  teardown.onSignals((code) => process.exit(code));
   const machineBefore = machine();
   step(
     `machine: ${machineBefore.nproc} CPUs (${machineBefore.cpu}), node ${machineBefore.node}; ${machineBefore.uptime}`,
@@ -842,24 +810,24 @@ async function main(): Promise<number> {
   step('starting kube-apiserver (+ its etcd), a 3-member etcd cluster and Prometheus');
   const [cp, cluster] = await Promise.all([
     startControlPlane().then((c) => {
-      cleanups.push({ what: 'control plane', run: () => c.stop() });
+      teardown.add('control plane', () => c.stop());
       return c;
     }),
     startEtcdCluster({ members: 3 }).then((c) => {
-      cleanups.push({ what: 'etcd cluster', run: () => c.stop() });
+      teardown.add('etcd cluster', () => c.stop());
       return c;
     }),
   ]);
   const prometheus = await startPrometheus(cluster, { scrapeIntervalSeconds: config.scrapeIntervalS });
-  cleanups.push({ what: 'Prometheus', run: () => prometheus.stop() });
+  teardown.add('Prometheus', () => prometheus.stop());
   const load = startWriteLoad(cluster, { perSecond: config.writeLoad });
-  cleanups.push({ what: 'write load', run: async () => void (await load.stop()) });
+  teardown.add('write load', async () => void (await load.stop()));
   step(`waiting until Prometheus (scraping every ${config.scrapeIntervalS}s) has every p99 for every member`);
   await waitForData(prometheus, cluster.members.length, 300_000);
   for (const namespace of NAMESPACES) await cp.createNamespace(namespace);
   const tracker = new CheckTracker(cp.kubeConfig);
   await tracker.start();
-  cleanups.push({ what: 'CR watch', run: () => tracker.stop() });
+  teardown.add('CR watch', () => tracker.stop());
   const env: Environment = {
     cp,
     cluster,
@@ -919,6 +887,6 @@ void main()
     return 1;
   })
   .then(async (code) => {
-    await cleanUp();
+    await teardown.run();
     process.exit(code);
   });

@@ -6,7 +6,7 @@
 // Everything is stopped by PID at the end, on failure and on Ctrl-C; --keep leaves it running.
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -16,9 +16,9 @@ import { startControlPlane } from '../test/harness/controlplane.js';
 import { startEtcdClusterWithSlowDisk } from '../test/harness/etcd-cluster.js';
 import { eventually } from '../test/harness/eventually.js';
 import { startWriteLoad } from '../test/harness/faults.js';
-import { findLeaks } from '../test/harness/leaks.js';
 import { startOperator } from '../test/harness/operator.js';
-import { HARNESS_LEDGER, cleanupAll, makeTempDir } from '../test/harness/process.js';
+import { makeTempDir } from '../test/harness/process.js';
+import { Teardown } from '../test/harness/teardown.js';
 import { startPrometheus } from '../test/harness/prometheus.js';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
@@ -40,8 +40,7 @@ the first time, cached afterwards). Everything it starts is stopped by PID when 
 `;
 
 const started = Date.now();
-const cleanups: { what: string; run: () => Promise<void> }[] = [];
-let cleaning: Promise<void> | undefined;
+const teardown = new Teardown(step);
 /** Logs worth showing when a step fails. */
 const logs: { what: string; path: string }[] = [];
 
@@ -60,59 +59,6 @@ function detail(text: string): void {
 
 function seconds(ms: number): string {
   return `${Math.round(ms / 1000)}s`;
-}
-
-function onCleanup(what: string, run: () => Promise<void>): void {
-  cleanups.push({ what, run });
-}
-
-/** Stops everything in reverse order, each with a deadline, then whatever the harness still tracks. */
-function cleanUp(): Promise<void> {
-  cleaning ??= (async () => {
-    const t0 = Date.now();
-    step('cleaning up: stopping the operator, Prometheus, etcd and the kube-apiserver by PID');
-    for (const { what, run } of cleanups.reverse()) {
-      try {
-        await Promise.race([
-          run(),
-          new Promise((_, reject) => setTimeout(() => reject(new Error('no end after 45s')), 45_000).unref()),
-        ]);
-      } catch (error) {
-        detail(`stopping ${what}: ${(error as Error).message}`);
-      }
-    }
-    await cleanupAll();
-    const leaks = findLeaks();
-    if (leaks.length === 0) {
-      rmSync(HARNESS_LEDGER, { force: true });
-      step(`cleaned up in ${seconds(Date.now() - t0)}: no process or temp dir left behind`);
-    } else {
-      step(`cleanup left these behind (the list is in ${HARNESS_LEDGER}):`);
-      detail(leaks.join('\n'));
-    }
-  })();
-  return cleaning;
-}
-
-// One Ctrl-C arrives more than once: the terminal signals the whole process group, and npm and
-// tsx relay it to their child too. Repeats within 2 seconds count as the same one.
-let firstInterrupt = 0;
-let interrupts = 0;
-function onSignal(signal: NodeJS.Signals): void {
-  const now = Date.now();
-  if (firstInterrupt !== 0 && now - firstInterrupt < 2_000) return;
-  interrupts++;
-  if (interrupts === 1) {
-    firstInterrupt = now;
-    process.stdout.write(`\n${signal}: stopping everything\n`);
-    void cleanUp().then(() => process.exit(130));
-  } else if (interrupts === 2) {
-    process.stdout.write(
-      `\n${signal} again: still cleaning up; once more exits at once and may leave processes behind\n`,
-    );
-  } else {
-    process.exit(130);
-  }
 }
 
 function runSetup(): Promise<void> {
@@ -166,8 +112,7 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  teardown.onSignals((code) => process.exit(code));
 
   step(
     'etcd-health-operator demo: real etcd, Prometheus, kube-apiserver and operator processes on this machine',
@@ -183,16 +128,16 @@ async function main(): Promise<number> {
   const t0 = Date.now();
   const [cp, cluster] = await Promise.all([
     startControlPlane().then((controlPlane) => {
-      onCleanup('kube-apiserver', () => controlPlane.stop());
+      teardown.add('kube-apiserver', () => controlPlane.stop());
       return controlPlane;
     }),
     startEtcdClusterWithSlowDisk({ members: 3 }).then((etcd) => {
-      onCleanup('etcd', () => etcd.stop());
+      teardown.add('etcd', () => etcd.stop());
       return etcd;
     }),
   ]);
   const prometheus = await startPrometheus(cluster);
-  onCleanup('Prometheus', () => prometheus.stop());
+  teardown.add('Prometheus', () => prometheus.stop());
   await prometheus.waitForScrapes(2);
   const leader = await cluster.waitForLeader();
   step(`started in ${seconds(Date.now() - t0)}:`);
@@ -205,13 +150,13 @@ async function main(): Promise<number> {
   );
 
   const load = startWriteLoad(cluster, { perSecond: 20 });
-  onCleanup('write load', async () => void (await load.stop()));
+  teardown.add('write load', async () => void (await load.stop()));
   step('write load: 20 small puts a second, so that the WAL fsync and backend commit latencies have samples');
 
   await cp.createNamespace(NAMESPACE);
   const logDir = makeTempDir('demo-operator');
   const operator = await startOperator({ kubeconfigPath: cp.kubeconfigPath, logDir, identity: 'demo' });
-  onCleanup('operator', () => operator.stop());
+  teardown.add('operator', () => operator.stop());
   logs.push({ what: 'operator', path: operator.process.logPath });
   step(`operator running as its own process (PID ${operator.process.pid}), log ${operator.process.logPath}`);
 
@@ -344,7 +289,7 @@ async function main(): Promise<number> {
     step('press Ctrl-C to stop everything and clean up');
     await new Promise<void>(() => undefined);
   }
-  await cleanUp();
+  await teardown.run();
   step(`demo done in ${clock()}`);
   return 0;
 }
@@ -366,7 +311,7 @@ main().then(
       step('--keep: leaving everything running for a look; Ctrl-C stops it');
       return;
     }
-    await cleanUp();
+    await teardown.run();
     process.exit(1);
   },
 );

@@ -12,6 +12,7 @@ import {
   type EtcdHealthCheckSpec,
 } from '../api/v1alpha1/spec.js';
 import { DURATION_PATTERN, SIZE_PATTERN } from '../api/v1alpha1/units.js';
+import { plural } from '../health/text.js';
 import type { ResolvedInputs } from '../sources/options.js';
 import type { CheckArgs, SpecOverride } from './check-args.js';
 
@@ -460,8 +461,4 @@ function fileError(error: unknown): string {
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? '' : 's'}`;
 }

@@ -30,7 +30,7 @@ import type { ClusterView, MemberView } from '../health/cluster.js';
 import type { Finding } from '../health/findings.js';
 import { isFaultTolerant, quorumSize } from '../health/quorum.js';
 import { physicalSize, quotaBytes } from '../health/sizes.js';
-import { formatPercent, listing } from '../health/text.js';
+import { capitalize, formatPercent, listing } from '../health/text.js';
 import { historyOf, lastFinishedAt } from './state.js';
 import { describeWindow, windowState } from './window.js';
 
@@ -563,14 +563,14 @@ function nextDefragStep(
 function healthGate(view: ClusterView, spec: EtcdHealthCheckSpec, step: Step): Defer | undefined {
   const voting = view.voting;
   if (voting.length === 0)
-    return defer('ClusterUnhealthy', `${capitalized(step.summary)} deferred: no voting member was observed`, {
+    return defer('ClusterUnhealthy', `${capitalize(step.summary)} deferred: no voting member was observed`, {
       step,
     });
   const unhealthy = voting.filter((m) => m.state !== 'Healthy');
   if (unhealthy.length > 0) {
     return defer(
       'ClusterUnhealthy',
-      `${capitalized(step.summary)} deferred: ${listing(unhealthy.map(describeState))}; every voting member must answer a linearizable read first`,
+      `${capitalize(step.summary)} deferred: ${listing(unhealthy.map(describeState))}; every voting member must answer a linearizable read first`,
       { step },
     );
   }
@@ -578,24 +578,24 @@ function healthGate(view: ClusterView, spec: EtcdHealthCheckSpec, step: Step): D
     if (!spec.remediation.allowSingleMember) {
       return defer(
         'SingleMember',
-        `${capitalized(step.summary)} deferred: this is a single-member cluster, where a step blocks every read and write; set spec.remediation.allowSingleMember to allow it`,
+        `${capitalize(step.summary)} deferred: this is a single-member cluster, where a step blocks every read and write; set spec.remediation.allowSingleMember to allow it`,
         { step },
       );
     }
   } else if (!isFaultTolerant(voting.length, voting.length - unhealthy.length)) {
     return defer(
       'NotFaultTolerant',
-      `${capitalized(step.summary)} deferred: with ${voting.length} voting members quorum needs ${quorumSize(voting.length)}, so the cluster cannot lose a member during the step`,
+      `${capitalize(step.summary)} deferred: with ${voting.length} voting members quorum needs ${quorumSize(voting.length)}, so the cluster cannot lose a member during the step`,
       { step },
     );
   }
   if (view.quorum.state !== 'Quorate' || view.leader.id === undefined) {
-    return defer('NoLeader', `${capitalized(step.summary)} deferred: the cluster has no known leader`, {
+    return defer('NoLeader', `${capitalize(step.summary)} deferred: the cluster has no known leader`, {
       step,
     });
   }
   if (view.leader.disagreement) {
-    return defer('NoLeader', `${capitalized(step.summary)} deferred: ${view.leader.disagreement}`, { step });
+    return defer('NoLeader', `${capitalize(step.summary)} deferred: ${view.leader.disagreement}`, { step });
   }
   return undefined;
 }
@@ -677,10 +677,6 @@ function defer(
     ...(options.step ? { step: options.step } : {}),
     ...(options.retryAfterMs !== undefined ? { retryAfterMs: Math.max(0, options.retryAfterMs) } : {}),
   };
-}
-
-function capitalized(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function compare(a: string, b: string): number {
