@@ -38,7 +38,7 @@ export function decideStatusWrite(
 
 function sourceStates(check: EtcdHealthCheckStatus['lastCheck']): string {
   if (!check) return '';
-  return [check.etcd.state, check.prometheus.state, check.kubernetes?.state ?? ''].join('/');
+  return [check.etcd.state, check.prometheus.state].join('/');
 }
 
 /**

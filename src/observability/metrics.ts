@@ -9,8 +9,6 @@ import type { RemediationMetrics } from '../remediation/remediator.js';
 
 const SEVERITIES: Severity[] = ['Critical', 'Warning', 'Info'];
 
-export type SourceName = 'prometheus' | 'etcd' | 'kubernetes';
-
 export class OperatorMetrics {
   readonly registry = new Registry();
 

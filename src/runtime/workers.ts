@@ -5,7 +5,7 @@ import type { Logger } from './logger.js';
 import type { WorkQueue } from './workqueue.js';
 
 /** What a reconcile asks for next. Returning nothing means "done, forget the failures". */
-export interface ReconcileResult {
+export interface WorkOutcome {
   /** Reconcile the key again after this delay (e.g. the next health probe). */
   requeueAfterMs?: number;
   /**
@@ -18,7 +18,7 @@ export interface ReconcileResult {
 }
 
 /** `signal` aborts when the pool gives up on in-flight work (shutdown deadline). */
-export type ReconcileHandler = (key: string, signal: AbortSignal) => Promise<ReconcileResult | void>;
+export type ReconcileHandler = (key: string, signal: AbortSignal) => Promise<WorkOutcome | void>;
 
 export interface WorkerPool {
   /** Resolves once every worker has exited. */
@@ -45,7 +45,7 @@ export function runWorkers(
   const inFlightAbort = new AbortController();
   let inFlight = 0;
 
-  const reconcile = async (key: string): Promise<ReconcileResult> => {
+  const reconcile = async (key: string): Promise<WorkOutcome> => {
     try {
       return (await handler(key, inFlightAbort.signal)) ?? {};
     } catch (error) {
@@ -53,7 +53,7 @@ export function runWorkers(
     }
   };
 
-  const applyResult = (key: string, result: ReconcileResult): void => {
+  const applyResult = (key: string, result: WorkOutcome): void => {
     if (result.error !== undefined) {
       const fields = { key, error: describeError(result.error), requeues: queue.numRequeues(key) };
       if (result.terminal) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ItemExponentialRateLimiter } from '../../src/runtime/backoff.js';
 import { runWorkers } from '../../src/runtime/workers.js';
-import type { ReconcileResult } from '../../src/runtime/workers.js';
+import type { WorkOutcome } from '../../src/runtime/workers.js';
 import { WorkQueue } from '../../src/runtime/workqueue.js';
 import { eventually, RecordingLogger } from './helpers.js';
 
@@ -69,7 +69,7 @@ describe('runWorkers', () => {
     const pool = runWorkers(
       queue,
       1,
-      (key): Promise<ReconcileResult> => {
+      (key): Promise<WorkOutcome> => {
         attempts.push(key);
         requeuesSeen.push(queue.numRequeues(key));
         if (attempts.length === 1) return Promise.resolve({ error: new Error('etcd unreachable') });

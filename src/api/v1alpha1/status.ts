@@ -147,7 +147,6 @@ export const EtcdHealthCheckStatusSchema = z
         durationMilliseconds: z.number().int().min(0),
         etcd: SourceStateSchema,
         prometheus: SourceStateSchema,
-        kubernetes: SourceStateSchema.optional(),
       })
       .strict()
       .optional(),
