@@ -8,7 +8,7 @@
 import { CoreV1Api, type KubeConfig, type V1ConfigMap, type V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Informer, collectionPath, type ListFunction, type ReflectorListener } from '../runtime/index.js';
-import { CredentialError, type ConfigReader } from './credentials.js';
+import { CredentialError, type ConfigReader } from '../sources/credentials.js';
 
 export type ConfigKind = 'Secret' | 'ConfigMap';
 type ConfigObject = V1Secret | V1ConfigMap;

@@ -1,40 +1,17 @@
 // Kubernetes calls the reconciler makes, each with a timeout (client-node 1.4 has none by default:
 // a per-call middleware sets an AbortSignal) and the right patch Content-Type (1.4 defaults to
 // JSON Patch; a merge patch needs the header set per call).
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  Observable,
-  PatchStrategy,
-  type ConfigurationOptions,
-  type KubeConfig,
-  type ObservableMiddleware,
-  type RequestContext,
-  type ResponseContext,
-} from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, type KubeConfig } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION } from '../api/v1alpha1/resource.js';
 import type { EtcdHealthCheckStatus } from '../api/v1alpha1/status.js';
-import { isAbortError, statusOf } from '../runtime/index.js';
+import {
+  DEFAULT_API_TIMEOUT_MS,
+  FIELD_MANAGER,
+  callOptions,
+  isAbortError,
+  statusOf,
+} from '../runtime/index.js';
 import type { StatusClient } from './reconciler.js';
-
-export const DEFAULT_API_TIMEOUT_MS = 15_000;
-export const FIELD_MANAGER = 'etcd-health-operator';
-
-/** Per-call options: a timeout, and optionally a Content-Type for patches. */
-export function callOptions(
-  timeoutMs: number,
-  contentType?: string,
-): ConfigurationOptions<ObservableMiddleware> {
-  const middleware: ObservableMiddleware = {
-    pre: (request: RequestContext) => {
-      request.setSignal(AbortSignal.timeout(timeoutMs));
-      if (contentType) request.setHeaderParam('Content-Type', contentType);
-      return new Observable(Promise.resolve(request));
-    },
-    post: (response: ResponseContext) => new Observable(Promise.resolve(response)),
-  };
-  return { middleware: [middleware], middlewareMergeStrategy: 'append' };
-}
 
 /** Writes the whole status with a JSON merge patch to /status (lists are replaced wholesale). */
 export class StatusPatcher implements StatusClient {

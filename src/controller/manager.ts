@@ -13,7 +13,7 @@ import {
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION, type EtcdHealthCheck } from '../api/v1alpha1/resource.js';
-import type { OperatorOptions } from '../cli/options.js';
+import type { OperatorOptions } from './options.js';
 import { OperatorMetrics } from '../observability/metrics.js';
 import { serve, type HealthState, type ServedEndpoints } from '../observability/http-server.js';
 import {
@@ -32,13 +32,14 @@ import {
 } from '../runtime/index.js';
 import { checksReferring, referencesOf } from './references.js';
 import { ReferencedConfigInformers, type ConfigKind } from './config-informers.js';
-import { operatorTokenTrust, type OperatorToken } from './credentials.js';
+import { operatorTokenTrust, type OperatorToken } from '../sources/credentials.js';
 import { PodLister, StatusPatcher } from './kube-api.js';
 import { ReachPolicy } from './reach.js';
 import { EndpointPolicy } from '../sources/etcd/endpoint-policy.js';
 import { sourceProber } from './probe.js';
 import { SharedSources } from '../sources/shared.js';
-import { EtcdHealthCheckReconciler, type EventSink } from './reconciler.js';
+import { EtcdHealthCheckReconciler } from './reconciler.js';
+import type { EventSink } from '../runtime/events.js';
 import { EtcdMaintenance } from '../remediation/etcd-maintenance.js';
 import { Remediator } from '../remediation/remediator.js';
 import { KubeRemediationStatusStore } from '../remediation/status-store.js';
@@ -98,7 +99,7 @@ export class OperatorManager {
       reportingInstance: options.identity,
       log,
     });
-    const events: EventSink = {
+    const events: EventSink<EtcdHealthCheck> = {
       record: (object, type, reason, note, action = 'Check') => {
         const { name, namespace, uid, resourceVersion } = object.metadata;
         void recorder

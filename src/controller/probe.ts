@@ -7,7 +7,7 @@ import type { EndpointPolicy } from '../sources/etcd/endpoint-policy.js';
 import { observe } from '../sources/observe.js';
 import { observeOptionsFromSpec } from '../sources/options.js';
 import type { SharedSources } from '../sources/shared.js';
-import { CredentialError } from './credentials.js';
+import { CredentialError } from '../sources/credentials.js';
 import type { ProbeRequest, Prober } from './reconciler.js';
 
 export function sourceProber(

@@ -2,6 +2,7 @@
 // (only when it changed meaningfully) -> Events on transitions -> metrics -> requeue.
 // Level-based: every run recomputes the whole status from what the sources say now.
 import type { Logger } from 'pino';
+import type { EventSink } from '../runtime/events.js';
 import { EtcdHealthCheckSpecSchema, type EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
 import type { EtcdHealthCheck } from '../api/v1alpha1/resource.js';
 import type { Condition, EtcdHealthCheckStatus } from '../api/v1alpha1/status.js';
@@ -20,7 +21,7 @@ import {
   type OperatorToken,
   type PrometheusCredentials,
   type PrometheusUrlPolicy,
-} from './credentials.js';
+} from '../sources/credentials.js';
 import type { ReachPolicy } from './reach.js';
 import { redactSecrets } from './redact.js';
 import { decideStatusWrite, type ChangePolicy } from './status-change.js';
@@ -39,17 +40,6 @@ export type Prober = (request: ProbeRequest) => Promise<Observation>;
 
 export interface StatusClient {
   patchStatus(namespace: string, name: string, status: EtcdHealthCheckStatus): Promise<void>;
-}
-
-export interface EventSink {
-  /** `action`: what the operator did or failed to do (Events v1); "Check" unless given. */
-  record(
-    object: EtcdHealthCheck,
-    type: 'Normal' | 'Warning',
-    reason: string,
-    note: string,
-    action?: string,
-  ): void;
 }
 
 /** Hooks for the operator's own metrics; all optional so tests can leave them out. */
@@ -75,7 +65,7 @@ export interface ReconcilerDeps {
   prometheusUrlPolicy?: PrometheusUrlPolicy;
   probe: Prober;
   status: StatusClient;
-  events: EventSink;
+  events: EventSink<EtcdHealthCheck>;
   observer?: ReconcileObserver;
   policy: ChangePolicy;
   clock?: () => Date;

@@ -7,8 +7,8 @@ import type { EtcdHealthCheck } from '../api/v1alpha1/resource.js';
 import type { EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
 import type { Condition, RemediationRecord, RemediationStatus } from '../api/v1alpha1/status.js';
 import { formatBytes, parseDurationMs } from '../api/v1alpha1/units.js';
-import { CredentialError, type EtcdCredentials } from '../controller/credentials.js';
-import type { EventSink } from '../controller/reconciler.js';
+import { CredentialError, type EtcdCredentials } from '../sources/credentials.js';
+import type { EventSink } from '../runtime/events.js';
 import { runChecks } from '../health/checks/index.js';
 import { buildClusterView } from '../health/cluster.js';
 import type { RemediationInput } from '../health/conditions.js';
@@ -42,7 +42,7 @@ export interface RemediatorDeps {
   /** The only way to etcd's mutating calls; never called in mode Recommend. */
   executorFor(options: MaintenanceOptions): RemediationExecutor;
   store: RemediationStatusStore;
-  events: EventSink;
+  events: EventSink<EtcdHealthCheck>;
   metrics?: RemediationMetrics;
   clock?: () => Date;
   /** A Running step whose member has not answered again after this long is failed (default 10m). */

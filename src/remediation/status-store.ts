@@ -5,8 +5,8 @@
 import { CustomObjectsApi, PatchStrategy, type KubeConfig } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type EtcdHealthCheck } from '../api/v1alpha1/resource.js';
 import type { Condition } from '../api/v1alpha1/status.js';
-import { callOptions, DEFAULT_API_TIMEOUT_MS, FIELD_MANAGER } from '../controller/kube-api.js';
 import { isConflict, isNotFound } from '../runtime/k8s-errors.js';
+import { callOptions, DEFAULT_API_TIMEOUT_MS, FIELD_MANAGER } from '../runtime/request-options.js';
 import type { RemediationStatusPatch } from './state.js';
 
 export interface ObjectKey {

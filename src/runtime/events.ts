@@ -30,6 +30,12 @@ export interface EventInput {
   note: string;
 }
 
+/** Where a reconciler reports Events about the object it works on; recording never blocks it. */
+export interface EventSink<T> {
+  /** `action`: what the operator did or failed to do (Events v1); "Check" unless given. */
+  record(object: T, type: EventType, reason: string, note: string, action?: string): void;
+}
+
 export type RecordOutcome = 'sent' | 'duplicate' | 'failed';
 
 export interface EventRecorderOptions {

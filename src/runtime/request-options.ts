@@ -1,7 +1,12 @@
 // Per-call options for client-node's generated API classes. client-node 1.4 sets no client-side
 // timeout on API calls, so every call the runtime makes passes one of these.
 import { Observable } from '@kubernetes/client-node';
-import type { ConfigurationOptions, RequestContext, ResponseContext } from '@kubernetes/client-node';
+import type {
+  ConfigurationOptions,
+  ObservableMiddleware,
+  RequestContext,
+  ResponseContext,
+} from '@kubernetes/client-node';
 
 /** Cancels the call when `signal` aborts; node-fetch then rejects with an AbortError. */
 export function withSignal(signal: AbortSignal): ConfigurationOptions {
@@ -25,4 +30,23 @@ export function withSignal(signal: AbortSignal): ConfigurationOptions {
 /** Gives up on the call after `ms` milliseconds. Make a fresh one per call: the clock starts now. */
 export function withTimeout(ms: number): ConfigurationOptions {
   return withSignal(AbortSignal.timeout(ms));
+}
+
+export const DEFAULT_API_TIMEOUT_MS = 15_000;
+export const FIELD_MANAGER = 'etcd-health-operator';
+
+/** Per-call options: a timeout, and optionally a Content-Type for patches. */
+export function callOptions(
+  timeoutMs: number,
+  contentType?: string,
+): ConfigurationOptions<ObservableMiddleware> {
+  const middleware: ObservableMiddleware = {
+    pre: (request: RequestContext) => {
+      request.setSignal(AbortSignal.timeout(timeoutMs));
+      if (contentType) request.setHeaderParam('Content-Type', contentType);
+      return new Observable(Promise.resolve(request));
+    },
+    post: (response: ResponseContext) => new Observable(Promise.resolve(response)),
+  };
+  return { middleware: [middleware], middlewareMergeStrategy: 'append' };
 }

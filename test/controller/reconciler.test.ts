@@ -4,7 +4,7 @@ import { describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import type { EtcdHealthCheck } from '../../src/api/v1alpha1/resource.js';
 import type { EtcdHealthCheckStatus } from '../../src/api/v1alpha1/status.js';
-import { CredentialError, type ConfigReader } from '../../src/controller/credentials.js';
+import { CredentialError, type ConfigReader } from '../../src/sources/credentials.js';
 import { ReachPolicy } from '../../src/controller/reach.js';
 import { EtcdHealthCheckReconciler, type ProbeRequest } from '../../src/controller/reconciler.js';
 import { EndpointPolicy } from '../../src/sources/etcd/endpoint-policy.js';

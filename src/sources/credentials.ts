@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { rootCertificates } from 'node:tls';
 import type { EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
-import { urlIsAllowlisted } from '../sources/prometheus/url.js';
+import { urlIsAllowlisted } from './prometheus/url.js';
 
 /** Read access to Secret and ConfigMap data, scoped by the caller to one namespace at a time. */
 export interface ConfigReader {

@@ -10,7 +10,7 @@ import {
   operatorTokenTrust,
   resolvePrometheusCredentials,
   type ConfigReader,
-} from '../../src/controller/credentials.js';
+} from '../../src/sources/credentials.js';
 
 const thanos = 'https://thanos-querier.openshift-monitoring.svc:9091';
 
