@@ -52,7 +52,7 @@ const DISCOVERY_ROLE = 'etcd-health-operator-discovery';
  * allowed (the reconciler asks it first); RBAC grants the list only where the admin bound the
  * ClusterRole etcd-health-operator-discovery.
  */
-export class PodLister {
+export class KubePodLister {
   private readonly api: CoreV1Api;
 
   constructor(

@@ -33,10 +33,10 @@ import {
 import { checksReferring, referencesOf } from './references.js';
 import { ReferencedConfigInformers, type ConfigKind } from './config-informers.js';
 import { operatorTokenTrust, type OperatorToken } from '../sources/credentials.js';
-import { PodLister, StatusPatcher } from './kube-api.js';
+import { KubePodLister, StatusPatcher } from './kube-api.js';
 import { ReachPolicy } from './reach.js';
 import { EndpointPolicy } from '../sources/etcd/endpoint-policy.js';
-import { sourceProber } from './probe.js';
+import { sourceObserver } from './observe.js';
 import { SharedSources } from '../sources/shared.js';
 import { EtcdHealthCheckReconciler } from './reconciler.js';
 import type { EventSink } from '../runtime/events.js';
@@ -130,7 +130,7 @@ export class OperatorManager {
       configReader: this.configs,
       operatorToken: operatorToken(kubeConfig, options.prometheusTokenUrls, options.prometheusTokenCaFiles),
       prometheusUrlPolicy: { allowedUrlPrefixes: options.prometheusUrlAllow },
-      probe: sourceProber(new PodLister(kubeConfig), {
+      observe: sourceObserver(new KubePodLister(kubeConfig), {
         shared: this.shared,
         endpointPolicy: reach.endpoints,
       }),

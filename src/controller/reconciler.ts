@@ -1,4 +1,4 @@
-// The EtcdHealthCheck reconciler: cache -> credentials -> probe -> pure analysis -> status write
+// The EtcdHealthCheck reconciler: cache -> credentials -> observe -> pure analysis -> status write
 // (only when it changed meaningfully) -> Events on transitions -> metrics -> requeue.
 // Level-based: every run recomputes the whole status from what the sources say now.
 import type { Logger } from 'pino';
@@ -27,8 +27,8 @@ import { redactSecrets } from './redact.js';
 import { decideStatusWrite, type ChangePolicy } from './status-change.js';
 import { conditionTransitions, type ConditionTransition } from './transitions.js';
 
-/** What the prober needs; a credential that could not be resolved arrives as the error. */
-export interface ProbeRequest {
+/** What observing needs; a credential that could not be resolved arrives as the error. */
+export interface ObserveRequest {
   namespace: string;
   name: string;
   spec: EtcdHealthCheckSpec;
@@ -36,7 +36,7 @@ export interface ProbeRequest {
   prometheusCredentials: PrometheusCredentials | CredentialError;
 }
 
-export type Prober = (request: ProbeRequest) => Promise<Observation>;
+export type Observe = (request: ObserveRequest) => Promise<Observation>;
 
 export interface StatusClient {
   patchStatus(namespace: string, name: string, status: EtcdHealthCheckStatus): Promise<void>;
@@ -63,7 +63,7 @@ export interface ReconcilerDeps {
   configReader: ConfigReader;
   operatorToken?: OperatorToken;
   prometheusUrlPolicy?: PrometheusUrlPolicy;
-  probe: Prober;
+  observe: Observe;
   status: StatusClient;
   events: EventSink<EtcdHealthCheck>;
   observer?: ReconcileObserver;
@@ -83,7 +83,7 @@ export interface ReconcileResult {
   transitions: ConditionTransition[];
 }
 
-/** Spread of the requeue interval, so that CRs created together do not probe in lock-step. */
+/** Spread of the requeue interval, so that CRs created together are not observed in lock-step. */
 const REQUEUE_JITTER = 0.1;
 
 export class EtcdHealthCheckReconciler {
@@ -148,7 +148,7 @@ export class EtcdHealthCheckReconciler {
         ),
       ),
     ]);
-    const observation = await this.deps.probe({
+    const observation = await this.deps.observe({
       namespace,
       name,
       spec,

@@ -37,7 +37,7 @@ export interface ClusterView {
   spec: EtcdHealthCheckSpec;
   limits: Limits;
   observation: Observation;
-  /** Sorted by name, then ID, so output order does not depend on probe order. */
+  /** Sorted by name, then ID, so output order does not depend on the order of answers. */
   members: MemberView[];
   voting: MemberView[];
   metricsSource: MetricsSourceStatus;

@@ -29,7 +29,7 @@ export interface MemberObservation {
   clientURLs: string[];
   peerURLs: string[];
   isLearner: boolean;
-  /** The client URL this check probed, or "" for a member that has not started. */
+  /** The client URL this check observed, or "" for a member that has not started. */
   endpoint: string;
   /** Maintenance.Status, when the member answered it. */
   status?: EndpointStatus;

@@ -20,7 +20,7 @@ export class OperatorMetrics {
   });
   readonly reconcileDuration = new Histogram({
     name: 'etcd_health_operator_reconcile_duration_seconds',
-    help: 'Duration of one reconcile, probes included.',
+    help: 'Duration of one reconcile, observing included.',
     labelNames: ['result'],
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],

@@ -26,7 +26,7 @@ export interface RemediationExecutor {
   compact(endpoint: string, revision: string): Promise<ExecResult>;
   /** Maintenance.Alarm DEACTIVATE NOSPACE for each member ID, as `etcdctl alarm disarm` does. */
   disarmNoSpace(endpoint: string, memberIds: readonly string[]): Promise<ExecResult>;
-  /** Puts and deletes a probe key: proves the cluster accepts writes again. */
+  /** Puts and deletes a test key: proves the cluster accepts writes again. */
   verifyWrite(endpoint: string): Promise<ExecResult>;
   /** The member's physical DB size now (after a step). */
   dbSize(endpoint: string): Promise<ReadResult<number>>;

@@ -92,13 +92,14 @@ export interface Step {
   summary: string;
 }
 
-export type ProbeRequest =
+/** What plan() must learn from etcd before it can decide: the remediator asks, then plans again. */
+export type Question =
   /** Would compacting to `revision`+1 free anything, i.e. is `revision` still in the history? */
   | { kind: 'compaction'; endpoint: string; revision: string }
   /** The backend quota of members whose quota neither Status nor Prometheus reported. */
   | { kind: 'quota'; members: MemberRef[] };
 
-export interface ProbeAnswers {
+export interface Answers {
   compactionUseful?: boolean;
   quotaBytes?: Record<string, number | undefined>;
 }
@@ -106,7 +107,7 @@ export interface ProbeAnswers {
 export type Decision =
   | { kind: 'Act'; step: Step }
   | { kind: 'DryRun'; step: Step; message: string }
-  | { kind: 'Probe'; probe: ProbeRequest; step: Step }
+  | { kind: 'Ask'; question: Question; step: Step }
   | { kind: 'Finish'; record: RemediationRecord; message: string; dbSizeAfter?: number }
   | {
       kind: 'Defer';
@@ -126,14 +127,14 @@ export interface PlanInput {
   findings: readonly Finding[];
   state: RemediationStatus | undefined;
   now: Date;
-  /** Answers to a Probe decision of an earlier call in the same reconcile. */
-  probes?: ProbeAnswers;
+  /** Answers to an Ask decision of an earlier call in the same reconcile. */
+  answers?: Answers;
   runningDeadlineMs?: number;
 }
 
 type Defer = Extract<Decision, { kind: 'Defer' }>;
 type Idle = Extract<Decision, { kind: 'Idle' }>;
-type Work = { kind: 'Work'; step: Step; urgent: boolean; probe?: ProbeRequest };
+type Work = { kind: 'Work'; step: Step; urgent: boolean; question?: Question };
 
 export function plan(input: PlanInput): Decision {
   const current = input.state?.current;
@@ -182,7 +183,7 @@ export function plan(input: PlanInput): Decision {
       );
     }
   }
-  if (work.probe) return { kind: 'Probe', probe: work.probe, step };
+  if (work.question) return { kind: 'Ask', question: work.question, step };
 
   const settleMs = parseDurationMs(remediation.settleTime);
   const last = lastFinishedAt(input.state);
@@ -418,15 +419,15 @@ function noSpaceWork(input: PlanInput): Work | Defer {
     summary: 'disarm the NOSPACE alarm and verify that a write succeeds',
   };
   const started = view.members.filter((m) => m.state !== 'NotStarted' && m.clientURL !== '');
-  const quotaOf = (m: MemberView) => quotaBytes(m) ?? input.probes?.quotaBytes?.[m.name];
+  const quotaOf = (m: MemberView) => quotaBytes(m) ?? input.answers?.quotaBytes?.[m.name];
   const unknown = started.filter((m) => quotaOf(m) === undefined);
   if (unknown.length > 0) {
-    if (input.probes?.quotaBytes === undefined) {
+    if (input.answers?.quotaBytes === undefined) {
       return {
         kind: 'Work',
         urgent: true,
         step: disarm,
-        probe: { kind: 'quota', members: unknown.map(ref) },
+        question: { kind: 'quota', members: unknown.map(ref) },
       };
     }
     return defer(
@@ -483,16 +484,16 @@ function compactionWork(input: PlanInput): Work | Idle {
     revision: target.toString(),
     summary: `compact the history to revision ${target}, keeping the last ${compaction.retainRevisions} revisions`,
   };
-  if (input.probes?.compactionUseful === undefined) {
+  if (input.answers?.compactionUseful === undefined) {
     // Compacting to `target` frees something only when revision target-1 is still in the history.
     return {
       kind: 'Work',
       urgent: false,
       step,
-      probe: { kind: 'compaction', endpoint: step.endpoint, revision: (target - 1n).toString() },
+      question: { kind: 'compaction', endpoint: step.endpoint, revision: (target - 1n).toString() },
     };
   }
-  return input.probes.compactionUseful ? { kind: 'Work', urgent: false, step } : nothing;
+  return input.answers.compactionUseful ? { kind: 'Work', urgent: false, step } : nothing;
 }
 
 /**

@@ -1,6 +1,6 @@
 // Automated remediation, one step per reconcile: plan (pure) -> take the lock in the CR status
 // (optimistic concurrency) -> call etcd -> record the outcome in the status -> Events and metrics.
-// The reconciler calls it between the probe and the analysis; the outcome feeds the analysis
+// The reconciler calls it between observing and the analysis; the outcome feeds the analysis
 // (Progressing, RemediationDegraded) and the status it writes.
 import type { Logger } from 'pino';
 import type { EtcdHealthCheck } from '../api/v1alpha1/resource.js';
@@ -22,8 +22,8 @@ import {
   plan,
   type DeferReason,
   type Decision,
-  type ProbeAnswers,
-  type ProbeRequest,
+  type Answers,
+  type Question,
   type Step,
 } from './plan.js';
 import { sameRecord, toPatch, withFinished, withLock } from './state.js';
@@ -175,13 +175,13 @@ export class Remediator {
 
     try {
       let decision = plan(planInput);
-      if (decision.kind === 'Probe') {
-        const probing = executorOrError();
+      if (decision.kind === 'Ask') {
+        const asking = executorOrError();
         const answers =
-          typeof probing === 'string'
-            ? emptyAnswers(decision.probe)
-            : await probe(probing, decision.probe, log);
-        decision = plan({ ...planInput, probes: answers });
+          typeof asking === 'string'
+            ? emptyAnswers(decision.question)
+            : await ask(asking, decision.question, log);
+        decision = plan({ ...planInput, answers });
       }
       const outcome = await this.carryOut(decision, {
         request,
@@ -217,8 +217,8 @@ export class Remediator {
         return automatic
           ? { status: state, input: { inProgress: false, ...withDegraded(degradedMessage) } }
           : { status: state };
-      case 'Probe':
-        // Only when a probe could not be answered; plan() answers every probe otherwise.
+      case 'Ask':
+        // Only when a question could not be answered; plan() answers every question otherwise.
         return { status: state, input: { inProgress: false, ...withDegraded(degradedMessage) } };
       case 'Defer': {
         if (!QUIET_DEFERRALS.has(decision.reason)) {
@@ -585,15 +585,11 @@ function withDegraded(message: string | undefined): { degradedMessage?: string }
   return message ? { degradedMessage: message } : {};
 }
 
-function emptyAnswers(probe: ProbeRequest): ProbeAnswers {
-  return probe.kind === 'compaction' ? { compactionUseful: false } : { quotaBytes: {} };
+function emptyAnswers(question: Question): Answers {
+  return question.kind === 'compaction' ? { compactionUseful: false } : { quotaBytes: {} };
 }
 
-async function probe(
-  executor: RemediationExecutor,
-  request: ProbeRequest,
-  log: Logger,
-): Promise<ProbeAnswers> {
+async function ask(executor: RemediationExecutor, request: Question, log: Logger): Promise<Answers> {
   if (request.kind === 'compaction') {
     const answer = await executor.revisionAvailable(request.endpoint, request.revision);
     if (!answer.ok) log.warn({ error: answer.error }, 'could not tell whether compaction is needed');

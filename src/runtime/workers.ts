@@ -6,7 +6,7 @@ import type { WorkQueue } from './workqueue.js';
 
 /** What a reconcile asks for next. Returning nothing means "done, forget the failures". */
 export interface WorkOutcome {
-  /** Reconcile the key again after this delay (e.g. the next health probe). */
+  /** Reconcile the key again after this delay (e.g. the next check). */
   requeueAfterMs?: number;
   /**
    * The reconcile failed: the key is retried with per-key exponential backoff, and

@@ -6,7 +6,7 @@ import type { EtcdHealthCheck } from '../../src/api/v1alpha1/resource.js';
 import type { EtcdHealthCheckStatus } from '../../src/api/v1alpha1/status.js';
 import { CredentialError, type ConfigReader } from '../../src/sources/credentials.js';
 import { ReachPolicy } from '../../src/controller/reach.js';
-import { EtcdHealthCheckReconciler, type ProbeRequest } from '../../src/controller/reconciler.js';
+import { EtcdHealthCheckReconciler, type ObserveRequest } from '../../src/controller/reconciler.js';
 import { EndpointPolicy } from '../../src/sources/etcd/endpoint-policy.js';
 import type { Observation } from '../../src/health/observation.js';
 
@@ -65,7 +65,7 @@ function scenario(
 ) {
   const writes: EtcdHealthCheckStatus[] = [];
   const events: { type: string; reason: string; note: string }[] = [];
-  const probes: ProbeRequest[] = [];
+  const observed: ObserveRequest[] = [];
   const forgotten: string[] = [];
   let stored = object;
   const reader: ConfigReader = {
@@ -75,8 +75,8 @@ function scenario(
   const reconciler = new EtcdHealthCheckReconciler({
     get: (key) => (key === 'ops/etcd' ? stored : undefined),
     configReader: reader,
-    probe: (request) => {
-      probes.push(request);
+    observe: (request) => {
+      observed.push(request);
       return Promise.resolve((options.observation ?? healthyObservation)());
     },
     status: {
@@ -94,7 +94,7 @@ function scenario(
     random: () => 0.5,
     reach: options.reach,
   });
-  return { reconciler, writes, events, probes, forgotten };
+  return { reconciler, writes, events, observed, forgotten };
 }
 
 const conditionOf = (status: EtcdHealthCheckStatus | undefined, type: string) =>
@@ -102,9 +102,9 @@ const conditionOf = (status: EtcdHealthCheckStatus | undefined, type: string) =>
 
 describe('EtcdHealthCheckReconciler', () => {
   it('writes a full status for a new check and asks to run again after the interval', async () => {
-    const { reconciler, writes, probes } = scenario(checkObject(validSpec));
+    const { reconciler, writes, observed } = scenario(checkObject(validSpec));
     const result = await reconciler.reconcile('ops/etcd', log);
-    expect(probes).toHaveLength(1);
+    expect(observed).toHaveLength(1);
     expect(writes).toHaveLength(1);
     expect(writes[0]!.observedGeneration).toBe(3);
     expect(conditionOf(writes[0], 'Available')?.status).toBe('True');
@@ -131,9 +131,9 @@ describe('EtcdHealthCheckReconciler', () => {
   });
 
   it('reports an invalid spec as Degraded, without probing, and once', async () => {
-    const { reconciler, writes, events, probes } = scenario(checkObject({ etcd: {}, interval: '5s' }));
+    const { reconciler, writes, events, observed } = scenario(checkObject({ etcd: {}, interval: '5s' }));
     const result = await reconciler.reconcile('ops/etcd', log);
-    expect(probes).toHaveLength(0);
+    expect(observed).toHaveLength(0);
     expect(result.requeueAfterMs).toBeUndefined();
     const degraded = conditionOf(writes[0], 'Degraded');
     expect(degraded).toMatchObject({ status: 'True', reason: 'Spec_InvalidSpec' });
@@ -154,7 +154,7 @@ describe('EtcdHealthCheckReconciler', () => {
     const discovering = checkObject({ etcd: { discovery: { namespace: 'tenant-a' } }, interval: '30s' });
     const refused = scenario(discovering, { reach });
     const result = await refused.reconciler.reconcile('ops/etcd', log);
-    expect(refused.probes).toHaveLength(0);
+    expect(refused.observed).toHaveLength(0);
     expect(result.requeueAfterMs).toBeUndefined();
     expect(conditionOf(refused.writes[0], 'SpecDegraded')).toMatchObject({
       status: 'True',
@@ -172,7 +172,7 @@ describe('EtcdHealthCheckReconciler', () => {
 
     const outside = scenario(checkObject(validSpec), { reach });
     await outside.reconciler.reconcile('ops/etcd', log);
-    expect(outside.probes).toHaveLength(0);
+    expect(outside.observed).toHaveLength(0);
     expect(conditionOf(outside.writes[0], 'SpecDegraded')).toMatchObject({
       reason: 'EtcdEndpointNotAllowed',
       message: expect.stringContaining('--etcd-endpoint-cidr'),
@@ -185,7 +185,7 @@ describe('EtcdHealthCheckReconciler', () => {
     ]) {
       const run = scenario(allowed, { reach });
       await run.reconciler.reconcile('ops/etcd', log);
-      expect(run.probes).toHaveLength(1);
+      expect(run.observed).toHaveLength(1);
     }
   });
 
@@ -213,19 +213,19 @@ describe('EtcdHealthCheckReconciler', () => {
 
   it('keeps the last status of a suspended check and does not probe', async () => {
     const previous = { observedGeneration: 2, summary: { members: '3/3' } } as EtcdHealthCheckStatus;
-    const { reconciler, writes, probes } = scenario(checkObject({ ...validSpec, suspend: true }, previous));
+    const { reconciler, writes, observed } = scenario(checkObject({ ...validSpec, suspend: true }, previous));
     const result = await reconciler.reconcile('ops/etcd', log);
-    expect(probes).toHaveLength(0);
+    expect(observed).toHaveLength(0);
     expect(result.requeueAfterMs).toBeUndefined();
     expect(writes).toEqual([{ ...previous, observedGeneration: 3 }]);
   });
 
   it('hands an unresolvable credential to the probe as an error, not an exception', async () => {
     const spec = { ...validSpec, etcd: { ...validSpec.etcd, tlsSecretRef: { name: 'etcd-client' } } };
-    const { reconciler, probes } = scenario(checkObject(spec));
+    const { reconciler, observed } = scenario(checkObject(spec));
     await reconciler.reconcile('ops/etcd', log);
-    expect(probes[0]!.etcdCredentials).toBeInstanceOf(CredentialError);
-    expect((probes[0]!.etcdCredentials as CredentialError).message).toBe(
+    expect(observed[0]!.etcdCredentials).toBeInstanceOf(CredentialError);
+    expect((observed[0]!.etcdCredentials as CredentialError).message).toBe(
       'Secret ops/etcd-client (etcd TLS) not found',
     );
   });

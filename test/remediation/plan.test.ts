@@ -25,7 +25,7 @@ import { NOW, at, automatic, decide, fragmented, record } from './support.js';
 const allFragmented: Change[] = [fragmented(0), fragmented(1), fragmented(2)];
 
 function step(decision: Decision) {
-  if (decision.kind !== 'Act' && decision.kind !== 'DryRun' && decision.kind !== 'Probe') {
+  if (decision.kind !== 'Act' && decision.kind !== 'DryRun' && decision.kind !== 'Ask') {
     throw new Error(`expected a step, got ${JSON.stringify(decision)}`);
   }
   return decision.step;
@@ -300,13 +300,13 @@ describe('NOSPACE recovery', () => {
       withStatusEverywhere({ dbSizeQuota: undefined }),
       withMetricsEverywhere({ quotaBackendBytes: undefined }),
     );
-    const probe = decide(observation, { state });
-    expect(probe).toMatchObject({ kind: 'Probe', probe: { kind: 'quota' } });
+    const asked = decide(observation, { state });
+    expect(asked).toMatchObject({ kind: 'Ask', question: { kind: 'quota' } });
     const quotas = { 'etcd-0': 2 * GiB, 'etcd-1': 2 * GiB, 'etcd-2': 2 * GiB };
-    expect(step(decide(observation, { state, probes: { quotaBytes: quotas } }))).toMatchObject({
+    expect(step(decide(observation, { state, answers: { quotaBytes: quotas } }))).toMatchObject({
       action: 'DisarmNoSpace',
     });
-    expect(decide(observation, { state, probes: { quotaBytes: { 'etcd-0': 2 * GiB } } })).toMatchObject({
+    expect(decide(observation, { state, answers: { quotaBytes: { 'etcd-0': 2 * GiB } } })).toMatchObject({
       kind: 'Defer',
       reason: 'QuotaUnknown',
     });
@@ -342,12 +342,12 @@ describe('compaction for clusters that do not compact themselves', () => {
 
   it('asks whether history beyond the bound exists, then compacts to keep the bound', () => {
     expect(decide(busy(), { spec: enabled })).toMatchObject({
-      kind: 'Probe',
-      probe: { kind: 'compaction', revision: '399999', endpoint: clientURL(0) },
+      kind: 'Ask',
+      question: { kind: 'compaction', revision: '399999', endpoint: clientURL(0) },
     });
-    const decision = decide(busy(), { spec: enabled, probes: { compactionUseful: true } });
+    const decision = decide(busy(), { spec: enabled, answers: { compactionUseful: true } });
     expect(step(decision)).toMatchObject({ action: 'Compact', reason: 'HistoryBound', revision: '400000' });
-    expect(decide(busy(), { spec: enabled, probes: { compactionUseful: false } })).toMatchObject({
+    expect(decide(busy(), { spec: enabled, answers: { compactionUseful: false } })).toMatchObject({
       kind: 'Idle',
     });
   });
@@ -374,10 +374,10 @@ describe('compaction for clusters that do not compact themselves', () => {
   it('runs while the members that qualify for defragmentation cool down', () => {
     const cooling = healthyCluster(3, withStatusEverywhere({ revision: '500000' }), fragmented(1));
     const state = { lastDefragByMember: { 'etcd-1': at(-60) } };
-    const decision = decide(cooling, { spec: enabled, state, probes: { compactionUseful: true } });
+    const decision = decide(cooling, { spec: enabled, state, answers: { compactionUseful: true } });
     expect(step(decision)).toMatchObject({ action: 'Compact', reason: 'HistoryBound' });
     // Nothing to compact: the cooldown is what the status reports.
-    expect(decide(cooling, { spec: enabled, state, probes: { compactionUseful: false } })).toMatchObject({
+    expect(decide(cooling, { spec: enabled, state, answers: { compactionUseful: false } })).toMatchObject({
       kind: 'Defer',
       reason: 'Cooldown',
     });

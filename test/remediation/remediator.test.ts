@@ -242,7 +242,7 @@ describe('mode Recommend', () => {
         secretData: () => Promise.resolve(undefined),
         configMapData: () => Promise.resolve(undefined),
       },
-      probe: () => Promise.resolve(fragmentedCluster(withAlarm('NOSPACE', 2))),
+      observe: () => Promise.resolve(fragmentedCluster(withAlarm('NOSPACE', 2))),
       status: {
         patchStatus: (_ns, _name, status) => {
           written.push(status);

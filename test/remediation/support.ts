@@ -5,7 +5,7 @@ import type { RemediationRecord, RemediationStatus } from '../../src/api/v1alpha
 import { runChecks } from '../../src/health/checks/index.js';
 import { buildClusterView } from '../../src/health/cluster.js';
 import type { Observation } from '../../src/health/observation.js';
-import { plan, type Decision, type ProbeAnswers } from '../../src/remediation/plan.js';
+import { plan, type Decision, type Answers } from '../../src/remediation/plan.js';
 import { MiB, specWith, withStatus, type Change } from '../health/fixtures.js';
 
 export type RemediationInputSpec = NonNullable<EtcdHealthCheckSpecInput['remediation']>;
@@ -42,7 +42,7 @@ export function decide(
     spec?: ReturnType<typeof specWith>;
     state?: RemediationStatus;
     now?: Date;
-    probes?: ProbeAnswers;
+    answers?: Answers;
     runningDeadlineMs?: number;
   } = {},
 ): Decision {
@@ -54,7 +54,7 @@ export function decide(
     findings: runChecks(view),
     state: options.state,
     now: options.now ?? NOW,
-    ...(options.probes ? { probes: options.probes } : {}),
+    ...(options.answers ? { answers: options.answers } : {}),
     ...(options.runningDeadlineMs !== undefined ? { runningDeadlineMs: options.runningDeadlineMs } : {}),
   });
 }

@@ -55,7 +55,7 @@ export const MemberStatusSchema = z
     walFsyncP99: z.string().optional().meta({ description: 'WAL fsync p99, e.g. 4.1ms.' }),
     backendCommitP99: z.string().optional().meta({ description: 'Backend commit p99.' }),
     peerRoundTripP99: z.string().optional().meta({ description: 'Peer round-trip p99.' }),
-    error: z.string().max(1024).optional().meta({ description: 'Why the member could not be probed.' }),
+    error: z.string().max(1024).optional().meta({ description: 'Why the member could not be observed.' }),
   })
   .strict();
 

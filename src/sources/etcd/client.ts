@@ -36,7 +36,7 @@ type FaultPolicy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>
 
 // etcd3's default policies retry "recoverable" errors three times and open a per-host circuit
 // breaker after three failures, which turns one refused call into "circuit breaker is open" for the
-// next 5s and multiplies a deadline. A probe wants each call's own answer, once.
+// next 5s and multiplies a deadline. An observation wants each call's own answer, once.
 const callOnce = {
   execute: (fn: (context: { signal: AbortSignal }) => unknown) =>
     Promise.resolve(fn({ signal: new AbortController().signal })),

@@ -1,6 +1,6 @@
 // The etcd source: the member list (linearizable), then per member and concurrently the
 // Maintenance Status and a health read, and the alarm list. Without a member list (no quorum) the
-// configured endpoints are probed instead, so that what can be known still is.
+// configured endpoints are observed instead, so that what can be known still is.
 import type { SourceState } from '../../api/v1alpha1/status.js';
 import type { EtcdObservation, MemberObservation } from '../../health/observation.js';
 import { clip, errorText } from '../text.js';
@@ -32,10 +32,10 @@ export async function observeEtcd(options: EtcdSourceOptions): Promise<EtcdObser
   if (!resolved.ok) return failed(resolved.error);
   const clients = new ClientPool(options, options.endpointPolicy);
   try {
-    return await probeCluster(resolved.endpoints, clients, resolved.notes);
+    return await observeCluster(resolved.endpoints, clients, resolved.notes);
   } catch (error) {
     // Only a bug lands here; it still becomes a state, not an exception.
-    return failed(`etcd probe failed unexpectedly: ${errorText(error)}`);
+    return failed(`observing etcd failed unexpectedly: ${errorText(error)}`);
   } finally {
     clients.closeAll();
   }
@@ -93,7 +93,7 @@ interface Target {
   learner?: boolean;
 }
 
-async function probeCluster(
+async function observeCluster(
   endpoints: string[],
   clients: ClientPool,
   notes: string[],
@@ -109,7 +109,7 @@ async function probeCluster(
   const targets = list.ok ? targetsFromList(list.value.list, endpoints) : targetsFromEndpoints(endpoints);
   const alarmEndpoints = list.ok ? [list.value.endpoint] : endpoints;
   const [members, alarmList] = await Promise.all([
-    Promise.all(targets.map((target) => probeMember(target, clients))),
+    Promise.all(targets.map((target) => observeMember(target, clients))),
     firstSuccess(alarmEndpoints, async (endpoint) => {
       const connected = await clients.connect(endpoint);
       if (!connected.ok) return connected;
@@ -168,12 +168,12 @@ function targetsFromEndpoints(endpoints: string[]): Target[] {
   }));
 }
 
-interface Probed {
+interface Observed {
   observation: MemberObservation;
   clusterId?: string;
 }
 
-async function probeMember(target: Target, clients: ClientPool): Promise<Probed> {
+async function observeMember(target: Target, clients: ClientPool): Promise<Observed> {
   const member: MemberObservation = { ...target.member };
   if (member.endpoint === '') {
     member.error = `member ${member.name} has not started (no client URLs)`;
@@ -267,7 +267,7 @@ function sourceState(
   if (context.listErrors) {
     const why = otherwise(context.listErrors);
     problems.push(
-      `member list failed on every endpoint (no quorum?)${why.length > 0 ? `: ${why.join('; ')}` : ''}; probed the configured endpoints instead`,
+      `member list failed on every endpoint (no quorum?)${why.length > 0 ? `: ${why.join('; ')}` : ''}; observed the configured endpoints instead`,
     );
   }
   if (unreachable.length > 0)

@@ -1,6 +1,6 @@
 // The Prometheus source: runs every signal's query concurrently at one evaluation time, then maps
 // the series to etcd members. Two steps, so that the queries can run while etcd is still being
-// probed and the mapping can use the member list etcd returned.
+// observed and the mapping can use the member list etcd returned.
 import type { SourceState } from '../../api/v1alpha1/status.js';
 import type { ChurnEntry, MetricsObservation, NodeMetrics } from '../../health/observation.js';
 import { clip, errorText, sanitizedLine } from '../text.js';

@@ -8,17 +8,17 @@ import { observe } from '../sources/observe.js';
 import { observeOptionsFromSpec } from '../sources/options.js';
 import type { SharedSources } from '../sources/shared.js';
 import { CredentialError } from '../sources/credentials.js';
-import type { ProbeRequest, Prober } from './reconciler.js';
+import type { ObserveRequest, Observe } from './reconciler.js';
 
-export function sourceProber(
+export function sourceObserver(
   pods: PodLister,
   {
     shared,
     endpointPolicy,
     clock = () => new Date(),
   }: { shared?: SharedSources; endpointPolicy?: EndpointPolicy; clock?: () => Date } = {},
-): Prober {
-  return async (request: ProbeRequest): Promise<Observation> => {
+): Observe {
+  return async (request: ObserveRequest): Promise<Observation> => {
     const { spec, etcdCredentials, prometheusCredentials } = request;
     if (etcdCredentials instanceof CredentialError) {
       // Without the members, metrics cannot be attributed to anyone: report both sources.
