@@ -12,7 +12,7 @@
 //    metadata.generation != status.observedGeneration), or each write would trigger the next.
 //
 // The reconcile itself is the real one: src/sources/observe.ts (etcd gRPC + Prometheus HTTP),
-// src/health/analyze.ts and StatusPatcher from src/controller/kube-api.ts. Credentials are not
+// src/health/analyze.ts and KubeStatusWriter from src/kube/status-writer.ts. Credentials are not
 // supported (the benchmark's CRs use none). It exposes the metric names the benchmark reads, under
 // the same names as the real operator, and /readyz once its first LIST is done.
 import { parseArgs } from 'node:util';
@@ -37,7 +37,7 @@ import {
 } from '../src/api/v1alpha1/resource.js';
 import { EtcdHealthCheckSpecSchema } from '../src/api/v1alpha1/spec.js';
 import { parseDurationMs } from '../src/api/v1alpha1/units.js';
-import { StatusPatcher } from '../src/controller/kube-api.js';
+import { KubeStatusWriter } from '../src/kube/status-writer.js';
 import { conditionTransitions } from '../src/controller/transitions.js';
 import { statusFromAnalysis } from '../src/health/status.js';
 import { analyze } from '../src/health/analyze.js';
@@ -109,7 +109,7 @@ const lastCheck = new Gauge({
 // --- the informer ---
 const custom = kubeConfig.makeApiClient(CustomObjectsApi);
 const eventsApi = kubeConfig.makeApiClient(EventsV1Api);
-const patcher = new StatusPatcher(kubeConfig);
+const statusWriter = new KubeStatusWriter(kubeConfig);
 // client-node types objects with its V1ObjectMeta (Dates); the wire has strings, as our types say.
 const informer = makeInformer<KubernetesObject>(
   kubeConfig,
@@ -186,7 +186,7 @@ async function reconcile(item: Item): Promise<void> {
     const analysis = analyze({ observation, spec, previousConditions, generation });
     const status = statusFromAnalysis(analysis, observation, generation);
     lastCheck.set({ namespace: item.namespace, name: item.name }, observation.time.getTime() / 1000);
-    await patcher.patchStatus(item.namespace, item.name, status);
+    await statusWriter.patch(item, undefined, status);
     statusWrites.inc({ why: 'every_reconcile' });
     log.info({ key: `${item.namespace}/${item.name}` }, 'status written');
     for (const transition of conditionTransitions(previousConditions, status.conditions ?? [])) {

@@ -1,44 +1,8 @@
 // Kubernetes calls the reconciler makes, each with a timeout (client-node 1.4 has none by default:
 // a per-call middleware sets an AbortSignal) and the right patch Content-Type (1.4 defaults to
 // JSON Patch; a merge patch needs the header set per call).
-import { CoreV1Api, CustomObjectsApi, PatchStrategy, type KubeConfig } from '@kubernetes/client-node';
-import { GROUP, PLURAL, VERSION } from '../api/v1alpha1/resource.js';
-import type { EtcdHealthCheckStatus } from '../api/v1alpha1/status.js';
-import {
-  DEFAULT_API_TIMEOUT_MS,
-  FIELD_MANAGER,
-  callOptions,
-  isAbortError,
-  statusOf,
-} from '../runtime/index.js';
-import type { StatusClient } from './reconciler.js';
-
-/** Writes the whole status with a JSON merge patch to /status (lists are replaced wholesale). */
-export class StatusPatcher implements StatusClient {
-  private readonly api: CustomObjectsApi;
-
-  constructor(
-    kubeConfig: KubeConfig,
-    private readonly timeoutMs = DEFAULT_API_TIMEOUT_MS,
-  ) {
-    this.api = kubeConfig.makeApiClient(CustomObjectsApi);
-  }
-
-  async patchStatus(namespace: string, name: string, status: EtcdHealthCheckStatus): Promise<void> {
-    await this.api.patchNamespacedCustomObjectStatus(
-      {
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: PLURAL,
-        name,
-        body: { status },
-        fieldManager: FIELD_MANAGER,
-      },
-      callOptions(this.timeoutMs, PatchStrategy.MergePatch),
-    );
-  }
-}
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { DEFAULT_API_TIMEOUT_MS, callOptions, isAbortError, statusOf } from '../runtime/index.js';
 
 export interface PodAddress {
   name: string;

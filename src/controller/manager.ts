@@ -33,7 +33,8 @@ import {
 import { checksReferring, referencesOf } from './references.js';
 import { ReferencedConfigInformers, type ConfigKind } from './config-informers.js';
 import { operatorTokenTrust, type OperatorToken } from '../sources/credentials.js';
-import { KubePodLister, StatusPatcher } from './kube-api.js';
+import { KubePodLister } from './kube-api.js';
+import { KubeStatusWriter } from '../kube/status-writer.js';
 import { ReachPolicy } from './reach.js';
 import { EndpointPolicy } from '../sources/etcd/endpoint-policy.js';
 import { sourceObserver } from './observe.js';
@@ -42,7 +43,6 @@ import { EtcdHealthCheckReconciler } from './reconciler.js';
 import type { EventSink } from '../runtime/events.js';
 import { EtcdMaintenance } from '../remediation/etcd-maintenance.js';
 import { Remediator } from '../remediation/remediator.js';
-import { KubeRemediationStatusStore } from '../remediation/status-store.js';
 
 export type ExitReason = 'shutdown' | 'lost-leadership';
 
@@ -125,6 +125,7 @@ export class OperatorManager {
       onLookup: (source, shared) => metrics.sourceLookups.inc({ source, shared: String(shared) }),
     });
     const reach = new ReachPolicy(options.discoveryNamespaces, new EndpointPolicy(options.etcdEndpointCidrs));
+    const statusWriter = new KubeStatusWriter(kubeConfig);
     this.reconciler = new EtcdHealthCheckReconciler({
       get: (key) => this.scopeOf(this.checks, key)?.get(key),
       configReader: this.configs,
@@ -135,7 +136,7 @@ export class OperatorManager {
         endpointPolicy: reach.endpoints,
       }),
       reach,
-      status: new StatusPatcher(kubeConfig),
+      status: statusWriter,
       events,
       observer: {
         analysed: (object, status, observation, intervalMs) =>
@@ -149,7 +150,7 @@ export class OperatorManager {
       // Automated remediation (src/remediation): acts only for checks in mode Automatic.
       remediator: new Remediator({
         executorFor: (etcdOptions) => new EtcdMaintenance(etcdOptions),
-        store: new KubeRemediationStatusStore(kubeConfig),
+        store: statusWriter,
         events,
         metrics: metrics.remediation,
       }),
@@ -236,17 +237,17 @@ export class OperatorManager {
     this.pool = runWorkers(
       this.queue,
       this.options.concurrency,
-      async (key) => {
+      async (key, signal) => {
         const log = this.log.child({ key, reconcileId: randomUUID().slice(0, 8) });
         const started = performance.now();
         let result: 'success' | 'error' = 'success';
         try {
           await this.credentialsReady(key);
-          const outcome = await this.reconciler.reconcile(key, log);
+          const outcome = await this.reconciler.reconcile(key, log, signal);
           return { requeueAfterMs: outcome.requeueAfterMs };
         } catch (error) {
+          // Logged once, by the workers, with the retry count.
           result = 'error';
-          log.warn({ err: error }, 'reconcile failed; retrying with backoff');
           return { error };
         } finally {
           metrics.reconciles.inc({ result });

@@ -1,5 +1,6 @@
-// The EtcdHealthCheck reconciler: cache -> credentials -> observe -> pure analysis -> status write
-// (only when it changed meaningfully) -> Events on transitions -> metrics -> requeue.
+// The EtcdHealthCheck reconciler, one straight pipeline: cache -> credentials -> observe -> assess
+// (once) -> remediation step (writes status.remediation itself) -> analysis -> one status write of
+// everything else (only when it changed meaningfully) -> Events on transitions -> metrics -> requeue.
 // Level-based: every run recomputes the whole status from what the sources say now.
 import type { Logger } from 'pino';
 import type { EventSink } from '../runtime/events.js';
@@ -7,11 +8,12 @@ import { EtcdHealthCheckSpecSchema, type EtcdHealthCheckSpec } from '../api/v1al
 import type { EtcdHealthCheck } from '../api/v1alpha1/resource.js';
 import type { Condition, EtcdHealthCheckStatus } from '../api/v1alpha1/status.js';
 import { parseDurationMs } from '../api/v1alpha1/units.js';
-import { analyze, type Analysis } from '../health/analyze.js';
+import { analyze, assess } from '../health/analyze.js';
 import { setCondition, unionConditions } from '../health/conditions.js';
 import type { Observation } from '../health/observation.js';
-import { statusFromAnalysis } from '../health/status.js';
+import { statusFromAnalysis, type HealthStatus } from '../health/status.js';
 import type { Remediator } from '../remediation/remediator.js';
+import type { StatusStore } from '../remediation/status-store.js';
 import {
   CredentialError,
   resolveEtcdCredentials,
@@ -34,13 +36,11 @@ export interface ObserveRequest {
   spec: EtcdHealthCheckSpec;
   etcdCredentials: EtcdCredentials | CredentialError | undefined;
   prometheusCredentials: PrometheusCredentials | CredentialError;
+  /** Aborts every read when the reconcile is abandoned (shutdown). */
+  signal?: AbortSignal;
 }
 
 export type Observe = (request: ObserveRequest) => Promise<Observation>;
-
-export interface StatusClient {
-  patchStatus(namespace: string, name: string, status: EtcdHealthCheckStatus): Promise<void>;
-}
 
 /** Hooks for the operator's own metrics; all optional so tests can leave them out. */
 export interface ReconcileObserver {
@@ -64,7 +64,7 @@ export interface ReconcilerDeps {
   operatorToken?: OperatorToken;
   prometheusUrlPolicy?: PrometheusUrlPolicy;
   observe: Observe;
-  status: StatusClient;
+  status: Pick<StatusStore, 'patch'>;
   events: EventSink<EtcdHealthCheck>;
   observer?: ReconcileObserver;
   policy: ChangePolicy;
@@ -85,6 +85,8 @@ export interface ReconcileResult {
 
 /** Spread of the requeue interval, so that CRs created together are not observed in lock-step. */
 const REQUEUE_JITTER = 0.1;
+/** After a write conflict ("not yet"): read again after 1-2 s, as controller-runtime requeues. */
+const CONFLICT_REQUEUE_MS = 1_000;
 
 export class EtcdHealthCheckReconciler {
   private readonly clock: () => Date;
@@ -95,7 +97,7 @@ export class EtcdHealthCheckReconciler {
     this.random = deps.random ?? Math.random;
   }
 
-  async reconcile(key: string, log: Logger): Promise<ReconcileResult> {
+  async reconcile(key: string, log: Logger, signal?: AbortSignal): Promise<ReconcileResult> {
     const object = this.deps.get(key);
     if (!object) {
       const [namespace = '', name = ''] = key.split('/');
@@ -154,47 +156,57 @@ export class EtcdHealthCheckReconciler {
       spec,
       etcdCredentials,
       prometheusCredentials,
+      ...(signal ? { signal } : {}),
     });
-    const previousConditions = object.status?.conditions ?? [];
-    // --- automated remediation hook (src/remediation): in mode Automatic it may run one step
-    // against etcd, persisting status.remediation itself (optimistic lock) before and after.
+    const assessment = assess(observation, spec);
+    // In mode Automatic the remediator may run one step against etcd; it writes status.remediation
+    // itself, preconditioned on the resourceVersion read, and hands back its own conditions.
     const remediation = await this.deps.remediator?.reconcile({
       object,
       spec,
-      observation,
+      assessment,
       etcdCredentials,
       log,
-      conditionsFor: (input) =>
-        analyze({ observation, spec, previousConditions, generation, remediation: input }).conditions,
+      ...(signal ? { signal } : {}),
     });
-    // --- end of the remediation hook
+    if (remediation?.conflict !== undefined) return this.notYet(remediation.conflict, log);
     const analysis = analyze({
       observation,
       spec,
-      previousConditions,
+      previousConditions: object.status?.conditions ?? [],
       generation,
-      remediation: remediation?.input,
+      assessment,
+      ...(remediation ? { remediation: remediation.conditions } : {}),
     });
     const sent =
       prometheusCredentials instanceof CredentialError ? undefined : prometheusCredentials.bearerToken;
-    const status = redactSecrets(toStatus(object.status, analysis, observation, generation), [sent]);
-    if (remediation?.status) status.remediation = remediation.status;
+    const status = redactSecrets(statusFromAnalysis(analysis, observation, generation), [sent]);
     this.deps.observer?.analysed?.(object, status, observation, parseDurationMs(spec.interval));
     const requeueAfterMs = Math.min(this.requeueAfter(spec), remediation?.requeueAfterMs ?? Infinity);
-    return this.write(object, status, log, requeueAfterMs);
+    return this.write(object, status, log, requeueAfterMs, remediation?.resourceVersion);
   }
 
+  /**
+   * Writes every status field but status.remediation, which only the remediator writes. When the
+   * remediator wrote in this reconcile, the write is conditional on its resourceVersion, so that
+   * nobody's change in between is overwritten unseen.
+   */
   private async write(
     object: EtcdHealthCheck,
-    status: EtcdHealthCheckStatus,
+    next: EtcdHealthCheckStatus,
     log: Logger,
     requeueAfterMs: number | undefined,
+    resourceVersion?: string,
   ): Promise<ReconcileResult> {
     const now = this.clock();
-    const decision = decideStatusWrite(object.status, status, now, this.deps.policy);
+    const status = withoutRemediation(next);
+    const stored = object.status && withoutRemediation(object.status);
+    const decision = decideStatusWrite(stored, status, now, this.deps.policy);
     const transitions = conditionTransitions(object.status?.conditions ?? [], status.conditions ?? []);
     if (decision.write) {
-      await this.deps.status.patchStatus(object.metadata.namespace, object.metadata.name, status);
+      const { namespace, name } = object.metadata;
+      const written = await this.deps.status.patch({ namespace, name }, resourceVersion, status);
+      if (!written.ok) return this.notYet(`${namespace}/${name} changed since the remediation wrote it`, log);
       this.deps.observer?.statusWritten?.(object, decision.why);
       log.info({ why: decision.why }, 'status written');
       // Events only after the write succeeded: a failed write is retried, and the transition
@@ -204,6 +216,16 @@ export class EtcdHealthCheckReconciler {
       }
     }
     return { requeueAfterMs, statusWritten: decision.write, transitions: decision.write ? transitions : [] };
+  }
+
+  /** Someone wrote first (or the cache is behind our own write): nothing written; read again soon. */
+  private notYet(why: string, log: Logger): ReconcileResult {
+    log.debug({ why }, 'object changed since it was read; reading again');
+    return {
+      requeueAfterMs: Math.round(CONFLICT_REQUEUE_MS * (1 + this.random())),
+      statusWritten: false,
+      transitions: [],
+    };
   }
 
   private requeueAfter(spec: EtcdHealthCheckSpec): number {
@@ -221,14 +243,9 @@ async function captureCredentialError<T>(resolve: () => Promise<T>): Promise<T |
   }
 }
 
-function toStatus(
-  previous: EtcdHealthCheckStatus | undefined,
-  analysis: Analysis,
-  observation: Observation,
-  generation: number,
-): EtcdHealthCheckStatus {
-  const status = statusFromAnalysis(analysis, observation, generation);
-  return previous?.remediation ? { ...status, remediation: previous.remediation } : status;
+function withoutRemediation(status: EtcdHealthCheckStatus): HealthStatus {
+  const { remediation: _owned, ...rest } = status;
+  return rest;
 }
 
 /**

@@ -1,21 +1,31 @@
 // The pure analysis: one observation in, findings, conditions, members, summary and
 // recommendations out. No I/O and no clock but observation.time, so the same input always gives
 // the same output.
-import { UNION_CONDITION_TYPES } from '../api/v1alpha1/resource.js';
 import type { EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
 import type { Condition, MemberStatus, Recommendation, Summary } from '../api/v1alpha1/status.js';
 import { runChecks } from './checks/index.js';
-import { buildClusterView } from './cluster.js';
-import { checkConditions, type RemediationInput } from './conditions.js';
+import { buildClusterView, type ClusterView } from './cluster.js';
+import { checkConditions, remediationConditions } from './conditions.js';
 import type { Finding } from './findings.js';
 import { memberStatuses } from './members.js';
 import type { Observation } from './observation.js';
 import { recommend } from './recommendations.js';
 import { summarize } from './summary.js';
-import { setCondition, stamp, unionConditions } from './union.js';
+import { setCondition, stamp, unionsOf, type ConditionDraft } from './union.js';
 
 export type { CheckName, Finding, FindingSeverity } from './findings.js';
-export type { RemediationInput } from './conditions.js';
+export type { RemediationRun } from './conditions.js';
+
+/** The cluster as one observation shows it, and what the checks found: computed once per check. */
+export interface Assessment {
+  view: ClusterView;
+  findings: Finding[];
+}
+
+export function assess(observation: Observation, spec: EtcdHealthCheckSpec): Assessment {
+  const view = buildClusterView(observation, spec);
+  return { view, findings: runChecks(view) };
+}
 
 export interface AnalysisInput {
   observation: Observation;
@@ -25,7 +35,10 @@ export interface AnalysisInput {
   previousConditions: Condition[];
   /** Goes to every condition's observedGeneration. */
   generation: number;
-  remediation?: RemediationInput;
+  /** assess(observation, spec), when the caller already has it (the remediator planned on it). */
+  assessment?: Assessment;
+  /** The remediator's own conditions; without them those of no automated run. */
+  remediation?: readonly ConditionDraft[];
 }
 
 export interface Analysis {
@@ -39,21 +52,17 @@ export interface Analysis {
 
 export function analyze(input: AnalysisInput): Analysis {
   const { observation, previousConditions, generation } = input;
-  const view = buildClusterView(observation, input.spec);
-  const findings = runChecks(view);
-  const perCheck = checkConditions(view, findings, input.remediation).map((draft) =>
+  const { view, findings } = input.assessment ?? assess(observation, input.spec);
+  const remediation = input.remediation ?? remediationConditions(input.spec, undefined);
+  const perCheck = checkConditions(view, findings, remediation).map((draft) =>
     setCondition(previousConditions, stamp(draft, observation.time, generation)),
   );
-  const unions = UNION_CONDITION_TYPES.map((type) =>
-    // Only Degraded has an inertia, as in library-go's StatusSyncer.
-    unionConditions(
-      type,
-      perCheck,
-      previousConditions,
-      observation.time,
-      generation,
-      type === 'Degraded' ? view.limits.degradedInertiaMs : 0,
-    ),
+  const unions = unionsOf(
+    perCheck,
+    previousConditions,
+    observation.time,
+    generation,
+    view.limits.degradedInertiaMs,
   );
   const recommendations = recommend(view, findings);
   return {

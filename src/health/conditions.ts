@@ -16,12 +16,20 @@ import type { ConditionDraft } from './union.js';
 // the analysis (the reconciler's invalid-spec status).
 export { setCondition, stamp, unionCondition, unionConditions } from './union.js';
 
-export interface RemediationInput {
+/** What the remediator says of the automated run; its three Remediation* conditions follow from it. */
+export interface RemediationRun {
   inProgress: boolean;
   message?: string;
   degradedMessage?: string;
   blockedReason?: string;
 }
+
+/** The conditions the remediator owns. */
+export const REMEDIATION_CONDITION_TYPES = [
+  'RemediationProgressing',
+  'RemediationDegraded',
+  'RemediationUpgradeable',
+] as const;
 
 export const METRICS_SOURCE_CONDITION = 'MetricsSourceReachable';
 
@@ -77,22 +85,38 @@ const DEGRADED_GROUPS: readonly DegradedGroup[] = [
   },
 ];
 
-/** All per-check conditions, in display order. */
+/**
+ * The remediator's conditions for a run (undefined: no automated run, e.g. mode Recommend), in the
+ * order of REMEDIATION_CONDITION_TYPES.
+ */
+export function remediationConditions(
+  spec: EtcdHealthCheckSpec,
+  run: RemediationRun | undefined,
+): ConditionDraft[] {
+  return [remediationProgressing(spec, run), remediationDegraded(run), remediationUpgradeable(run)];
+}
+
+/**
+ * All per-check conditions, in display order; `remediation` are the remediator's own conditions
+ * (remediationConditions), placed beside the other *Progressing, *Degraded and *Upgradeable ones.
+ */
 export function checkConditions(
   view: ClusterView,
   findings: readonly Finding[],
-  remediation: RemediationInput | undefined,
+  remediation: readonly ConditionDraft[],
 ): ConditionDraft[] {
+  const own = (type: (typeof REMEDIATION_CONDITION_TYPES)[number]): ConditionDraft[] =>
+    remediation.filter((draft) => draft.type === type);
   return [
     membersAvailable(view),
     membersProgressing(view),
-    remediationProgressing(view.spec, remediation),
+    ...own('RemediationProgressing'),
     ...DEGRADED_GROUPS.map((group) => degradedCondition(view.limits, group, findings)),
-    remediationDegraded(remediation),
+    ...own('RemediationDegraded'),
     membersUpgradeable(view),
     quotaUpgradeable(view, findings),
     alarmsUpgradeable(view),
-    remediationUpgradeable(remediation),
+    ...own('RemediationUpgradeable'),
     metricsSourceReachable(view, findings),
   ];
 }
@@ -181,7 +205,7 @@ function membersProgressing(view: ClusterView): ConditionDraft {
 
 function remediationProgressing(
   spec: EtcdHealthCheckSpec,
-  remediation: RemediationInput | undefined,
+  remediation: RemediationRun | undefined,
 ): ConditionDraft {
   const type = 'RemediationProgressing';
   if (remediation?.inProgress) {
@@ -213,7 +237,7 @@ function remediationProgressing(
   return { type, status: 'False', reason: 'AsExpected', message: 'No automated remediation is under way' };
 }
 
-function remediationDegraded(remediation: RemediationInput | undefined): ConditionDraft {
+function remediationDegraded(remediation: RemediationRun | undefined): ConditionDraft {
   const type = 'RemediationDegraded';
   if (remediation?.degradedMessage) {
     return {
@@ -226,7 +250,7 @@ function remediationDegraded(remediation: RemediationInput | undefined): Conditi
   return { type, status: 'False', reason: 'AsExpected', message: 'No automated remediation has failed' };
 }
 
-function remediationUpgradeable(remediation: RemediationInput | undefined): ConditionDraft {
+function remediationUpgradeable(remediation: RemediationRun | undefined): ConditionDraft {
   const type = 'RemediationUpgradeable';
   if (remediation?.inProgress) {
     return {

@@ -4,11 +4,14 @@ import type { EtcdHealthCheckStatus } from '../api/v1alpha1/status.js';
 import type { Analysis } from './analyze.js';
 import type { Observation } from './observation.js';
 
+/** Every status field but status.remediation, which the remediator owns. */
+export type HealthStatus = Omit<EtcdHealthCheckStatus, 'remediation'>;
+
 export function statusFromAnalysis(
   analysis: Analysis,
   observation: Observation,
   generation: number,
-): EtcdHealthCheckStatus {
+): HealthStatus {
   return {
     observedGeneration: generation,
     conditions: analysis.conditions,

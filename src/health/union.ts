@@ -1,7 +1,7 @@
 // OpenShift library-go's condition semantics (pkg/operator/status UnionCondition and the
 // ClusterOperator setter), on the analysis' own clock.
 import type { Condition, ConditionStatus } from '../api/v1alpha1/status.js';
-import type { UnionConditionType } from '../api/v1alpha1/resource.js';
+import { UNION_CONDITION_TYPES, type UnionConditionType } from '../api/v1alpha1/resource.js';
 import { unique } from './text.js';
 
 export type ConditionDraft = Pick<Condition, 'type' | 'status' | 'reason' | 'message'>;
@@ -41,6 +41,41 @@ export function unionConditions(
   inertiaMs = 0,
 ): Condition {
   return setCondition(previous, stamp(unionCondition(type, inputs, now, inertiaMs), now, generation));
+}
+
+/** The four unions of `perCheck`, in order; only Degraded has an inertia, as in library-go's StatusSyncer. */
+export function unionsOf(
+  perCheck: readonly Condition[],
+  previous: readonly Condition[],
+  now: Date,
+  generation: number,
+  degradedInertiaMs: number,
+): Condition[] {
+  return UNION_CONDITION_TYPES.map((type) =>
+    unionConditions(type, perCheck, previous, now, generation, type === 'Degraded' ? degradedInertiaMs : 0),
+  );
+}
+
+/**
+ * `previous` with `drafts` in place of the conditions of the same type, and the unions recomputed:
+ * a writer that owns a few per-check conditions shows their effect on the unions at once, without
+ * running the checks again.
+ */
+export function withConditions(
+  previous: readonly Condition[],
+  drafts: readonly ConditionDraft[],
+  now: Date,
+  generation: number,
+  degradedInertiaMs: number,
+): Condition[] {
+  const unionTypes: readonly string[] = UNION_CONDITION_TYPES;
+  const replaced = drafts.map((draft) => setCondition(previous, stamp(draft, now, generation)));
+  const kept = previous.filter(
+    (condition) =>
+      !unionTypes.includes(condition.type) && !replaced.some((draft) => draft.type === condition.type),
+  );
+  const perCheck = [...kept, ...replaced];
+  return [...unionsOf(perCheck, previous, now, generation, degradedInertiaMs), ...perCheck];
 }
 
 /**

@@ -1,19 +1,19 @@
 // Automated remediation, one step per reconcile: plan (pure) -> take the lock in the CR status
 // (optimistic concurrency) -> call etcd -> record the outcome in the status -> Events and metrics.
-// The reconciler calls it between observing and the analysis; the outcome feeds the analysis
-// (Progressing, RemediationDegraded) and the status it writes.
+// The reconciler calls it with the assessment it made of the observation; the remediator is the
+// only writer of status.remediation and hands back its own conditions (RemediationProgressing,
+// RemediationDegraded, RemediationUpgradeable) for the status the reconciler writes.
 import type { Logger } from 'pino';
 import type { EtcdHealthCheck } from '../api/v1alpha1/resource.js';
 import type { EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
-import type { Condition, RemediationRecord, RemediationStatus } from '../api/v1alpha1/status.js';
+import type { RemediationRecord, RemediationStatus } from '../api/v1alpha1/status.js';
 import { formatBytes, parseDurationMs } from '../api/v1alpha1/units.js';
 import { CredentialError, type EtcdCredentials } from '../sources/credentials.js';
 import type { EventSink } from '../runtime/events.js';
-import { runChecks } from '../health/checks/index.js';
-import { buildClusterView } from '../health/cluster.js';
-import type { RemediationInput } from '../health/conditions.js';
-import type { Observation } from '../health/observation.js';
+import type { Assessment } from '../health/analyze.js';
+import { remediationConditions, type RemediationRun } from '../health/conditions.js';
 import { capitalize } from '../health/text.js';
+import { withConditions, type ConditionDraft } from '../health/union.js';
 import type { MaintenanceOptions } from './etcd-maintenance.js';
 import type { ExecResult, RemediationExecutor } from './executor.js';
 import {
@@ -27,7 +27,7 @@ import {
   type Step,
 } from './plan.js';
 import { sameRecord, toPatch, withFinished, withLock } from './state.js';
-import type { ObjectKey, RemediationStatusStore } from './status-store.js';
+import type { ObjectKey, StatusStore } from './status-store.js';
 
 export interface RemediationMetrics {
   /** One finished step (or a dry-run decision), by action and result. */
@@ -41,7 +41,8 @@ export interface RemediationMetrics {
 export interface RemediatorDeps {
   /** The only way to etcd's mutating calls; never called in mode Recommend. */
   executorFor(options: MaintenanceOptions): RemediationExecutor;
-  store: RemediationStatusStore;
+  /** Writes status.remediation; the remediator is its only writer. */
+  store: StatusStore;
   events: EventSink<EtcdHealthCheck>;
   metrics?: RemediationMetrics;
   clock?: () => Date;
@@ -51,31 +52,37 @@ export interface RemediatorDeps {
 }
 
 export interface RemediationRequest {
+  /** As the cache has it: its resourceVersion is the precondition of every write. */
   object: EtcdHealthCheck;
   spec: EtcdHealthCheckSpec;
-  observation: Observation;
+  /** The reconciler's assessment of this check's observation; its time is the planner's now. */
+  assessment: Assessment;
   etcdCredentials: EtcdCredentials | CredentialError | undefined;
-  /** The condition list the status would get with this remediation input (for the lock write). */
-  conditionsFor(input: RemediationInput): Condition[];
   log: Logger;
+  /** Aborts the reads (questions to etcd); never a step already sent to etcd. */
+  signal?: AbortSignal;
 }
 
 export interface RemediationOutcome {
-  /** For the analysis; undefined in mode Recommend. */
-  input?: RemediationInput;
-  /** status.remediation as persisted now. */
+  /** What the automated run is doing; undefined in mode Recommend. */
+  run?: RemediationRun;
+  /** RemediationProgressing, RemediationDegraded and RemediationUpgradeable for this run. */
+  conditions: ConditionDraft[];
+  /** status.remediation as the API server has it after this reconcile. */
   status?: RemediationStatus;
+  /** The object's resourceVersion after the remediator's last write; undefined when it wrote nothing. */
+  resourceVersion?: string;
   /** Look again this soon (the next step after the settle time). */
   requeueAfterMs?: number;
+  /**
+   * Not yet: the object changed since it was read (another writer, or a cache that has not seen our
+   * own last write). Nothing was done; read again shortly. `conditions` is then empty.
+   */
+  conflict?: string;
 }
 
-/** Someone else changed the object since it was read: nothing was done; requeue and read again. */
-export class RemediationConflictError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RemediationConflictError';
-  }
-}
+/** What one decision carried out comes to, before the conditions are derived from the run. */
+type Carried = Omit<RemediationOutcome, 'conditions'>;
 
 /** Deferrals worth a Warning Event: the cluster or the operator needs a human. */
 const WARNING_DEFERRALS = new Set<DeferReason>([
@@ -94,40 +101,23 @@ const WARNING_DEFERRALS = new Set<DeferReason>([
 const QUIET_DEFERRALS = new Set<DeferReason>(['Settling', 'AwaitingMember']);
 
 const PERSIST_ATTEMPTS = 4;
-/** How long our own last write may be missing from the watch cache before another writer's state wins. */
-const CACHE_GRACE_MS = 30_000;
 
 export class Remediator {
   private readonly clock: () => Date;
   /** The last deferral or dry-run reported per CR, so that Events are sent only on a change. */
   private readonly reported = new Map<string, string>();
-  /**
-   * The last remediation state this process wrote per CR. The reconciler's own status write carries
-   * status.remediation without a precondition, so planning from a watch cache that has not yet
-   * seen our last write could write an older history back: until the cache shows our write (or a
-   * short grace passed, after which another writer's state wins), the reconcile is requeued.
-   */
-  private readonly written = new Map<string, { state: RemediationStatus | undefined; at: number }>();
 
   constructor(private readonly deps: RemediatorDeps) {
     this.clock = deps.clock ?? (() => new Date());
   }
 
   async reconcile(request: RemediationRequest): Promise<RemediationOutcome> {
-    const { object, spec, observation, log } = request;
+    const { object, spec, log } = request;
     const key = { namespace: object.metadata.namespace, name: object.metadata.name };
     const now = this.clock();
     let state = object.status?.remediation;
     let resourceVersion = object.metadata.resourceVersion ?? '';
-    const mine = this.written.get(`${key.namespace}/${key.name}`);
-    if (mine) {
-      if (!cacheShows(state, mine.state) && now.getTime() - mine.at < CACHE_GRACE_MS) {
-        throw new RemediationConflictError(
-          `the cache of ${key.namespace}/${key.name} has not seen the last remediation write yet`,
-        );
-      }
-      this.written.delete(`${key.namespace}/${key.name}`);
-    }
+    let wrote = false;
 
     // The kill switch also clears the failure streak: pause, fix, unpause retries.
     if (
@@ -138,17 +128,17 @@ export class Remediator {
       const reset: RemediationStatus = { ...state, consecutiveFailures: 0 };
       const written = await this.deps.store.patch(key, resourceVersion, { remediation: toPatch(reset) });
       if (!written.ok)
-        throw new RemediationConflictError(
-          `${key.namespace}/${key.name} changed while its failure count was reset`,
-        );
+        return {
+          conflict: `${key.namespace}/${key.name} changed while its failure count was reset`,
+          conditions: [],
+        };
       state = reset;
       resourceVersion = written.resourceVersion;
-      this.remember(key, reset);
+      wrote = true;
       log.info('remediation paused: failure count reset');
     }
 
-    const view = buildClusterView(observation, spec);
-    const findings = runChecks(view);
+    const { view, findings } = request.assessment;
     const planInput = {
       spec,
       view,
@@ -183,7 +173,7 @@ export class Remediator {
             : await ask(asking, decision.question, log);
         decision = plan({ ...planInput, answers });
       }
-      const outcome = await this.carryOut(decision, {
+      const carried = await this.carryOut(decision, {
         request,
         key,
         resourceVersion,
@@ -191,9 +181,13 @@ export class Remediator {
         now,
         executorOrError,
       });
-      const running = outcome.input?.inProgress ?? false;
-      this.deps.metrics?.inProgress(key.namespace, key.name, running);
-      return outcome;
+      if (carried.conflict !== undefined) return { ...carried, conditions: [] };
+      this.deps.metrics?.inProgress(key.namespace, key.name, carried.run?.inProgress ?? false);
+      return {
+        ...(wrote ? { resourceVersion } : {}),
+        ...carried,
+        conditions: remediationConditions(spec, carried.run),
+      };
     } finally {
       executor?.close();
     }
@@ -202,10 +196,9 @@ export class Remediator {
   /** Forgets what was reported for a deleted CR. */
   forget(namespace: string, name: string): void {
     this.reported.delete(`${namespace}/${name}`);
-    this.written.delete(`${namespace}/${name}`);
   }
 
-  private async carryOut(decision: Decision, context: StepContext): Promise<RemediationOutcome> {
+  private async carryOut(decision: Decision, context: StepContext): Promise<Carried> {
     const { request, key, state } = context;
     const { spec } = request;
     const automatic = spec.remediation.mode === 'Automatic';
@@ -215,11 +208,11 @@ export class Remediator {
       case 'Idle':
         this.reported.delete(reportKey);
         return automatic
-          ? { status: state, input: { inProgress: false, ...withDegraded(degradedMessage) } }
+          ? { status: state, run: { inProgress: false, ...withDegraded(degradedMessage) } }
           : { status: state };
       case 'Ask':
         // Only when a question could not be answered; plan() answers every question otherwise.
-        return { status: state, input: { inProgress: false, ...withDegraded(degradedMessage) } };
+        return { status: state, run: { inProgress: false, ...withDegraded(degradedMessage) } };
       case 'Defer': {
         if (!QUIET_DEFERRALS.has(decision.reason)) {
           this.reportOnce(reportKey, `${decision.reason}:${decision.message}`, () => {
@@ -233,14 +226,14 @@ export class Remediator {
             this.deps.metrics?.deferred(decision.reason);
           });
         }
-        const input: RemediationInput = decision.inProgress
+        const run: RemediationRun = decision.inProgress
           ? { inProgress: true, message: decision.message }
           : decision.reason === 'Paused'
             ? { inProgress: false }
             : { inProgress: false, blockedReason: `${decision.message} (${decision.reason})` };
         return {
           status: state,
-          input: automatic ? { ...input, ...withDegraded(degradedMessage) } : undefined,
+          run: automatic ? { ...run, ...withDegraded(degradedMessage) } : undefined,
           requeueAfterMs:
             decision.retryAfterMs === undefined ? undefined : Math.max(1_000, decision.retryAfterMs + 500),
         };
@@ -258,7 +251,7 @@ export class Remediator {
         });
         return {
           status: state,
-          input: { inProgress: false, blockedReason: decision.message, ...withDegraded(degradedMessage) },
+          run: { inProgress: false, blockedReason: decision.message, ...withDegraded(degradedMessage) },
         };
       case 'Finish':
         this.reported.delete(reportKey);
@@ -270,41 +263,39 @@ export class Remediator {
   }
 
   /** Finishes a Running record left by a process that died (or a call that outlived its deadline). */
-  private async finishInterrupted(
-    record: RemediationRecord,
-    context: StepContext,
-  ): Promise<RemediationOutcome> {
+  private async finishInterrupted(record: RemediationRecord, context: StepContext): Promise<Carried> {
     const { request, key, state, now } = context;
     const finished: RemediationRecord = { ...record, finishedAt: now.toISOString() };
-    const status = await this.persist(
-      key,
-      context.resourceVersion,
-      state,
-      state?.current,
-      [finished],
-      request.log,
-    );
-    this.remember(key, status);
+    const next = withFinished(state, [finished]);
+    // Nothing ran here: the decision rests on the cached record alone. A conflict means that record
+    // may be gone (our own finish not yet in the cache, or another replica's), so read again.
+    const written = await this.deps.store.patch(key, context.resourceVersion, { remediation: toPatch(next) });
+    if (!written.ok)
+      return conflict(
+        `${key.namespace}/${key.name} changed since it was read; not finishing ${describeRecord(finished)}`,
+      );
+    const persisted = { status: next, resourceVersion: written.resourceVersion };
     this.announce(request, finished);
     request.log.info({ record: finished }, 'finished an interrupted remediation step');
     return {
-      status,
-      input:
+      status: persisted.status,
+      resourceVersion: persisted.resourceVersion,
+      run:
         request.spec.remediation.mode === 'Automatic'
-          ? this.runInput(request.spec, status, describeRecord(finished))
+          ? runAfter(request.spec, persisted.status, describeRecord(finished))
           : undefined,
       requeueAfterMs: settleMs(request.spec) + 500,
     };
   }
 
-  private async act(step: Step, context: StepContext): Promise<RemediationOutcome> {
+  private async act(step: Step, context: StepContext): Promise<Carried> {
     const { request, key, state, now } = context;
     const { object, log } = request;
     const executor = context.executorOrError();
     if (typeof executor === 'string') {
       return {
         status: state,
-        input: { inProgress: false, blockedReason: `${step.summary} is not possible: ${executor}` },
+        run: { inProgress: false, blockedReason: `${step.summary} is not possible: ${executor}` },
       };
     }
     const lock: RemediationRecord = {
@@ -317,18 +308,26 @@ export class Remediator {
       ...(step.dbSizeBefore !== undefined ? { dbSizeBefore: step.dbSizeBefore } : {}),
     };
     const locked = withLock(state, lock);
+    const running: RemediationRun = {
+      inProgress: true,
+      message: step.summary,
+      ...withDegraded(degradedMessageOf(state)),
+    };
     // The lock goes to the API before anything goes to etcd; a 409 means someone else acted (or
-    // the spec changed, e.g. paused): do nothing, requeue, read again.
+    // the spec changed, e.g. paused): do nothing, requeue, read again. The same write shows the
+    // step in the conditions, so Progressing is True while etcd works.
     const taken = await this.deps.store.patch(key, context.resourceVersion, {
       remediation: toPatch(locked),
-      conditions: request.conditionsFor({
-        inProgress: true,
-        message: step.summary,
-        ...withDegraded(degradedMessageOf(state)),
-      }),
+      conditions: withConditions(
+        object.status?.conditions ?? [],
+        remediationConditions(request.spec, running),
+        now,
+        object.metadata.generation ?? 0,
+        request.assessment.view.limits.degradedInertiaMs,
+      ),
     });
     if (!taken.ok) {
-      throw new RemediationConflictError(
+      return conflict(
         `${key.namespace}/${key.name} changed since it was read; not starting: ${step.summary}`,
       );
     }
@@ -357,35 +356,23 @@ export class Remediator {
         `${capitalize(step.summary)}: ${outcome.error}; the member is verified before anything else is done`,
         step.action,
       );
-      this.remember(key, locked);
       return {
         status: locked,
-        input: { inProgress: true, message: `${step.summary}: waiting for confirmation` },
+        resourceVersion: taken.resourceVersion,
+        run: { inProgress: true, message: `${step.summary}: waiting for confirmation` },
         requeueAfterMs: 5_000,
       };
     }
-    const status = await this.persist(key, taken.resourceVersion, locked, lock, outcome.records, log);
-    this.remember(key, status);
+    const persisted = await this.persist(key, taken.resourceVersion, locked, lock, outcome.records, log);
     for (const record of outcome.records) this.announce(request, record);
     log.info({ records: outcome.records }, 'remediation step finished');
     const last = outcome.records.at(-1)!;
     return {
-      status,
-      input: this.runInput(request.spec, status, describeRecord(last)),
+      status: persisted.status,
+      resourceVersion: persisted.resourceVersion,
+      run: runAfter(request.spec, persisted.status, describeRecord(last)),
       requeueAfterMs: settleMs(request.spec) + 500,
     };
-  }
-
-  /** After a step: the run goes on (Progressing) unless automation just stopped on failures. */
-  private runInput(
-    spec: EtcdHealthCheckSpec,
-    status: RemediationStatus | undefined,
-    message: string,
-  ): RemediationInput {
-    const degradedMessage = spec.remediation.mode === 'Automatic' ? degradedMessageOf(status) : undefined;
-    if (degradedMessage)
-      return { inProgress: false, blockedReason: `${message} (TooManyFailures)`, degradedMessage };
-    return { inProgress: true, message };
   }
 
   private async execute(
@@ -500,13 +487,13 @@ export class Remediator {
     lock: RemediationRecord | undefined,
     records: RemediationRecord[],
     log: Logger,
-  ): Promise<RemediationStatus | undefined> {
+  ): Promise<{ status: RemediationStatus | undefined; resourceVersion?: string }> {
     let version = resourceVersion;
     let current = base;
     for (let attempt = 0; attempt < PERSIST_ATTEMPTS; attempt++) {
       const next = withFinished(current, records);
       const written = await this.deps.store.patch(key, version, { remediation: toPatch(next) });
-      if (written.ok) return next;
+      if (written.ok) return { status: next, resourceVersion: written.resourceVersion };
       const fresh = await this.deps.store.get(key);
       const theirs = fresh?.status?.remediation;
       if (!fresh || !sameRecord(theirs?.current, lock)) {
@@ -514,18 +501,18 @@ export class Remediator {
           { lock, current: theirs?.current },
           'the step was finished by someone else; keeping their record',
         );
-        return theirs;
+        return {
+          status: theirs,
+          ...(fresh?.metadata.resourceVersion ? { resourceVersion: fresh.metadata.resourceVersion } : {}),
+        };
       }
       version = fresh.metadata.resourceVersion ?? '';
       current = theirs;
     }
-    throw new RemediationConflictError(
-      `${key.namespace}/${key.name}: could not record ${records.map(describeRecord).join('; ')}`,
+    // The step ran and its lock stays: the next check verifies the member and finishes the record.
+    throw new Error(
+      `${key.namespace}/${key.name}: could not record ${records.map(describeRecord).join('; ')} after ${PERSIST_ATTEMPTS} conflicting writes`,
     );
-  }
-
-  private remember(key: ObjectKey, state: RemediationStatus | undefined): void {
-    this.written.set(`${key.namespace}/${key.name}`, { state, at: this.clock().getTime() });
   }
 
   private announce(request: RemediationRequest, record: RemediationRecord): void {
@@ -557,19 +544,6 @@ interface StepContext {
   executorOrError(): RemediationExecutor | string;
 }
 
-/** Whether the cached state already contains what we wrote last (our lock, our last record, the count). */
-function cacheShows(cached: RemediationStatus | undefined, mine: RemediationStatus | undefined): boolean {
-  if (mine === undefined) return true;
-  const last = mine.history?.at(-1);
-  const lockSeen = mine.current === undefined || sameRecord(cached?.current, mine.current);
-  const recordSeen =
-    last === undefined ||
-    (cached?.history ?? []).some(
-      (r) => sameRecord(r, last) && r.phase === last.phase && r.finishedAt === last.finishedAt,
-    );
-  return lockSeen && recordSeen && (cached?.consecutiveFailures ?? 0) === (mine.consecutiveFailures ?? 0);
-}
-
 function settleMs(spec: EtcdHealthCheckSpec): number {
   return parseDurationMs(spec.remediation.settleTime);
 }
@@ -579,6 +553,22 @@ function degradedMessageOf(state: RemediationStatus | undefined): string | undef
   if (failures < MAX_CONSECUTIVE_FAILURES) return undefined;
   const last = state?.history?.at(-1);
   return `automated remediation stopped after ${failures} consecutive failed steps${last ? `; last: ${describeRecord(last)}` : ''}`;
+}
+
+/** After a step: the run goes on (Progressing) unless automation just stopped on failures. */
+function runAfter(
+  spec: EtcdHealthCheckSpec,
+  status: RemediationStatus | undefined,
+  message: string,
+): RemediationRun {
+  const degradedMessage = spec.remediation.mode === 'Automatic' ? degradedMessageOf(status) : undefined;
+  if (degradedMessage)
+    return { inProgress: false, blockedReason: `${message} (TooManyFailures)`, degradedMessage };
+  return { inProgress: true, message };
+}
+
+function conflict(message: string): Carried {
+  return { conflict: message };
 }
 
 function withDegraded(message: string | undefined): { degradedMessage?: string } {

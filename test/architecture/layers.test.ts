@@ -16,7 +16,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   sources: ['api', 'health'],
   remediation: ['api', 'health', 'runtime', 'sources'],
   observability: ['api', 'health', 'remediation'],
-  controller: ['api', 'health', 'observability', 'remediation', 'runtime', 'sources'],
+  // Kubernetes adapters: they implement the ports of the layers above (e.g. remediation's StatusStore).
+  kube: ['api', 'remediation', 'runtime', 'sources'],
+  controller: ['api', 'health', 'kube', 'observability', 'remediation', 'runtime', 'sources'],
   cli: ['api', 'controller', 'health', 'runtime', 'sources'],
 };
 

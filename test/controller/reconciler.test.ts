@@ -6,7 +6,13 @@ import type { EtcdHealthCheck } from '../../src/api/v1alpha1/resource.js';
 import type { EtcdHealthCheckStatus } from '../../src/api/v1alpha1/status.js';
 import { CredentialError, type ConfigReader } from '../../src/sources/credentials.js';
 import { ReachPolicy } from '../../src/controller/reach.js';
-import { EtcdHealthCheckReconciler, type ObserveRequest } from '../../src/controller/reconciler.js';
+import {
+  EtcdHealthCheckReconciler,
+  type ObserveRequest,
+  type ReconcilerDeps,
+} from '../../src/controller/reconciler.js';
+import { remediationConditions } from '../../src/health/conditions.js';
+import type { RemediationOutcome, RemediationRequest } from '../../src/remediation/remediator.js';
 import { EndpointPolicy } from '../../src/sources/etcd/endpoint-policy.js';
 import type { Observation } from '../../src/health/observation.js';
 
@@ -61,9 +67,14 @@ function scenario(
     secrets?: Record<string, Record<string, string>>;
     reach?: ReachPolicy;
     observation?: () => Observation;
+    remediator?: ReconcilerDeps['remediator'];
+    /** The status write answers 409 Conflict. */
+    conflictWrite?: boolean;
   } = {},
 ) {
   const writes: EtcdHealthCheckStatus[] = [];
+  /** The resourceVersion precondition of each status write (undefined: none). */
+  const preconditions: (string | undefined)[] = [];
   const events: { type: string; reason: string; note: string }[] = [];
   const observed: ObserveRequest[] = [];
   const forgotten: string[] = [];
@@ -80,11 +91,15 @@ function scenario(
       return Promise.resolve((options.observation ?? healthyObservation)());
     },
     status: {
-      patchStatus: (_ns, _name, status) => {
+      patch: (_key, resourceVersion, patch) => {
         if (options.failWrite) return Promise.reject(new Error('503 ServiceUnavailable'));
+        preconditions.push(resourceVersion);
+        if (options.conflictWrite) return Promise.resolve({ ok: false, conflict: true });
+        const status = patch as EtcdHealthCheckStatus;
         writes.push(status);
-        if (stored) stored = { ...stored, status };
-        return Promise.resolve();
+        // A JSON merge patch: fields left out keep their stored value.
+        if (stored) stored = { ...stored, status: { ...stored.status, ...status } };
+        return Promise.resolve({ ok: true, resourceVersion: String(writes.length) });
       },
     },
     events: { record: (_object, type, reason, note) => events.push({ type, reason, note }) },
@@ -93,8 +108,9 @@ function scenario(
     clock: () => now,
     random: () => 0.5,
     reach: options.reach,
+    remediator: options.remediator,
   });
-  return { reconciler, writes, events, observed, forgotten };
+  return { reconciler, writes, preconditions, events, observed, forgotten };
 }
 
 const conditionOf = (status: EtcdHealthCheckStatus | undefined, type: string) =>
@@ -230,9 +246,99 @@ describe('EtcdHealthCheckReconciler', () => {
     );
   });
 
+  it('hands the signal of the reconcile to the observation', async () => {
+    const { reconciler, observed } = scenario(checkObject(validSpec));
+    const abort = new AbortController();
+    await reconciler.reconcile('ops/etcd', log, abort.signal);
+    expect(observed[0]!.signal).toBe(abort.signal);
+  });
+
+  it("writes the remediator's conditions but never status.remediation, after the remediator's own write", async () => {
+    const history = [{ action: 'Defragment' as const, phase: 'Succeeded' as const, startedAt: 'earlier' }];
+    const spec = { ...validSpec, remediation: { mode: 'Automatic' } };
+    const requests: RemediationRequest[] = [];
+    const remediator = fakeRemediator(requests, (request) => {
+      const run = { inProgress: true, message: 'defragment member-2' };
+      return {
+        run,
+        conditions: remediationConditions(request.spec, run),
+        resourceVersion: '42',
+        requeueAfterMs: 3_500,
+      };
+    });
+    const { reconciler, writes, preconditions } = scenario(checkObject(spec, { remediation: { history } }), {
+      remediator,
+    });
+    const result = await reconciler.reconcile('ops/etcd', log);
+    // The remediator planned on the reconciler's one assessment of the observation.
+    expect(requests[0]!.assessment.view.members.map((m) => m.name)).toEqual([
+      'member-1',
+      'member-2',
+      'member-3',
+    ]);
+    expect(writes).toHaveLength(1);
+    expect(writes[0]).not.toHaveProperty('remediation');
+    expect(preconditions).toEqual(['42']);
+    expect(conditionOf(writes[0], 'Progressing')).toMatchObject({
+      status: 'True',
+      message: 'RemediationProgressing: Defragment member-2',
+    });
+    expect(result.requeueAfterMs).toBe(3_500);
+  });
+
+  it('treats a conflict in the remediation as "not yet": a short requeue, no write, no error', async () => {
+    const remediator = fakeRemediator([], () => ({
+      conflict: 'ops/etcd changed since it was read',
+      conditions: [],
+    }));
+    const { reconciler, writes, events } = scenario(checkObject(validSpec), { remediator });
+    const result = await reconciler.reconcile('ops/etcd', log);
+    expect(result).toEqual({ requeueAfterMs: 1_500, statusWritten: false, transitions: [] });
+    expect(writes).toEqual([]);
+    expect(events).toEqual([]);
+  });
+
+  it('treats a conflicting status write as "not yet" and sends no Event', async () => {
+    const remediator = fakeRemediator([], (request) => ({
+      conditions: remediationConditions(request.spec, undefined),
+      resourceVersion: '42',
+    }));
+    const { reconciler, preconditions, events } = scenario(checkObject(validSpec), {
+      remediator,
+      conflictWrite: true,
+    });
+    const result = await reconciler.reconcile('ops/etcd', log);
+    expect(preconditions).toEqual(['42']);
+    expect(result).toEqual({ requeueAfterMs: 1_500, statusWritten: false, transitions: [] });
+    expect(events).toEqual([]);
+  });
+
+  it('never carries status.remediation in the write of a suspended or invalid check', async () => {
+    const remediation = { consecutiveFailures: 2 };
+    for (const spec of [{ ...validSpec, suspend: true }, { etcd: {} }]) {
+      const { reconciler, writes } = scenario(checkObject(spec, { observedGeneration: 2, remediation }));
+      await reconciler.reconcile('ops/etcd', log);
+      expect(writes).toHaveLength(1);
+      expect(writes[0]).not.toHaveProperty('remediation');
+    }
+  });
+
   it('fails the reconcile when the status write fails, and sends no Event for it', async () => {
     const { reconciler, events } = scenario(checkObject({ etcd: {} }), { failWrite: true });
     await expect(reconciler.reconcile('ops/etcd', log)).rejects.toThrow('503 ServiceUnavailable');
     expect(events).toHaveLength(0);
   });
 });
+
+function fakeRemediator(
+  requests: RemediationRequest[],
+  answer: (request: RemediationRequest) => RemediationOutcome,
+): NonNullable<ReconcilerDeps['remediator']> {
+  return {
+    reconcile: (request) => {
+      requests.push(request);
+      return Promise.resolve(answer(request));
+    },
+    forget: () => undefined,
+  };
+}

@@ -1,5 +1,6 @@
 // Small builders for observations: a healthy cluster, then one change at a time.
-import { analyze, type Analysis, type AnalysisInput } from '../../src/health/analyze.js';
+import { analyze, type Analysis, type AnalysisInput, type RemediationRun } from '../../src/health/analyze.js';
+import { remediationConditions } from '../../src/health/conditions.js';
 import type { CheckName, Finding } from '../../src/health/findings.js';
 import type {
   AlarmType,
@@ -245,16 +246,19 @@ export function secondsAfter(start: Date, seconds: number): Date {
   return new Date(start.getTime() + seconds * 1000);
 }
 
-export function run(
-  observation: Observation,
-  options: Partial<Omit<AnalysisInput, 'observation'>> = {},
-): Analysis {
+/** Analysis options as tests give them: the remediation as the run the remediator reports. */
+type RunOptions = Partial<Omit<AnalysisInput, 'observation' | 'remediation'>> & {
+  remediation?: RemediationRun;
+};
+
+export function run(observation: Observation, options: RunOptions = {}): Analysis {
+  const spec = options.spec ?? DEFAULT_SPEC;
   return analyze({
     observation,
-    spec: options.spec ?? DEFAULT_SPEC,
+    spec,
     previousConditions: options.previousConditions ?? [],
     generation: options.generation ?? 1,
-    remediation: options.remediation,
+    remediation: remediationConditions(spec, options.remediation),
   });
 }
 
@@ -280,7 +284,7 @@ export function findingOf(analysis: Analysis, check: CheckName, target: string):
 /** Several analyses in a row, each seeing the previous conditions: the controller loop. */
 export function runSeries(
   observations: Observation[],
-  options: Partial<Omit<AnalysisInput, 'observation' | 'previousConditions'>> = {},
+  options: Omit<RunOptions, 'previousConditions'> = {},
 ): Analysis[] {
   const results: Analysis[] = [];
   let previousConditions: Condition[] = [];

@@ -7,11 +7,11 @@ import { pino } from 'pino';
 import type { EtcdHealthCheck } from '../../src/api/v1alpha1/resource.js';
 import type { EtcdHealthCheckStatus } from '../../src/api/v1alpha1/status.js';
 import { EtcdHealthCheckReconciler } from '../../src/controller/reconciler.js';
-import { analyze } from '../../src/health/analyze.js';
+import { analyze, assess } from '../../src/health/analyze.js';
+import { remediationConditions } from '../../src/health/conditions.js';
 import type { Observation } from '../../src/health/observation.js';
 import type { ExecResult, ReadResult, RemediationExecutor } from '../../src/remediation/executor.js';
 import {
-  RemediationConflictError,
   Remediator,
   type RemediationMetrics,
   type RemediationOutcome,
@@ -19,8 +19,8 @@ import {
 import type {
   ObjectKey,
   PatchOutcome,
-  RemediationPatch,
-  RemediationStatusStore,
+  StatusPatch,
+  StatusStore,
 } from '../../src/remediation/status-store.js';
 import {
   MiB,
@@ -39,8 +39,8 @@ import { NOW, automatic, fragmented, type RemediationInputSpec } from './support
 
 const log = pino({ level: 'silent' });
 
-class FakeStore implements RemediationStatusStore {
-  readonly writes: RemediationPatch[] = [];
+class FakeStore implements StatusStore {
+  readonly writes: StatusPatch[] = [];
   conflicts = 0;
   private version = 1;
 
@@ -51,8 +51,8 @@ class FakeStore implements RemediationStatusStore {
     object.metadata.resourceVersion = '1';
   }
 
-  patch(_key: ObjectKey, resourceVersion: string, patch: RemediationPatch): Promise<PatchOutcome> {
-    this.timeline.push(`patch ${patch.remediation.current ? patch.remediation.current.phase : 'done'}`);
+  patch(_key: ObjectKey, resourceVersion: string | undefined, patch: StatusPatch): Promise<PatchOutcome> {
+    this.timeline.push(`patch ${patch.remediation?.current ? patch.remediation.current.phase : 'done'}`);
     if (this.conflicts > 0 || resourceVersion !== String(this.version)) {
       this.conflicts = Math.max(0, this.conflicts - 1);
       return Promise.resolve({ ok: false, conflict: true });
@@ -196,12 +196,9 @@ function harness(
       return remediator.reconcile({
         object: current,
         spec,
-        observation: stamped,
+        assessment: assess(stamped, spec),
         etcdCredentials: undefined,
         log,
-        conditionsFor: (input) =>
-          analyze({ observation: stamped, spec, previousConditions: [], generation: 1, remediation: input })
-            .conditions,
       });
     },
   };
@@ -219,7 +216,7 @@ describe('mode Recommend', () => {
     );
     for (let i = 0; i < 3; i++) {
       const outcome = await h.reconcile(everything);
-      expect(outcome.input).toBeUndefined();
+      expect(outcome.run).toBeUndefined();
       h.advance(60);
     }
     expect(h.executorFor).not.toHaveBeenCalled();
@@ -229,7 +226,7 @@ describe('mode Recommend', () => {
 
   it('never reaches the executor through the reconciler either', async () => {
     const executorFor = jest.fn<() => RemediationExecutor>();
-    const patch = jest.fn<RemediationStatusStore['patch']>();
+    const patch = jest.fn<StatusStore['patch']>();
     const spec = specWith({
       remediation: { mode: 'Recommend' },
       thresholds: { fragmentation: { minDatabaseSize: '1Mi' } },
@@ -244,17 +241,17 @@ describe('mode Recommend', () => {
       },
       observe: () => Promise.resolve(fragmentedCluster(withAlarm('NOSPACE', 2))),
       status: {
-        patchStatus: (_ns, _name, status) => {
-          written.push(status);
-          stored = { ...stored, status };
-          return Promise.resolve();
+        patch: (_key, _resourceVersion, status) => {
+          written.push(status as EtcdHealthCheckStatus);
+          stored = { ...stored, status: { ...stored.status, ...(status as EtcdHealthCheckStatus) } };
+          return Promise.resolve({ ok: true, resourceVersion: String(written.length + 1) });
         },
       },
       events: { record: () => undefined },
       policy: { relativeTolerance: 0.1, heartbeatMs: 300_000 },
       remediator: new Remediator({
         executorFor,
-        store: { patch, get: jest.fn<RemediationStatusStore['get']>() },
+        store: { patch, get: jest.fn<StatusStore['get']>() },
         events: { record: () => undefined },
       }),
     });
@@ -281,7 +278,7 @@ describe('one step', () => {
       'patch done',
     ]);
     const lock = h.store.writes[0]!;
-    expect(lock.remediation.current).toMatchObject({
+    expect(lock.remediation?.current).toMatchObject({
       action: 'Defragment',
       member: 'etcd-1',
       phase: 'Running',
@@ -302,7 +299,7 @@ describe('one step', () => {
     ]);
     expect(stored.lastDefragByMember).toEqual({ 'etcd-1': NOW.toISOString() });
     expect(stored.consecutiveFailures).toBe(0);
-    expect(outcome).toMatchObject({ status: stored, input: { inProgress: true }, requeueAfterMs: 10_500 });
+    expect(outcome).toMatchObject({ status: stored, run: { inProgress: true }, requeueAfterMs: 10_500 });
     expect(h.events.map((e) => e.reason)).toEqual(['DefragmentAttempt', 'DefragmentSucceeded']);
     expect(h.events.map((e) => e.action)).toEqual(['Defragment', 'Defragment']);
     expect(h.events[1]!.note).toMatch(/^Defragmented etcd-1 in 40ms: DB 300 MiB -> 20.0 MiB$/);
@@ -313,7 +310,9 @@ describe('one step', () => {
     const h = harness();
     const cached = structuredClone(h.store.object);
     h.store.touch(); // e.g. paused was just set: the cache is behind
-    await expect(h.reconcile(fragmentedCluster(), cached)).rejects.toBeInstanceOf(RemediationConflictError);
+    const outcome = await h.reconcile(fragmentedCluster(), cached);
+    expect(outcome.conflict).toMatch(/^ops\/etcd changed since it was read; not starting: defragment etcd-1/);
+    expect(outcome.conditions).toEqual([]);
     expect(h.calls).toEqual([]);
     expect(h.events).toEqual([]);
   });
@@ -352,17 +351,24 @@ describe('one step', () => {
 });
 
 describe('a watch cache behind our own writes', () => {
-  it('is not planned from: the reconcile is requeued until the cache shows the last write', async () => {
+  it('can neither repeat a step nor lose history: a write from it conflicts and is a requeue', async () => {
     const h = harness();
     const stale = structuredClone(h.store.object);
     await h.reconcile(fragmentedCluster());
     h.advance(11);
-    // A deferral from the stale cache would hand its older history to the reconciler's status write.
-    await expect(h.reconcile(fragmentedCluster(killed(2)), stale)).rejects.toBeInstanceOf(
-      RemediationConflictError,
-    );
+    // The stale cache shows no history, so the plan picks etcd-1 again: its lock write conflicts.
+    const repeated = await h.reconcile(fragmentedCluster(), stale);
+    expect(repeated.conflict).toContain('not starting: defragment etcd-1');
+    // A deferral from it writes nothing at all: status.remediation has one writer, the remediator.
+    const writes = h.store.writes.length;
+    const deferred = await h.reconcile(fragmentedCluster(killed(2)), stale);
+    expect(deferred.conflict).toBeUndefined();
+    expect(h.store.writes).toHaveLength(writes);
     await h.reconcile(fragmentedCluster());
-    expect(h.calls.filter((c) => c.startsWith('defragment'))).toHaveLength(2);
+    expect(h.calls.filter((c) => c.startsWith('defragment'))).toEqual([
+      `defragment ${clientURL(1)}`,
+      `defragment ${clientURL(2)}`,
+    ]);
     expect(h.store.object.status?.remediation?.history).toHaveLength(2);
   });
 });
@@ -380,13 +386,13 @@ describe('a step whose outcome is unknown', () => {
     });
     const first = await h.reconcile(fragmentedCluster());
     expect(h.store.object.status?.remediation?.current).toMatchObject({ phase: 'Running', member: 'etcd-1' });
-    expect(first.input).toMatchObject({ inProgress: true });
+    expect(first.run).toMatchObject({ inProgress: true });
     expect(h.events.map((e) => e.reason)).toEqual(['DefragmentAttempt', 'DefragmentUnconfirmed']);
 
     h.restart(); // also across a restart: only the status counts
     h.advance(30);
     const waiting = await h.reconcile(fragmentedCluster(unhealthy(1)));
-    expect(waiting.input).toMatchObject({
+    expect(waiting.run).toMatchObject({
       inProgress: true,
       message: expect.stringContaining('waiting for etcd-1'),
     });
@@ -424,7 +430,7 @@ describe('failures', () => {
     }
     expect(h.store.object.status?.remediation?.consecutiveFailures).toBe(3);
     const stopped = await h.reconcile(fragmentedCluster());
-    expect(stopped.input).toMatchObject({
+    expect(stopped.run).toMatchObject({
       inProgress: false,
       degradedMessage: expect.stringContaining('3 consecutive failed steps'),
     });
@@ -441,7 +447,7 @@ describe('failures', () => {
       spec: automatic(),
       previousConditions: [],
       generation: 1,
-      remediation: stopped.input,
+      remediation: remediationConditions(automatic(), stopped.run),
     });
     expect(analysis.conditions.find((c) => c.type === 'RemediationDegraded')).toMatchObject({
       status: 'True',
@@ -451,7 +457,7 @@ describe('failures', () => {
     h.setSpec({ paused: true });
     const paused = await h.reconcile(fragmentedCluster());
     expect(h.store.object.status?.remediation?.consecutiveFailures).toBe(0);
-    expect(paused.input).toEqual({ inProgress: false });
+    expect(paused.run).toEqual({ inProgress: false });
     h.setSpec({});
     h.answer({});
     await h.reconcile(fragmentedCluster());
@@ -477,7 +483,7 @@ describe('deferrals', () => {
   it('tell the analysis why nothing happens', async () => {
     const h = harness();
     const outcome = await h.reconcile(fragmentedCluster(killed(2)));
-    expect(outcome.input).toEqual({
+    expect(outcome.run).toEqual({
       inProgress: false,
       blockedReason: expect.stringMatching(/etcd-2 is unreachable.*\(ClusterUnhealthy\)$/),
     });
@@ -491,7 +497,7 @@ describe('deferrals', () => {
     expect(h.calls).toEqual([]);
     expect(h.store.writes).toEqual([]);
     expect(h.events.map((e) => e.reason)).toEqual(['DefragmentDryRun']);
-    expect(outcome.input).toMatchObject({
+    expect(outcome.run).toMatchObject({
       inProgress: false,
       blockedReason: expect.stringContaining('would defragment etcd-1'),
     });
@@ -572,7 +578,7 @@ describe('a restarted process', () => {
     const next = await h.reconcile(
       fragmentedCluster(withStatus(1, { dbSize: 20 * MiB, dbSizeInUse: 19 * MiB })),
     );
-    expect(next.input).toMatchObject({
+    expect(next.run).toMatchObject({
       inProgress: true,
       message: expect.stringContaining('settling until'),
     });
