@@ -34,8 +34,6 @@ import { capitalize, formatPercent, listing } from '../health/text.js';
 import { historyOf, lastFinishedAt } from './state.js';
 import { describeWindow, windowState } from './window.js';
 
-export type RemediationAction = RemediationRecord['action'];
-
 /** cluster-etcd-operator: maxDefragFailuresBeforeDegrade = 3 consecutive failed rounds. */
 export const MAX_CONSECUTIVE_FAILURES = 3;
 /**
@@ -74,23 +72,38 @@ export interface MemberRef {
   endpoint: string;
 }
 
-export interface Step {
-  action: RemediationAction;
+/** What every step has: why it is taken, and what it does in words. */
+interface StepBasis {
   reason: StepReason;
-  /** Defragment: the member; MoveLeader: the current leader. */
-  member?: MemberRef;
-  /** MoveLeader: the member that takes over. */
-  transferee?: MemberRef;
-  /** Where the call goes: the member for Defragment, the leader otherwise. */
-  endpoint: string;
-  /** Compact: the revision to compact to. */
-  revision?: string;
-  /** DisarmNoSpace: the member IDs of the NOSPACE alarms. */
-  alarmMemberIds?: string[];
-  dbSizeBefore?: number;
   /** "defragment member-2 (DB 300 MiB, 62% fragmented)" */
   summary: string;
+  /** Where the call goes: the member for Defragment, the leader otherwise. */
+  endpoint: string;
 }
+
+/** One remediation action on etcd, with exactly the fields that action needs. */
+export type Step = StepBasis &
+  (
+    | { action: 'Defragment'; member: MemberRef; dbSizeBefore?: number }
+    | {
+        action: 'MoveLeader';
+        /** The current leader. */
+        member: MemberRef;
+        /** The member that takes over. */
+        transferee: MemberRef;
+      }
+    | {
+        action: 'Compact';
+        /** The revision to compact to. */
+        revision: string;
+      }
+    | {
+        action: 'DisarmNoSpace';
+        /** The member IDs of the NOSPACE alarms. */
+        alarmMemberIds: string[];
+      }
+    | { action: 'VerifyWrite' }
+  );
 
 /** What plan() must learn from etcd before it can decide: the remediator asks, then plans again. */
 export type Question =

@@ -300,12 +300,14 @@ export class Remediator {
     }
     const lock: RemediationRecord = {
       action: step.action,
-      ...(step.member ? { member: step.member.name } : {}),
+      ...('member' in step ? { member: step.member.name } : {}),
       phase: 'Running',
       reason: step.reason,
       message: capitalize(step.summary),
       startedAt: now.toISOString(),
-      ...(step.dbSizeBefore !== undefined ? { dbSizeBefore: step.dbSizeBefore } : {}),
+      ...('dbSizeBefore' in step && step.dbSizeBefore !== undefined
+        ? { dbSizeBefore: step.dbSizeBefore }
+        : {}),
     };
     const locked = withLock(state, lock);
     const running: RemediationRun = {
@@ -404,7 +406,7 @@ export class Remediator {
       case 'Defragment': {
         const result = await executor.defragment(step.endpoint);
         if (!result.ok && result.ambiguous) return { kind: 'unconfirmed', error: result.error };
-        const name = step.member?.name ?? step.endpoint;
+        const name = step.member.name;
         if (!result.ok) return { kind: 'done', records: [done(lock, result, '')] };
         const size = await executor.dbSize(step.endpoint);
         const after = size.ok ? size.value : undefined;
@@ -422,22 +424,18 @@ export class Remediator {
         };
       }
       case 'MoveLeader': {
-        const to = step.transferee!;
+        const to = step.transferee;
         const result = await executor.moveLeader(step.endpoint, to.id);
         if (!result.ok && result.ambiguous) return { kind: 'unconfirmed', error: result.error };
         return {
           kind: 'done',
           records: [
-            done(
-              lock,
-              result,
-              `Moved the leadership from ${step.member?.name} to ${to.name} ${took(result)}`,
-            ),
+            done(lock, result, `Moved the leadership from ${step.member.name} to ${to.name} ${took(result)}`),
           ],
         };
       }
       case 'Compact': {
-        const result = await executor.compact(step.endpoint, step.revision!);
+        const result = await executor.compact(step.endpoint, step.revision);
         if (!result.ok && result.ambiguous) return { kind: 'unconfirmed', error: result.error };
         return {
           kind: 'done',
@@ -451,7 +449,7 @@ export class Remediator {
         };
       }
       case 'DisarmNoSpace': {
-        const result = await executor.disarmNoSpace(step.endpoint, step.alarmMemberIds ?? []);
+        const result = await executor.disarmNoSpace(step.endpoint, step.alarmMemberIds);
         if (!result.ok && result.ambiguous) return { kind: 'unconfirmed', error: result.error };
         const disarm = done(lock, result, `Disarmed the NOSPACE alarm ${took(result)}`);
         if (!result.ok) return { kind: 'done', records: [disarm] };

@@ -317,6 +317,43 @@ describe('NOSPACE recovery', () => {
     expect(step(decide(nospace(), { state }))).toMatchObject({ action: 'Compact' });
   });
 
+  it('gives each step exactly the fields of its action, through a whole episode', () => {
+    const ref = (i: number) => ({ name: `etcd-${i}`, id: memberId(i), endpoint: clientURL(i) });
+    const basis = { reason: 'NoSpaceRecovery', summary: expect.any(String) };
+    expect(step(decide(nospace()))).toEqual({
+      ...basis,
+      action: 'Compact',
+      endpoint: clientURL(0),
+      revision: '950',
+    });
+    const state = { history: [compacted], lastDefragByMember: { 'etcd-1': at(-200) } };
+    expect(step(decide(nospace(), { state }))).toEqual({
+      ...basis,
+      action: 'Defragment',
+      member: ref(2),
+      endpoint: clientURL(2),
+      dbSizeBefore: 200 * MiB,
+    });
+    const followersDone = { ...state, lastDefragByMember: { 'etcd-1': at(-200), 'etcd-2': at(-100) } };
+    expect(step(decide(nospace(), { state: followersDone }))).toEqual({
+      ...basis,
+      action: 'MoveLeader',
+      member: ref(0),
+      transferee: ref(1),
+      endpoint: clientURL(0),
+    });
+    const membersDone = {
+      ...followersDone,
+      lastDefragByMember: { ...followersDone.lastDefragByMember, 'etcd-0': at(-50) },
+    };
+    expect(step(decide(nospace(), { state: membersDone }))).toEqual({
+      ...basis,
+      action: 'DisarmNoSpace',
+      endpoint: clientURL(0),
+      alarmMemberIds: [memberId(0), memberId(2)],
+    });
+  });
+
   it('keeps every other safety rule', () => {
     expect(decide(nospace(killed(1)))).toMatchObject({ kind: 'Defer', reason: 'ClusterUnhealthy' });
     expect(decide(nospace(withAlarm('CORRUPT', 1)))).toMatchObject({ kind: 'Defer', reason: 'CorruptAlarm' });
