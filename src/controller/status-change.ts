@@ -169,7 +169,11 @@ function identity(recommendation: Recommendation): string {
     .join(' ');
 }
 
-function membersDifference(current: MemberStatus[], next: MemberStatus[], tolerance: number) {
+function membersDifference(
+  current: MemberStatus[],
+  next: MemberStatus[],
+  tolerance: number,
+): string | undefined {
   if (current.length !== next.length) return `status.members: ${current.length} -> ${next.length} items`;
   for (let i = 0; i < next.length; i++) {
     const found = fieldsDifference(current[i]!, next[i]!, MEMBER_RULES, tolerance, `status.members[${i}]`);
