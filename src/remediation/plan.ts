@@ -102,7 +102,6 @@ export type Step = StepBasis &
         /** The member IDs of the NOSPACE alarms. */
         alarmMemberIds: string[];
       }
-    | { action: 'VerifyWrite' }
   );
 
 /** What plan() must learn from etcd before it can decide: the remediator asks, then plans again. */

@@ -466,10 +466,6 @@ export class Remediator {
           records: [disarm, done(verifyRecord, verify, `A write succeeded ${took(verify)}`)],
         };
       }
-      case 'VerifyWrite': {
-        const result = await executor.verifyWrite(step.endpoint);
-        return { kind: 'done', records: [done(lock, result, `A write succeeded ${took(result)}`)] };
-      }
     }
   }
 
