@@ -31,7 +31,7 @@ import {
   type WorkerPool,
 } from '../runtime/index.js';
 import { checksReferring, referencesOf } from './references.js';
-import { ReferencedConfigInformers, type ConfigKind } from './config-informers.js';
+import { ReferencedConfigInformers, type ConfigKind } from '../kube/config-informers.js';
 import { operatorTokenTrust, type OperatorToken } from '../sources/credentials.js';
 import { KubePodLister } from './kube-api.js';
 import { KubeStatusWriter } from '../kube/status-writer.js';

@@ -8,7 +8,7 @@ import { observe } from '../sources/observe.js';
 import { observeOptionsFromSpec } from '../sources/options.js';
 import type { SharedSources } from '../sources/shared.js';
 import { CredentialError } from '../sources/credentials.js';
-import type { ObserveRequest, Observe } from './reconciler.js';
+import type { ObserveRequest, Observe } from './ports.js';
 
 export function sourceObserver(
   pods: PodLister,

@@ -10,53 +10,21 @@ import type { Condition, EtcdHealthCheckStatus } from '../api/v1alpha1/status.js
 import { parseDurationMs } from '../api/v1alpha1/units.js';
 import { analyze, assess } from '../health/analyze.js';
 import { setCondition, unionConditions } from '../health/conditions.js';
-import type { Observation } from '../health/observation.js';
 import { statusFromAnalysis, type HealthStatus } from '../health/status.js';
 import type { Remediator } from '../remediation/remediator.js';
-import type { StatusStore } from '../remediation/status-store.js';
 import {
   CredentialError,
   resolveEtcdCredentials,
   resolvePrometheusCredentials,
   type ConfigReader,
-  type EtcdCredentials,
   type OperatorToken,
-  type PrometheusCredentials,
   type PrometheusUrlPolicy,
 } from '../sources/credentials.js';
 import type { ReachPolicy } from './reach.js';
 import { redactSecrets } from './redact.js';
 import { decideStatusWrite, type ChangePolicy } from './status-change.js';
+import type { Observe, ReconcileObserver, StatusWriter } from './ports.js';
 import { conditionTransitions, type ConditionTransition } from './transitions.js';
-
-/** What observing needs; a credential that could not be resolved arrives as the error. */
-export interface ObserveRequest {
-  namespace: string;
-  name: string;
-  spec: EtcdHealthCheckSpec;
-  etcdCredentials: EtcdCredentials | CredentialError | undefined;
-  prometheusCredentials: PrometheusCredentials | CredentialError;
-  /** Aborts every read when the reconcile is abandoned (shutdown). */
-  signal?: AbortSignal;
-}
-
-export type Observe = (request: ObserveRequest) => Promise<Observation>;
-
-/** Hooks for the operator's own metrics; all optional so tests can leave them out. */
-export interface ReconcileObserver {
-  /** A full check: etcd and Prometheus were asked and the status recomputed. */
-  analysed?(
-    object: EtcdHealthCheck,
-    status: EtcdHealthCheckStatus,
-    observation: Observation,
-    intervalMs: number,
-  ): void;
-  /** The spec is invalid: only the conditions say something. */
-  invalid?(object: EtcdHealthCheck, status: EtcdHealthCheckStatus): void;
-  suspended?(object: EtcdHealthCheck): void;
-  statusWritten?(object: EtcdHealthCheck, why: string): void;
-  forgotten?(namespace: string, name: string): void;
-}
 
 export interface ReconcilerDeps {
   get(key: string): EtcdHealthCheck | undefined;
@@ -64,7 +32,7 @@ export interface ReconcilerDeps {
   operatorToken?: OperatorToken;
   prometheusUrlPolicy?: PrometheusUrlPolicy;
   observe: Observe;
-  status: Pick<StatusStore, 'patch'>;
+  status: StatusWriter;
   events: EventSink<EtcdHealthCheck>;
   observer?: ReconcileObserver;
   policy: ChangePolicy;

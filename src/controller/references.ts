@@ -2,7 +2,7 @@
 // re-reconciles exactly the CRs that use it. References carry no namespace: they resolve in the
 // CR's own.
 import type { EtcdHealthCheck } from '../api/v1alpha1/resource.js';
-import type { ConfigKind, ConfigRef } from './config-informers.js';
+import type { ConfigKind, ConfigRef } from '../kube/config-informers.js';
 
 /** Names of the Secrets or ConfigMaps an EtcdHealthCheck refers to. */
 export function referencedNames(object: EtcdHealthCheck, kind: ConfigKind): string[] {

@@ -6,11 +6,8 @@ import type { EtcdHealthCheck } from '../../src/api/v1alpha1/resource.js';
 import type { EtcdHealthCheckStatus } from '../../src/api/v1alpha1/status.js';
 import { CredentialError, type ConfigReader } from '../../src/sources/credentials.js';
 import { ReachPolicy } from '../../src/controller/reach.js';
-import {
-  EtcdHealthCheckReconciler,
-  type ObserveRequest,
-  type ReconcilerDeps,
-} from '../../src/controller/reconciler.js';
+import { EtcdHealthCheckReconciler, type ReconcilerDeps } from '../../src/controller/reconciler.js';
+import type { ObserveRequest } from '../../src/controller/ports.js';
 import { remediationConditions } from '../../src/health/conditions.js';
 import type { RemediationOutcome, RemediationRequest } from '../../src/remediation/remediator.js';
 import { EndpointPolicy } from '../../src/sources/etcd/endpoint-policy.js';
