@@ -84,9 +84,11 @@ export function buildCheckInput(args: CheckArgs, files: CheckFiles = nodeFiles):
   const endpoints = spec.etcd.endpoints ?? [];
   const secure = endpoints.filter((endpoint) => endpoint.startsWith('https://'));
   if (args.cacert !== undefined && secure.length === 0) {
-    notes.push(
-      '--cacert, --cert and --key are used only for https:// endpoints; every endpoint here is http://',
-    );
+    const named =
+      args.tlsOrigin.cacert === 'ETCDCTL_CACERT'
+        ? 'ETCDCTL_CACERT, ETCDCTL_CERT and ETCDCTL_KEY are'
+        : '--cacert, --cert and --key are';
+    notes.push(`${named} used only for https:// endpoints; every endpoint here is http://`);
   }
   if (secure.length > 0 && args.cacert === undefined) {
     notes.push(

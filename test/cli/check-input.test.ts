@@ -433,6 +433,12 @@ describe('buildCheckInput with etcdctl variables', () => {
     expect(built.notes).toEqual([]);
   });
 
+  it('names the variables, not the flags, in the note about http:// endpoints', () => {
+    expect(input(['--endpoints', 'http://a:2379'], TLS_ENV).notes).toEqual([
+      'ETCDCTL_CACERT, ETCDCTL_CERT and ETCDCTL_KEY are used only for https:// endpoints; every endpoint here is http://',
+    ]);
+  });
+
   it('names the variable when a file it names cannot be used', () => {
     const result = fromEnvironment([], TLS_ENV, { '/pki/ca.crt': CA, '/pki/client.crt': 'hello' });
     expect(result).toEqual({
