@@ -1,6 +1,7 @@
 // Flags of `etcd-health check`, parsed with node:util parseArgs. Pure: no file is read here, so
 // every rule (what a flag means, which flags go together) is testable without a filesystem.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DURATION_PATTERN } from '../api/v1alpha1/units.js';
 
 export type OutputFormat = 'text' | 'json' | 'yaml';
 
@@ -13,20 +14,47 @@ export interface SpecOverride {
   flag: string;
 }
 
+/** The process environment, or a map in tests. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/**
+ * etcdctl's variables that name spec fields. They sit below the flags and below the file: a file
+ * names its cluster, and a shell's ETCDCTL_ENDPOINTS must not point the check at another one.
+ */
+export interface EtcdEnvironment {
+  /** ETCDCTL_ENDPOINTS, with a scheme. */
+  endpoints: string[];
+  /** ETCDCTL_DIAL_TIMEOUT, for spec.etcd.dialTimeout. */
+  dialTimeout?: string;
+  /** ETCDCTL_COMMAND_TIMEOUT, for spec.etcd.requestTimeout. */
+  commandTimeout?: string;
+}
+
+/** The flag or variable a TLS file was named by, for messages. */
+export interface TlsOrigin {
+  cacert: string;
+  cert: string;
+  key: string;
+}
+
 export interface CheckArgs {
   file?: string;
   /** Which EtcdHealthCheck of a multi-document file. */
   name?: string;
+  /** From --endpoints only; ETCDCTL_ENDPOINTS is in `environment`. */
   endpoints: string[];
+  environment: EtcdEnvironment;
   prometheus?: string;
   labelMatchers: string[];
   rateWindow?: string;
+  /** --cacert, --cert and --key, else ETCDCTL_CACERT, ETCDCTL_CERT and ETCDCTL_KEY. */
   cacert?: string;
   cert?: string;
   key?: string;
+  tlsOrigin: TlsOrigin;
   prometheusCacert?: string;
   prometheusTokenFile?: string;
-  insecureSkipTlsVerify: boolean;
+  prometheusInsecureSkipTlsVerify: boolean;
   overrides: SpecOverride[];
   output: OutputFormat;
   quiet: boolean;
@@ -55,22 +83,35 @@ Where to look (a CR file, flags, or both; flags win over the file):
 TLS, from files (a CR's Secret and ConfigMap references need a cluster, so pass the files):
       --cacert FILE              CA bundle that signed the etcd members' certificates
       --cert FILE, --key FILE    etcd client certificate and key
+      --insecure-skip-tls-verify refused: the etcd client always verifies the members'
+                                 certificates, so pass their CA with --cacert
       --prometheus-cacert FILE   CA bundle of Prometheus
       --prometheus-token-file F  bearer token sent to Prometheus
-      --insecure-skip-tls-verify do not verify Prometheus' certificate (tests only)
+      --prometheus-insecure-skip-tls-verify
+                                 do not verify Prometheus' certificate (tests only); formerly
+                                 --insecure-skip-tls-verify, which now means etcd, as in etcdctl
 
 Thresholds and other spec fields:
       --wal-fsync-warning D, --wal-fsync-critical D            default 10ms, 50ms
       --backend-commit-warning D, --backend-commit-critical D  default 25ms, 100ms
       --peer-rtt-warning D, --peer-rtt-critical D              default 50ms, 150ms
-      --dial-timeout D, --request-timeout D                    etcd timeouts, default 2s, 5s
+      --dial-timeout D           time to connect to one member (default 2s)
+      --command-timeout D        time for one call to one member (default 5s);
+                                 --request-timeout D is the same (spec.etcd.requestTimeout)
       --set PATH=VALUE           any spec field (repeatable, applied in order), e.g.
                                  --set thresholds.walFsyncP99.warning=10ms
                                  --set thresholds.quotaUsage.warningPercent=70
 
+Environment, as etcdctl reads it (flags win over the file, the file over these variables):
+  ETCDCTL_ENDPOINTS              --endpoints
+  ETCDCTL_CACERT, ETCDCTL_CERT, ETCDCTL_KEY                  --cacert, --cert, --key
+  ETCDCTL_DIAL_TIMEOUT, ETCDCTL_COMMAND_TIMEOUT              --dial-timeout, --command-timeout
+  Durations are written as etcdctl's: 500ms, 5s, 2m, 1m30s.
+
 Output:
   -o, --output text|json|yaml    text (default) for people; json and yaml print
                                  {result: {verdict, exitCode, reasons}, status: <the CR status>}
+  -w, --write-out FORMAT         the same as -o (etcdctl's name)
   -q, --quiet                    no progress line on stderr
   -h, --help                     this text
 
@@ -90,6 +131,8 @@ Examples:
     --cacert ca.crt --cert client.crt --key client.key --prometheus http://prometheus:9090
   etcd-health check -f deploy/samples/kubernetes.yaml --cacert ca.crt --cert tls.crt --key tls.key
   etcd-health check --endpoints http://127.0.0.1:2379 -o json | jq .result
+  ETCDCTL_ENDPOINTS=https://10.0.0.11:2379 ETCDCTL_CACERT=ca.crt ETCDCTL_CERT=client.crt \\
+    ETCDCTL_KEY=client.key etcd-health check
 `;
 
 /** Shortcut flags and the spec field each one sets. */
@@ -101,8 +144,12 @@ const SHORTCUTS: Record<string, string> = {
   'peer-rtt-warning': 'thresholds.peerRoundTripP99.warning',
   'peer-rtt-critical': 'thresholds.peerRoundTripP99.critical',
   'dial-timeout': 'etcd.dialTimeout',
+  'command-timeout': 'etcd.requestTimeout',
   'request-timeout': 'etcd.requestTimeout',
 };
+
+/** Flags whose values are checked here, to name the flag in the message rather than the spec path. */
+const TIMEOUT_FLAGS = new Set(['dial-timeout', 'command-timeout', 'request-timeout']);
 
 const OPTIONS = {
   filename: { type: 'string', short: 'f' },
@@ -117,14 +164,16 @@ const OPTIONS = {
   'prometheus-cacert': { type: 'string' },
   'prometheus-token-file': { type: 'string' },
   'insecure-skip-tls-verify': { type: 'boolean' },
+  'prometheus-insecure-skip-tls-verify': { type: 'boolean' },
   set: { type: 'string', multiple: true },
   output: { type: 'string', short: 'o' },
+  'write-out': { type: 'string', short: 'w' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
   ...Object.fromEntries(Object.keys(SHORTCUTS).map((flag) => [flag, { type: 'string' as const }])),
 } satisfies ParseArgsConfig['options'];
 
-export function parseCheckArgs(argv: readonly string[]): ParsedCheckArgs {
+export function parseCheckArgs(argv: readonly string[], env: Environment = {}): ParsedCheckArgs {
   let parsed;
   try {
     parsed = parseArgs({
@@ -150,15 +199,28 @@ export function parseCheckArgs(argv: readonly string[]): ParsedCheckArgs {
     };
   }
 
-  const output = values.output ?? 'text';
-  if (output !== 'text' && output !== 'json' && output !== 'yaml') {
-    return { kind: 'error', message: `--output must be text, json or yaml, not ${JSON.stringify(output)}` };
+  if (values['insecure-skip-tls-verify']) {
+    return {
+      kind: 'error',
+      message:
+        "--insecure-skip-tls-verify: check cannot skip the verification of etcd's certificates (its gRPC " +
+        'client always verifies them); pass the CA that signed them with --cacert (on a kubeadm node ' +
+        '/etc/kubernetes/pki/etcd/ca.crt). To skip the verification of Prometheus, the flag is now ' +
+        '--prometheus-insecure-skip-tls-verify',
+    };
   }
 
-  const endpoints = (values.endpoints ?? [])
-    .flatMap((list) => list.split(','))
-    .map((endpoint) => endpoint.trim())
-    .filter((endpoint) => endpoint !== '');
+  // -o and -w are one flag: the last one given wins, as a repeated flag does.
+  const outputToken = tokens.findLast(
+    (token) => token.kind === 'option' && (token.name === 'output' || token.name === 'write-out'),
+  );
+  const output = outputToken?.kind === 'option' ? (outputToken.value ?? '') : 'text';
+  if (output !== 'text' && output !== 'json' && output !== 'yaml') {
+    const flag = outputToken?.kind === 'option' ? outputToken.name : 'output';
+    return { kind: 'error', message: `--${flag} must be text, json or yaml, not ${JSON.stringify(output)}` };
+  }
+
+  const endpoints = splitEndpoints(values.endpoints ?? []);
   if (values.endpoints && endpoints.length === 0) {
     return {
       kind: 'error',
@@ -174,52 +236,114 @@ export function parseCheckArgs(argv: readonly string[]): ParsedCheckArgs {
       if (typeof override === 'string') return { kind: 'error', message: override };
       overrides.push(override);
     } else if (token.name in SHORTCUTS) {
-      overrides.push({
-        path: SHORTCUTS[token.name]!.split('.'),
-        value: token.value,
-        flag: `--${token.name}`,
-      });
+      const flag = `--${token.name}`;
+      if (TIMEOUT_FLAGS.has(token.name) && !isDuration(token.value))
+        return { kind: 'error', message: durationError(flag, token.value) };
+      overrides.push({ path: SHORTCUTS[token.name]!.split('.'), value: token.value, flag });
     }
   }
 
-  if ((values.cert === undefined) !== (values.key === undefined)) {
+  const environment = readEnvironment(env);
+  if (typeof environment === 'string') return { kind: 'error', message: environment };
+
+  // Each TLS file from its flag, else from etcdctl's variable: a CR file cannot name files.
+  const tls = { cacert: values.cacert, cert: values.cert, key: values.key };
+  const tlsOrigin: TlsOrigin = { cacert: '--cacert', cert: '--cert', key: '--key' };
+  for (const name of ['cacert', 'cert', 'key'] as const) {
+    const variable = `ETCDCTL_${name.toUpperCase()}`;
+    const value = environmentValue(env, variable);
+    if (tls[name] === undefined && value !== undefined) {
+      tls[name] = value;
+      tlsOrigin[name] = variable;
+    }
+  }
+  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+    const given = tls.cert === undefined ? 'key' : 'cert';
+    const missing = given === 'cert' ? 'key' : 'cert';
     return {
       kind: 'error',
-      message: `${values.cert === undefined ? '--key' : '--cert'} needs ${values.cert === undefined ? '--cert' : '--key'}: a client certificate is a pair of files`,
+      message: `${tlsOrigin[given]} needs --${missing} (or ETCDCTL_${missing.toUpperCase()}): a client certificate is a pair of files`,
     };
   }
-  if (values.cert !== undefined && values.cacert === undefined) {
+  if (tls.cert !== undefined && tls.cacert === undefined) {
+    const pair = tlsOrigin.cert === '--cert' ? '--cert and --key need' : 'ETCDCTL_CERT and ETCDCTL_KEY need';
     return {
       kind: 'error',
-      message: "--cert and --key need --cacert: the CA bundle that signed the members' certificates (ca.crt)",
+      message: `${pair} --cacert (or ETCDCTL_CACERT): the CA bundle that signed the members' certificates (ca.crt)`,
     };
   }
+  const secure = tls.cacert !== undefined;
 
   const args: CheckArgs = {
     file: values.filename,
     name: values.name,
-    endpoints: endpoints.map((endpoint) => withScheme(endpoint, values.cacert !== undefined)),
+    endpoints: endpoints.map((endpoint) => withScheme(endpoint, secure)),
+    environment: {
+      ...environment,
+      endpoints: environment.endpoints.map((endpoint) => withScheme(endpoint, secure)),
+    },
     prometheus: values.prometheus,
     labelMatchers: values['label-matcher'] ?? [],
     rateWindow: values['rate-window'],
-    cacert: values.cacert,
-    cert: values.cert,
-    key: values.key,
+    ...tls,
+    tlsOrigin,
     prometheusCacert: values['prometheus-cacert'],
     prometheusTokenFile: values['prometheus-token-file'],
-    insecureSkipTlsVerify: values['insecure-skip-tls-verify'] ?? false,
+    prometheusInsecureSkipTlsVerify: values['prometheus-insecure-skip-tls-verify'] ?? false,
     overrides,
     output,
     quiet: values.quiet ?? false,
   };
-  if (args.file === undefined && args.endpoints.length === 0) {
+  if (args.file === undefined && args.endpoints.length === 0 && args.environment.endpoints.length === 0) {
     return {
       kind: 'error',
       message:
-        'nothing to check: pass the etcd client URLs with --endpoints, or an EtcdHealthCheck manifest with -f FILE',
+        'nothing to check: pass the etcd client URLs with --endpoints, or an EtcdHealthCheck manifest with -f FILE ' +
+        "(or set etcdctl's ETCDCTL_ENDPOINTS)",
     };
   }
   return { kind: 'run', args };
+}
+
+/** ETCDCTL_ENDPOINTS and the timeouts; an error names the variable. */
+function readEnvironment(env: Environment): EtcdEnvironment | string {
+  const listed = environmentValue(env, 'ETCDCTL_ENDPOINTS');
+  const endpoints = splitEndpoints(listed === undefined ? [] : [listed]);
+  if (listed !== undefined && endpoints.length === 0) {
+    return `ETCDCTL_ENDPOINTS=${JSON.stringify(env.ETCDCTL_ENDPOINTS)} is empty: give at least one URL, e.g. ETCDCTL_ENDPOINTS=https://127.0.0.1:2379`;
+  }
+  const environment: EtcdEnvironment = { endpoints };
+  for (const [variable, field] of [
+    ['ETCDCTL_DIAL_TIMEOUT', 'dialTimeout'],
+    ['ETCDCTL_COMMAND_TIMEOUT', 'commandTimeout'],
+  ] as const) {
+    const value = environmentValue(env, variable);
+    if (value === undefined) continue;
+    if (!isDuration(value)) return durationError(variable, value);
+    environment[field] = value;
+  }
+  return environment;
+}
+
+/** A variable's value; set but empty is unset, as a shell's `ETCDCTL_CERT= cmd` means. */
+function environmentValue(env: Environment, variable: string): string | undefined {
+  const value = env[variable]?.trim();
+  return value === '' ? undefined : value;
+}
+
+function splitEndpoints(lists: readonly string[]): string[] {
+  return lists
+    .flatMap((list) => list.split(','))
+    .map((endpoint) => endpoint.trim())
+    .filter((endpoint) => endpoint !== '');
+}
+
+function isDuration(text: string): boolean {
+  return new RegExp(DURATION_PATTERN).test(text);
+}
+
+function durationError(name: string, value: string): string {
+  return `${name} ${JSON.stringify(value)}: must be a duration such as 500ms, 5s, 2m or 1m30s`;
 }
 
 function parseSet(text: string): SpecOverride | string {

@@ -46,15 +46,27 @@ type Json = Record<string, unknown>;
 export function buildCheckInput(args: CheckArgs, files: CheckFiles = nodeFiles): CheckInputResult {
   const notes: string[] = [];
   let base: Json = {};
-  let origin = `${plural(args.endpoints.length, 'endpoint')} from --endpoints`;
   let namespace: string | undefined;
+  let object: string | undefined;
   if (args.file !== undefined) {
     const loaded = loadManifest(args.file, args.name, files);
     if (!loaded.ok) return loaded;
     base = loaded.spec;
     namespace = loaded.namespace;
-    const object = `${KIND} ${loaded.namespace ? `${loaded.namespace}/` : ''}${loaded.name}`;
-    origin = `${object} from ${args.file === '-' ? 'stdin' : args.file}${args.endpoints.length > 0 ? ' with --endpoints' : ''}`;
+    object = `${KIND} ${loaded.namespace ? `${loaded.namespace}/` : ''}${loaded.name} from ${args.file === '-' ? 'stdin' : args.file}`;
+  }
+  const environmentEndpoints = usesEnvironmentEndpoints(base, args);
+  const endpointsFrom =
+    args.endpoints.length > 0 ? '--endpoints' : environmentEndpoints ? 'ETCDCTL_ENDPOINTS' : undefined;
+  const endpointCount = (environmentEndpoints ? args.environment.endpoints : args.endpoints).length;
+  const origin =
+    object === undefined
+      ? `${plural(endpointCount, 'endpoint')} from ${endpointsFrom}`
+      : `${object}${endpointsFrom ? ` with ${endpointsFrom}` : ''}`;
+  if (object !== undefined && endpointsFrom === undefined && args.environment.endpoints.length > 0) {
+    notes.push(
+      `ETCDCTL_ENDPOINTS is not used: the file names the etcd members, and the file wins over the environment (--endpoints wins over both)`,
+    );
   }
 
   const flagged = applyFlags(base, args);
@@ -72,9 +84,11 @@ export function buildCheckInput(args: CheckArgs, files: CheckFiles = nodeFiles):
   const endpoints = spec.etcd.endpoints ?? [];
   const secure = endpoints.filter((endpoint) => endpoint.startsWith('https://'));
   if (args.cacert !== undefined && secure.length === 0) {
-    notes.push(
-      '--cacert, --cert and --key are used only for https:// endpoints; every endpoint here is http://',
-    );
+    const named =
+      args.tlsOrigin.cacert === 'ETCDCTL_CACERT'
+        ? 'ETCDCTL_CACERT, ETCDCTL_CERT and ETCDCTL_KEY are'
+        : '--cacert, --cert and --key are';
+    notes.push(`${named} used only for https:// endpoints; every endpoint here is http://`);
   }
   if (secure.length > 0 && args.cacert === undefined) {
     notes.push(
@@ -186,14 +200,39 @@ export function yamlDocuments(text: string): string[] {
     .filter((chunk) => chunk.split('\n').some((line) => line.trim() !== '' && !line.trim().startsWith('#')));
 }
 
-/** Flags over the file: --endpoints replaces the file's endpoints or discovery, and so on. */
+/**
+ * ETCDCTL_ENDPOINTS stands in for --endpoints only when the file names no members: a file names
+ * its cluster, and a variable left in a shell must not point the check at another one.
+ */
+function usesEnvironmentEndpoints(base: Json, args: CheckArgs): boolean {
+  const etcd = isObject(base.etcd) ? base.etcd : {};
+  return (
+    args.endpoints.length === 0 &&
+    args.environment.endpoints.length > 0 &&
+    etcd.endpoints === undefined &&
+    etcd.discovery === undefined
+  );
+}
+
+/**
+ * Flags over the file, the file over etcdctl's variables: --endpoints replaces the file's
+ * endpoints or discovery, ETCDCTL_DIAL_TIMEOUT fills in a dial timeout the file does not set, ...
+ */
 function applyFlags(base: Json, args: CheckArgs): Json | string {
   const spec = structuredClone(base);
   if (args.endpoints.length > 0) {
     const etcd = isObject(spec.etcd) ? spec.etcd : {};
     delete etcd.discovery;
     spec.etcd = { ...etcd, endpoints: args.endpoints };
+  } else if (usesEnvironmentEndpoints(base, args)) {
+    spec.etcd = { ...(isObject(spec.etcd) ? spec.etcd : {}), endpoints: args.environment.endpoints };
   }
+  // Before the overrides, so that --dial-timeout, --command-timeout and --set still win.
+  const etcd = isObject(spec.etcd) ? spec.etcd : undefined;
+  if (etcd && etcd.dialTimeout === undefined && args.environment.dialTimeout !== undefined)
+    etcd.dialTimeout = args.environment.dialTimeout;
+  if (etcd && etcd.requestTimeout === undefined && args.environment.commandTimeout !== undefined)
+    etcd.requestTimeout = args.environment.commandTimeout;
   const needsPrometheus = (flag: string) =>
     `${flag} needs a Prometheus: pass --prometheus URL (or set spec.prometheus.url in the file)`;
   if (args.prometheus !== undefined) {
@@ -208,8 +247,8 @@ function applyFlags(base: Json, args: CheckArgs): Json | string {
     if (!prometheus) return needsPrometheus('--rate-window');
     prometheus.rateWindow = args.rateWindow;
   }
-  if (args.insecureSkipTlsVerify) {
-    if (!prometheus) return needsPrometheus('--insecure-skip-tls-verify');
+  if (args.prometheusInsecureSkipTlsVerify) {
+    if (!prometheus) return needsPrometheus('--prometheus-insecure-skip-tls-verify');
     prometheus.insecureSkipTLSVerify = true;
   }
   for (const flag of ['prometheusCacert', 'prometheusTokenFile'] as const) {
@@ -423,9 +462,9 @@ function readTlsFiles(
     }
     return text;
   };
-  const caPem = pem('--cacert', args.cacert, 'a CA certificate');
-  const certPem = pem('--cert', args.cert, 'a certificate');
-  const keyPem = pem('--key', args.key, 'a private key');
+  const caPem = pem(args.tlsOrigin.cacert, args.cacert, 'a CA certificate');
+  const certPem = pem(args.tlsOrigin.cert, args.cert, 'a certificate');
+  const keyPem = pem(args.tlsOrigin.key, args.key, 'a private key');
   const prometheusCa = pem('--prometheus-cacert', args.prometheusCacert, 'a CA certificate');
   let bearerToken: string | undefined;
   if (args.prometheusTokenFile !== undefined) {

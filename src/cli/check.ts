@@ -16,7 +16,7 @@ import { EXIT_INVALID_INPUT, verdictOf } from './verdict.js';
 process.noDeprecation = true;
 
 async function main(argv: readonly string[]): Promise<number> {
-  const parsed = parseCheckArgs(argv);
+  const parsed = parseCheckArgs(argv, process.env);
   if (parsed.kind === 'help') {
     process.stdout.write(USAGE);
     return 0;

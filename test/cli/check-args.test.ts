@@ -1,14 +1,20 @@
 import { describe, expect, it } from '@jest/globals';
-import { USAGE, parseCheckArgs, withScheme, type CheckArgs } from '../../src/cli/check-args.js';
+import {
+  USAGE,
+  parseCheckArgs,
+  withScheme,
+  type CheckArgs,
+  type Environment,
+} from '../../src/cli/check-args.js';
 
-function run(argv: string[]): CheckArgs {
-  const parsed = parseCheckArgs(argv);
+function run(argv: string[], env: Environment = {}): CheckArgs {
+  const parsed = parseCheckArgs(argv, env);
   if (parsed.kind !== 'run') throw new Error(`expected run, got ${JSON.stringify(parsed)}`);
   return parsed.args;
 }
 
-function error(argv: string[]): string {
-  const parsed = parseCheckArgs(argv);
+function error(argv: string[], env: Environment = {}): string {
+  const parsed = parseCheckArgs(argv, env);
   if (parsed.kind !== 'error') throw new Error(`expected an error, got ${JSON.stringify(parsed)}`);
   return parsed.message;
 }
@@ -40,8 +46,10 @@ describe('parseCheckArgs', () => {
   it('applies defaults', () => {
     expect(run(['--endpoints', 'http://a:2379'])).toEqual({
       endpoints: ['http://a:2379'],
+      environment: { endpoints: [] },
       labelMatchers: [],
-      insecureSkipTlsVerify: false,
+      prometheusInsecureSkipTlsVerify: false,
+      tlsOrigin: { cacert: '--cacert', cert: '--cert', key: '--key' },
       overrides: [],
       output: 'text',
       quiet: false,
@@ -81,7 +89,7 @@ describe('parseCheckArgs', () => {
       'pca',
       '--prometheus-token-file',
       'tok',
-      '--insecure-skip-tls-verify',
+      '--prometheus-insecure-skip-tls-verify',
       '-o',
       'json',
       '-q',
@@ -97,7 +105,7 @@ describe('parseCheckArgs', () => {
       key: 'k',
       prometheusCacert: 'pca',
       prometheusTokenFile: 'tok',
-      insecureSkipTlsVerify: true,
+      prometheusInsecureSkipTlsVerify: true,
       output: 'json',
       quiet: true,
     });
@@ -169,5 +177,128 @@ describe('parseCheckArgs', () => {
 
   it('accepts a file without --endpoints', () => {
     expect(run(['-f', 'cr.yaml']).file).toBe('cr.yaml');
+  });
+});
+
+describe('parseCheckArgs, etcdctl conventions', () => {
+  const TLS_ENV = {
+    ETCDCTL_ENDPOINTS: '10.0.0.1:2379, https://10.0.0.2:2379',
+    ETCDCTL_CACERT: '/pki/ca.crt',
+    ETCDCTL_CERT: '/pki/client.crt',
+    ETCDCTL_KEY: '/pki/client.key',
+    ETCDCTL_DIAL_TIMEOUT: '3s',
+    ETCDCTL_COMMAND_TIMEOUT: '1m30s',
+  };
+
+  it('runs from ETCDCTL_* alone, adding https:// as the CA comes from ETCDCTL_CACERT', () => {
+    const args = run([], TLS_ENV);
+    expect(args).toMatchObject({
+      endpoints: [],
+      environment: {
+        endpoints: ['https://10.0.0.1:2379', 'https://10.0.0.2:2379'],
+        dialTimeout: '3s',
+        commandTimeout: '1m30s',
+      },
+      cacert: '/pki/ca.crt',
+      cert: '/pki/client.crt',
+      key: '/pki/client.key',
+      tlsOrigin: { cacert: 'ETCDCTL_CACERT', cert: 'ETCDCTL_CERT', key: 'ETCDCTL_KEY' },
+      overrides: [],
+    });
+    expect(run([], { ETCDCTL_ENDPOINTS: '10.0.0.1:2379' }).environment.endpoints).toEqual([
+      'http://10.0.0.1:2379',
+    ]);
+  });
+
+  it('lets each flag win over its variable', () => {
+    const args = run(
+      [
+        '--endpoints',
+        '10.0.0.9:2379',
+        '--cacert',
+        'flag-ca.crt',
+        '--key',
+        'flag.key',
+        '--dial-timeout',
+        '1s',
+        '--command-timeout',
+        '9s',
+      ],
+      TLS_ENV,
+    );
+    expect(args.endpoints).toEqual(['https://10.0.0.9:2379']);
+    expect(args).toMatchObject({
+      cacert: 'flag-ca.crt',
+      cert: '/pki/client.crt',
+      key: 'flag.key',
+      tlsOrigin: { cacert: '--cacert', cert: 'ETCDCTL_CERT', key: '--key' },
+    });
+    // The timeouts of the environment sit below the file (check-input); the flags are overrides.
+    expect(args.overrides.map((o) => [o.flag, o.path.join('.'), o.value])).toEqual([
+      ['--dial-timeout', 'etcd.dialTimeout', '1s'],
+      ['--command-timeout', 'etcd.requestTimeout', '9s'],
+    ]);
+  });
+
+  it('treats a variable set to nothing as unset, as `ETCDCTL_CACERT= cmd` means', () => {
+    const args = run(['--endpoints', 'a:2379'], {
+      ETCDCTL_ENDPOINTS: '',
+      ETCDCTL_CACERT: ' ',
+      ETCDCTL_DIAL_TIMEOUT: '',
+    });
+    expect(args.environment).toEqual({ endpoints: [] });
+    expect(args.cacert).toBeUndefined();
+    expect(args.endpoints).toEqual(['http://a:2379']);
+  });
+
+  it('reads -w and --write-out as -o, the last one given winning', () => {
+    expect(run(['--endpoints', 'a:2379', '-w', 'json']).output).toBe('json');
+    expect(run(['--endpoints', 'a:2379', '--write-out=yaml']).output).toBe('yaml');
+    expect(run(['--endpoints', 'a:2379', '-o', 'json', '-w', 'yaml']).output).toBe('yaml');
+    expect(run(['--endpoints', 'a:2379', '-w', 'yaml', '-o', 'text']).output).toBe('text');
+  });
+
+  it('documents the variables, the renamed flags and the aliases in --help', () => {
+    for (const text of [
+      'ETCDCTL_ENDPOINTS',
+      'ETCDCTL_CACERT, ETCDCTL_CERT, ETCDCTL_KEY',
+      'ETCDCTL_DIAL_TIMEOUT, ETCDCTL_COMMAND_TIMEOUT',
+      '--command-timeout D',
+      '--prometheus-insecure-skip-tls-verify',
+      '-w, --write-out FORMAT',
+      'flags win over the file, the file over these variables',
+    ])
+      expect(USAGE).toContain(text);
+    expect(USAGE).toMatch(/--insecure-skip-tls-verify refused: .* pass their CA with --cacert/s);
+  });
+
+  const at = ['--endpoints', 'http://a:2379'];
+  it.each([
+    [at, { ETCDCTL_DIAL_TIMEOUT: '5' }, /^ETCDCTL_DIAL_TIMEOUT "5": must be a duration such as 500ms, 5s/],
+    [at, { ETCDCTL_COMMAND_TIMEOUT: 'soon' }, /^ETCDCTL_COMMAND_TIMEOUT "soon": must be a duration/],
+    [[...at, '--command-timeout', '5'], {}, /^--command-timeout "5": must be a duration/],
+    [[...at, '--dial-timeout=-1s'], {}, /^--dial-timeout "-1s": must be a duration/],
+    [[...at, '--request-timeout', '1d'], {}, /^--request-timeout "1d": must be a duration/],
+    [[], { ETCDCTL_ENDPOINTS: ' , ' }, /^ETCDCTL_ENDPOINTS=" , " is empty: give at least one URL/],
+    [
+      at,
+      { ETCDCTL_CERT: 'c' },
+      /^ETCDCTL_CERT needs --key \(or ETCDCTL_KEY\): a client certificate is a pair/,
+    ],
+    [[...at, '--key', 'k'], {}, /^--key needs --cert \(or ETCDCTL_CERT\)/],
+    [
+      at,
+      { ETCDCTL_CERT: 'c', ETCDCTL_KEY: 'k' },
+      /^ETCDCTL_CERT and ETCDCTL_KEY need --cacert \(or ETCDCTL_CACERT\)/,
+    ],
+    [[...at, '-w', 'table'], {}, /^--write-out must be text, json or yaml, not "table"/],
+    [
+      [...at, '--insecure-skip-tls-verify'],
+      { ETCDCTL_CACERT: 'ca' },
+      /^--insecure-skip-tls-verify: check cannot skip the verification of etcd's certificates .* pass the CA that signed them with --cacert .* the flag is now --prometheus-insecure-skip-tls-verify$/s,
+    ],
+    [[], {}, /nothing to check: .* \(or set etcdctl's ETCDCTL_ENDPOINTS\)/],
+  ])('refuses %j with %j, naming the flag or the variable', (argv, env, message) => {
+    expect(error(argv, env)).toMatch(message);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseCheckArgs, type CheckArgs } from '../../src/cli/check-args.js';
+import { parseCheckArgs, type CheckArgs, type Environment } from '../../src/cli/check-args.js';
 import {
   buildCheckInput,
   inferValue,
@@ -349,6 +349,128 @@ describe('buildCheckInput TLS files', () => {
   it('accepts a CA alone: server-authenticated TLS', () => {
     expect(ok(['--endpoints', 'https://a:2379', '--cacert', 'ca'], { ca: CA }).resolved).toEqual({
       etcdTls: { caPem: CA, certPem: undefined, keyPem: undefined },
+    });
+  });
+});
+
+describe('buildCheckInput with etcdctl variables', () => {
+  const TLS_ENV = {
+    ETCDCTL_ENDPOINTS: '10.0.0.1:2379,10.0.0.2:2379',
+    ETCDCTL_CACERT: '/pki/ca.crt',
+    ETCDCTL_CERT: '/pki/client.crt',
+    ETCDCTL_KEY: '/pki/client.key',
+    ETCDCTL_DIAL_TIMEOUT: '3s',
+    ETCDCTL_COMMAND_TIMEOUT: '1m',
+  };
+  const PKI = { '/pki/ca.crt': CA, '/pki/client.crt': CERT, '/pki/client.key': KEY };
+
+  function fromEnvironment(argv: string[], env: Environment, fs: Record<string, string> = PKI) {
+    const parsed = parseCheckArgs(argv, env);
+    if (parsed.kind !== 'run') throw new Error(JSON.stringify(parsed));
+    return buildCheckInput(parsed.args, files(fs));
+  }
+
+  function input(argv: string[], env: Environment, fs?: Record<string, string>): CheckInput {
+    const result = fromEnvironment(argv, env, fs);
+    if (!result.ok) throw new Error(result.error);
+    return result.input;
+  }
+
+  it('builds the whole etcd side from ETCDCTL_* alone', () => {
+    const built = input([], TLS_ENV);
+    expect(built.spec.etcd).toMatchObject({
+      endpoints: ['https://10.0.0.1:2379', 'https://10.0.0.2:2379'],
+      dialTimeout: '3s',
+      requestTimeout: '1m',
+    });
+    expect(built.resolved).toEqual({ etcdTls: { caPem: CA, certPem: CERT, keyPem: KEY } });
+    expect(built.origin).toBe('2 endpoints from ETCDCTL_ENDPOINTS');
+    expect(built.notes).toEqual([]);
+  });
+
+  it('lets the flags win over the variables', () => {
+    const built = input(
+      ['--endpoints', 'https://10.0.0.9:2379', '--dial-timeout', '1s', '--command-timeout', '9s'],
+      TLS_ENV,
+    );
+    expect(built.spec.etcd).toMatchObject({
+      endpoints: ['https://10.0.0.9:2379'],
+      dialTimeout: '1s',
+      requestTimeout: '9s',
+    });
+    expect(built.origin).toBe('1 endpoint from --endpoints');
+    expect(
+      input(['--set', 'etcd.requestTimeout=7s', '--request-timeout', '8s'], TLS_ENV).spec.etcd.requestTimeout,
+    ).toBe('8s');
+  });
+
+  it('lets the file win over the variables, and says when ETCDCTL_ENDPOINTS is not used', () => {
+    const built = input(['-f', 'cr.yaml', '--prometheus', 'http://p:9090'], TLS_ENV, {
+      ...PKI,
+      'cr.yaml': CR,
+    });
+    expect(built.spec.etcd.endpoints).toEqual(['https://10.0.0.11:2379', 'https://10.0.0.12:2379']);
+    // The file sets no timeouts: the variables' apply.
+    expect(built.spec.etcd).toMatchObject({ dialTimeout: '3s', requestTimeout: '1m' });
+    expect(built.origin).toBe('EtcdHealthCheck kube-system/etcd from cr.yaml');
+    expect(built.notes).toEqual([
+      'ETCDCTL_ENDPOINTS is not used: the file names the etcd members, and the file wins over the environment (--endpoints wins over both)',
+    ]);
+
+    const timed = CR.replace('  etcd:\n', '  etcd:\n    dialTimeout: 4s\n');
+    expect(input(['-f', 'cr.yaml'], TLS_ENV, { ...PKI, 'cr.yaml': timed }).spec.etcd).toMatchObject({
+      dialTimeout: '4s',
+      requestTimeout: '1m',
+    });
+  });
+
+  it('takes ETCDCTL_ENDPOINTS for a file that names no members', () => {
+    const bare = CR.replace(/ {2}etcd:\n {4}endpoints: .*\n/, '');
+    expect(bare).not.toContain('endpoints');
+    const built = input(['-f', 'cr.yaml'], TLS_ENV, { ...PKI, 'cr.yaml': bare });
+    expect(built.spec.etcd.endpoints).toEqual(['https://10.0.0.1:2379', 'https://10.0.0.2:2379']);
+    expect(built.origin).toBe('EtcdHealthCheck kube-system/etcd from cr.yaml with ETCDCTL_ENDPOINTS');
+    expect(built.notes).toEqual([]);
+  });
+
+  it('names the variables, not the flags, in the note about http:// endpoints', () => {
+    expect(input(['--endpoints', 'http://a:2379'], TLS_ENV).notes).toEqual([
+      'ETCDCTL_CACERT, ETCDCTL_CERT and ETCDCTL_KEY are used only for https:// endpoints; every endpoint here is http://',
+    ]);
+  });
+
+  it('names the variable when a file it names cannot be used', () => {
+    const result = fromEnvironment([], TLS_ENV, { '/pki/ca.crt': CA, '/pki/client.crt': 'hello' });
+    expect(result).toEqual({
+      ok: false,
+      error:
+        'ETCDCTL_CERT /pki/client.crt: not a PEM file (expected a certificate starting with "-----BEGIN")\n' +
+        'ETCDCTL_KEY /pki/client.key: cannot read the file: no such file or directory',
+    });
+  });
+
+  it('moves the Prometheus meaning of the old flag to --prometheus-insecure-skip-tls-verify', () => {
+    const built = input(
+      [
+        '--endpoints',
+        'http://a:2379',
+        '--prometheus',
+        'https://p:9090',
+        '--prometheus-insecure-skip-tls-verify',
+      ],
+      {},
+    );
+    expect(built.spec.prometheus?.insecureSkipTLSVerify).toBe(true);
+    expect(
+      input(['--endpoints', 'http://a:2379', '--prometheus', 'https://p:9090'], {}).spec.prometheus
+        ?.insecureSkipTLSVerify,
+    ).toBe(false);
+    expect(
+      fromEnvironment(['--endpoints', 'http://a:2379', '--prometheus-insecure-skip-tls-verify'], {}),
+    ).toEqual({
+      ok: false,
+      error:
+        '--prometheus-insecure-skip-tls-verify needs a Prometheus: pass --prometheus URL (or set spec.prometheus.url in the file)',
     });
   });
 });

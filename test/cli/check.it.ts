@@ -1,7 +1,8 @@
 // The real `etcd-health check` (tsx src/cli/check.ts, its own process) against real etcd clusters
 // and a real Prometheus: each exit code from the state that should produce it. One 3-member
 // cluster is taken down step by step (healthy 0, fsync warnings 1, a member killed 1, two killed
-// 2, all killed 3); a 1-member TLS cluster proves the TLS flags and a CR file.
+// 2, all killed 3); a 1-member TLS cluster proves the TLS flags, etcdctl's ETCDCTL_* variables
+// and a CR file.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -26,13 +27,16 @@ interface CheckRun {
   stderr: string;
 }
 
-function check(args: string[]): Promise<CheckRun> {
+/** Runs the check with `args` and, of etcdctl's variables, only those in `etcdctl`. */
+function check(args: string[], etcdctl: Record<string, string> = {}): Promise<CheckRun> {
+  const inherited = Object.entries(process.env).filter(([name]) => !name.startsWith('ETCDCTL_'));
+  // jest's --experimental-vm-modules would only add a warning to the child's stderr.
+  const env = { ...Object.fromEntries(inherited), ...etcdctl, NODE_OPTIONS: '' };
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       ['--import', 'tsx', 'src/cli/check.ts', ...args],
-      // jest's --experimental-vm-modules would only add a warning to the child's stderr.
-      { cwd: REPO, env: { ...process.env, NODE_OPTIONS: '' }, timeout: 90_000, maxBuffer: 16 * 2 ** 20 },
+      { cwd: REPO, env, timeout: 90_000, maxBuffer: 16 * 2 ** 20 },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number')
           reject(new Error(`etcd-health check did not exit by itself: ${error.message}`, { cause: error }));
@@ -289,6 +293,48 @@ describe('etcd-health check against a TLS cluster', () => {
     expect(run.code).toBe(3);
     expect(run.stdout).toContain('RESULT  Unassessable');
     expect(run.stdout).toMatch(/member-1|127\.0\.\d+\.2/);
+  });
+
+  it('needs nothing but ETCDCTL_* to check a TLS cluster, as etcdctl does', async () => {
+    const tls = cluster.tls!;
+    // No scheme: https:// because ETCDCTL_CACERT is set, as etcdctl decides.
+    const run = await check([], {
+      ETCDCTL_ENDPOINTS: cluster.endpoints.map((endpoint) => endpoint.replace(/^https:\/\//, '')).join(','),
+      ETCDCTL_CACERT: tls.ca.certPath,
+      ETCDCTL_CERT: tls.client.certPath,
+      ETCDCTL_KEY: tls.client.keyPath,
+      ETCDCTL_DIAL_TIMEOUT: '3s',
+      ETCDCTL_COMMAND_TIMEOUT: '10s',
+    });
+    expect({ code: run.code, stderr: run.stderr }).toEqual({
+      code: 0,
+      stderr: 'etcd-health: querying etcd (1 endpoint) ...\n',
+    });
+    expect(run.stdout).toMatch(/^etcd-health check: 1 endpoint from ETCDCTL_ENDPOINTS, at /);
+    expect(run.stdout).toMatch(/member-1 +https:\/\/\S+:2379 +[0-9a-f]+ +3\.\S+ .* true +false +true /);
+    expect(run.stdout).toContain('RESULT  Healthy: every check passed (exit code 0)');
+
+    // -w is -o; the flag wins over the variable (a CA that signed nothing here: exit 3).
+    const json = await check(['-w', 'json', '-q', '--cacert', tls.otherCa.certPath], {
+      ETCDCTL_ENDPOINTS: cluster.endpoints.join(','),
+      ETCDCTL_CACERT: tls.ca.certPath,
+      ETCDCTL_CERT: tls.client.certPath,
+      ETCDCTL_KEY: tls.client.keyPath,
+    });
+    expect(json.code).toBe(3);
+    expect((JSON.parse(json.stdout) as JsonResult).result).toMatchObject({
+      verdict: 'Unassessable',
+      exitCode: 3,
+    });
+  });
+
+  it('refuses --insecure-skip-tls-verify for etcd and says to pass --cacert', async () => {
+    const run = await check(['--endpoints', cluster.endpoints.join(','), '--insecure-skip-tls-verify']);
+    expect(run.code).toBe(3);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(
+      /^etcd-health check: --insecure-skip-tls-verify: check cannot skip the verification of etcd's certificates .* pass the CA that signed them with --cacert/,
+    );
   });
 
   it('exits 3 with the flag and the file when a TLS file cannot be read', async () => {
