@@ -13,8 +13,6 @@ export interface WorkOutcome {
    * `requeueAfterMs` is ignored, as in controller-runtime. A thrown error is treated the same.
    */
   error?: unknown;
-  /** With `error`: retrying cannot help (controller-runtime TerminalError). Logged, not retried. */
-  terminal?: boolean;
 }
 
 /** `signal` aborts when the pool gives up on in-flight work (shutdown deadline). */
@@ -56,13 +54,8 @@ export function runWorkers(
   const applyResult = (key: string, result: WorkOutcome): void => {
     if (result.error !== undefined) {
       const fields = { key, error: describeError(result.error), requeues: queue.numRequeues(key) };
-      if (result.terminal) {
-        log.error(fields, 'reconcile failed permanently; not retrying');
-        queue.forget(key);
-      } else {
-        log.error(fields, 'reconcile failed; retrying with backoff');
-        queue.addRateLimited(key);
-      }
+      log.error(fields, 'reconcile failed; retrying with backoff');
+      queue.addRateLimited(key);
       return;
     }
     queue.forget(key);

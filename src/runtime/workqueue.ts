@@ -18,8 +18,6 @@ export interface WorkQueueListener {
   depthChanged?(depth: number): void;
   /** A key was handed out after waiting this long in the queue. */
   queueLatency?(seconds: number): void;
-  /** A worker finished a key after working on it this long. */
-  workDuration?(seconds: number): void;
   /** A key was re-added through the rate limiter. */
   retried?(key: string): void;
 }
@@ -49,7 +47,7 @@ export class WorkQueue {
   /** Keys that need processing (every queued key, plus keys re-added while being processed), by lane. */
   private readonly dirty = new Map<string, Lane>();
   /** Keys a worker holds, with the time it got them. */
-  private readonly processing = new Map<string, number>();
+  private readonly processing = new Set<string>();
   private readonly delayed = new Map<string, DelayedAdd>();
   private readonly getters: Getter[] = [];
   private readonly drainWaiters: Array<() => void> = [];
@@ -125,10 +123,7 @@ export class WorkQueue {
   }
 
   done(key: string): void {
-    const startedAt = this.processing.get(key);
-    if (startedAt === undefined) return;
-    this.processing.delete(key);
-    this.listener.workDuration?.((this.clock.now() - startedAt) / 1000);
+    if (!this.processing.delete(key)) return;
     const lane = this.dirty.get(key);
     if (lane) this.push(key, lane);
     else this.notifyIfDrained();
@@ -200,7 +195,7 @@ export class WorkQueue {
     this.lanes.now.delete(key);
     this.lanes.due.delete(key);
     this.dirty.delete(key);
-    this.processing.set(key, now);
+    this.processing.add(key);
     this.listener.depthChanged?.(this.len());
     this.listener.queueLatency?.((now - queuedAt) / 1000);
     return key;

@@ -88,29 +88,6 @@ describe('runWorkers', () => {
     await pool.finished;
   });
 
-  it('does not retry a terminal error', async () => {
-    const queue = fastRetries();
-    const log = new RecordingLogger();
-    let attempts = 0;
-    const pool = runWorkers(
-      queue,
-      1,
-      () => {
-        attempts++;
-        return Promise.resolve({ error: new Error('spec.endpoints is empty'), terminal: true });
-      },
-      log,
-    );
-
-    queue.add('ops/a');
-    await eventually(() => log.messages('error').length === 1);
-    expect(log.messages('error')).toEqual(['reconcile failed permanently; not retrying']);
-    queue.shutDown();
-    await pool.finished;
-    expect(attempts).toBe(1);
-    expect(queue.numRequeues('ops/a')).toBe(0);
-  });
-
   it('requeues after requeueAfterMs for periodic work', async () => {
     const queue = new WorkQueue();
     let attempts = 0;

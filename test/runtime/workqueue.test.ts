@@ -160,7 +160,6 @@ describe('WorkQueue', () => {
       added: (key) => events.push(`added ${key}`),
       depthChanged: (depth) => events.push(`depth ${depth}`),
       queueLatency: (seconds) => events.push(`latency ${seconds}`),
-      workDuration: (seconds) => events.push(`work ${seconds}`),
       retried: (key) => events.push(`retried ${key}`),
     };
     const queue = new WorkQueue({ listener, rateLimiter: new ItemExponentialRateLimiter(1000, 1000) });
@@ -173,6 +172,6 @@ describe('WorkQueue', () => {
     queue.done('a');
     queue.addRateLimited('a');
 
-    expect(events).toEqual(['added a', 'depth 1', 'depth 0', 'latency 2', 'work 0.5', 'retried a']);
+    expect(events).toEqual(['added a', 'depth 1', 'depth 0', 'latency 2', 'retried a']);
   });
 });
