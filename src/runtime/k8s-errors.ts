@@ -45,10 +45,6 @@ export function isConflict(err: unknown): boolean {
   return hasReasonOrCode(err, 'Conflict', 409);
 }
 
-export function isAlreadyExists(err: unknown): boolean {
-  return reasonOf(err) === 'AlreadyExists';
-}
-
 /** The resourceVersion is too old (410 Gone / reason Expired): the client must LIST again. */
 export function isGone(err: unknown): boolean {
   const status = statusOf(err);

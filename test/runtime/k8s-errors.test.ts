@@ -3,7 +3,6 @@ import { ApiException } from '@kubernetes/client-node';
 import {
   describeError,
   isAbortError,
-  isAlreadyExists,
   isConflict,
   isGone,
   isNotFound,
@@ -32,7 +31,7 @@ describe('k8s-errors', () => {
 
   it('does not mistake AlreadyExists (also 409) for a Conflict', () => {
     const exists = apiException(409, 'AlreadyExists', 'leases "x" already exists');
-    expect(isAlreadyExists(exists)).toBe(true);
+    expect(reasonOf(exists)).toBe('AlreadyExists');
     expect(isConflict(exists)).toBe(false);
   });
 
