@@ -10,7 +10,10 @@ import {
   callOptions,
   isAbortError,
   statusOf,
+  withDeadline,
+  withSignal,
 } from '../runtime/index.js';
+import { CANCELLED } from '../sources/timeout.js';
 import type { StatusClient } from './reconciler.js';
 
 /** Writes the whole status with a JSON merge patch to /status (lists are replaced wholesale). */
@@ -62,12 +65,13 @@ export class KubePodLister {
     this.api = kubeConfig.makeApiClient(CoreV1Api);
   }
 
-  async listPodIPs(namespace: string, labelSelector: string): Promise<PodAddress[]> {
-    const pods = await this.api
-      .listNamespacedPod({ namespace, labelSelector }, callOptions(this.timeoutMs))
-      .catch((error: unknown) => {
-        throw new Error(listFailure(error, namespace));
-      });
+  /** Gives up after the timeout or when `signal` aborts, whichever comes first. */
+  async listPodIPs(namespace: string, labelSelector: string, signal?: AbortSignal): Promise<PodAddress[]> {
+    const pods = await withDeadline(this.timeoutMs, signal, (deadline) =>
+      this.api.listNamespacedPod({ namespace, labelSelector }, withSignal(deadline)),
+    ).catch((error: unknown) => {
+      throw new Error(signal?.aborted ? CANCELLED : listFailure(error, namespace));
+    });
     return pods.items
       .filter((pod) => pod.status?.phase === 'Running' && pod.status.podIP && pod.metadata?.name)
       .map((pod) => ({ name: pod.metadata!.name!, ip: pod.status!.podIP! }));

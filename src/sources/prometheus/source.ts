@@ -52,6 +52,8 @@ export async function queryPrometheus(
   options: PrometheusSourceOptions,
   time: Date,
   connect: (connection: PrometheusConnection) => PrometheusClient = createPrometheusClient,
+  /** Ends every query in flight (named so: a "signal" in this file is a metric). */
+  cancel?: AbortSignal,
 ): Promise<PrometheusSnapshot> {
   const base = { url: options.url, memberLabel: options.memberLabel, answers: [] };
   const matchers: LabelMatcher[] = [];
@@ -76,7 +78,11 @@ export async function queryPrometheus(
   try {
     // All at once: the source then takes one query timeout at most, not one per wave of queries.
     const answers = await Promise.all(
-      queries.map(async ({ signal, query }) => ({ signal, query, outcome: await client.query(query, time) })),
+      queries.map(async ({ signal, query }) => ({
+        signal,
+        query,
+        outcome: await client.query(query, time, cancel),
+      })),
     );
     return { ...base, matchers, answers };
   } finally {
