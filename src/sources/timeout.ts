@@ -1,5 +1,6 @@
 // A last-resort timeout for promises whose own deadline should already bound them, and the way a
 // caller's AbortSignal ends a wait without waiting for that deadline.
+import { setMaxListeners } from 'node:events';
 
 /** What a source reports for work its caller cancelled (the operator is shutting down). */
 export const CANCELLED = 'cancelled';
@@ -62,4 +63,22 @@ export function deadlineSignal(
       parent?.removeEventListener('abort', onParentAbort);
     },
   };
+}
+
+/**
+ * A signal of our own that aborts when `parent` does, for work that hangs a listener per call in
+ * flight on it (dozens in one observation): Node warns of a leak past 10 listeners on one signal,
+ * and the caller's signal is not ours to reconfigure. `release()` removes the listener on `parent`.
+ */
+export function followSignal(parent: AbortSignal | undefined): {
+  signal: AbortSignal | undefined;
+  release: () => void;
+} {
+  if (!parent) return { signal: undefined, release: () => undefined };
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  const onParentAbort = (): void => controller.abort(parent.reason);
+  if (parent.aborted) controller.abort(parent.reason);
+  else parent.addEventListener('abort', onParentAbort, { once: true });
+  return { signal: controller.signal, release: () => parent.removeEventListener('abort', onParentAbort) };
 }

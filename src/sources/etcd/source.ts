@@ -4,7 +4,7 @@
 import type { SourceState } from '../../api/v1alpha1/status.js';
 import type { EtcdObservation, MemberObservation } from '../../health/observation.js';
 import { clip, errorText } from '../text.js';
-import { CANCELLED } from '../timeout.js';
+import { CANCELLED, followSignal } from '../timeout.js';
 import { connectMember, type EtcdCallOptions, type MemberClient } from './client.js';
 import { dialHttp2, type DialResult } from './dial.js';
 import { discoverEndpoints, type Discovery, type PodLister } from './discovery.js';
@@ -34,9 +34,21 @@ export interface EtcdSourceOptions extends EtcdCallOptions {
  */
 export async function observeEtcd(
   options: EtcdSourceOptions,
-  signal?: AbortSignal,
+  cancel?: AbortSignal,
 ): Promise<EtcdObservation> {
-  if (signal?.aborted) return cancelledObservation();
+  if (cancel?.aborted) return cancelledObservation();
+  const { signal, release } = followSignal(cancel);
+  try {
+    return await observeEtcdUntil(options, signal);
+  } finally {
+    release();
+  }
+}
+
+async function observeEtcdUntil(
+  options: EtcdSourceOptions,
+  signal: AbortSignal | undefined,
+): Promise<EtcdObservation> {
   const resolved = await resolveEndpoints(options, signal);
   if (signal?.aborted) return cancelledObservation();
   if (!resolved.ok) return failed(resolved.error);
