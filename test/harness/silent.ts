@@ -1,6 +1,6 @@
 // Servers that accept and then never answer: a hung etcd member, a hung Prometheus or API server.
 // Real ones cannot be made to hang on demand, and a hang is exactly what a cancellation must cut.
-import { createServer as createHttp2Server, type Http2Session } from 'node:http2';
+import { createServer as createHttp2Server, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
 export interface SilentServer {
@@ -40,17 +40,24 @@ export async function silentServer(): Promise<SilentServer> {
  * An HTTP/2 server that completes the handshake (so a dial succeeds) and then never answers a
  * stream: a member whose gRPC calls hang.
  */
-export async function silentHttp2Server(): Promise<SilentServer & { streams(): number }> {
+export async function silentHttp2Server(): Promise<
+  SilentServer & { streams(): number; openStreams(): number }
+> {
   const sessions = new Set<Http2Session>();
   let accepted = 0;
   let streams = 0;
+  let openStreams = 0;
   const server = createHttp2Server();
   server.on('session', (session: Http2Session) => {
     accepted++;
     sessions.add(session);
     session.on('close', () => sessions.delete(session));
   });
-  server.on('stream', () => streams++);
+  server.on('stream', (stream: ServerHttp2Stream) => {
+    streams++;
+    openStreams++;
+    stream.on('close', () => openStreams--);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -58,6 +65,8 @@ export async function silentHttp2Server(): Promise<SilentServer & { streams(): n
     openConnections: () => sessions.size,
     accepted: () => accepted,
     streams: () => streams,
+    /** Calls not yet ended by either side: a cancelled call ends its stream. */
+    openStreams: () => openStreams,
     close: () =>
       new Promise((resolve) => {
         for (const s of sessions) s.destroy();
