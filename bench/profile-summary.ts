@@ -39,7 +39,7 @@ const CATEGORIES: [RegExp, string][] = [
     'etcd source (grpc-js, http2 dials)',
   ],
   [
-    /^(@kubernetes\/client-node|node-fetch|ws|jsonpath|openid-client|hpagent)|^src\/runtime\/|^src\/controller\/kube-api/,
+    /^(@kubernetes\/client-node|node-fetch|ws|jsonpath|openid-client|hpagent)|^src\/runtime\/|^src\/kube\//,
     'Kubernetes API (client-node)',
   ],
   [/^prom-client$|^src\/observability\//, 'own /metrics (prom-client)'],

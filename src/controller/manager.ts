@@ -33,7 +33,7 @@ import {
 import { checksReferring, referencesOf } from './references.js';
 import { ReferencedConfigInformers, type ConfigKind } from '../kube/config-informers.js';
 import { operatorTokenTrust, type OperatorToken } from '../sources/credentials.js';
-import { KubePodLister } from './kube-api.js';
+import { KubePodLister } from '../kube/pods.js';
 import { KubeStatusWriter } from '../kube/status-writer.js';
 import { ReachPolicy } from './reach.js';
 import { EndpointPolicy } from '../sources/etcd/endpoint-policy.js';

@@ -46,6 +46,7 @@ export function sourceObserver(
       ...options,
       clock,
       shared,
+      ...(request.signal ? { signal: request.signal } : {}),
       // A check that may act on etcd decides on what etcd says now.
       freshEtcd: spec.remediation.mode === 'Automatic',
     });

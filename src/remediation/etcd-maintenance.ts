@@ -1,13 +1,24 @@
 // The etcd side of automated remediation: one etcd3 client per member (etcd3 pools across its
 // hosts, and a defragmentation must reach exactly one member), every call once (no retries: a
 // retried Defragment or MoveLeader is a second action) and with a deadline.
-import { Etcd3, type IOptions } from 'etcd3';
+//
+// The reads take the caller's AbortSignal; the actions (defragment, compact, move leader, disarm,
+// the verification write) deliberately do not: an action cancelled client-side keeps running in
+// etcd (a defragmentation does not stop when its client hangs up), so giving up on it would only
+// lose its outcome. The remediation keeps its lock and the next check verifies what happened.
+import type { Etcd3 } from 'etcd3';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { describeGrpcError, type EtcdCallOptions } from '../sources/etcd/client.js';
+import {
+  describeGrpcError,
+  etcdClient,
+  grpcCallOptions,
+  type EtcdCallOptions,
+  type GrpcCallOptions,
+} from '../sources/etcd/client.js';
 import { dialHttp2 } from '../sources/etcd/dial.js';
 import { errorText } from '../sources/text.js';
-import { withTimeout } from '../sources/timeout.js';
+import { CANCELLED, untilAborted, withTimeout } from '../sources/timeout.js';
 import { VERIFY_WRITE_KEY, type ExecResult, type ReadResult, type RemediationExecutor } from './executor.js';
 
 /**
@@ -21,15 +32,6 @@ export const DEFAULT_DEFRAG_TIMEOUT_MS = 5 * 60_000;
 export interface MaintenanceOptions extends EtcdCallOptions {
   defragTimeoutMs?: number;
 }
-
-type FaultPolicy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
-
-// etcd3 retries "recoverable" errors and opens circuit breakers by default; a maintenance call
-// must happen at most once.
-const callOnce = {
-  execute: (fn: (context: { signal: AbortSignal }) => unknown) =>
-    Promise.resolve(fn({ signal: new AbortController().signal })),
-} as unknown as FaultPolicy;
 
 /** Errors that prove the request never took effect; anything else may have reached etcd. */
 const DEFINITE_ERROR =
@@ -105,21 +107,21 @@ export class EtcdMaintenance implements RemediationExecutor {
     });
   }
 
-  async dbSize(endpoint: string): Promise<ReadResult<number>> {
-    return this.read('status', async () => {
-      const status = await this.client(endpoint).maintenance.status(this.deadline(this.budgetMs));
+  async dbSize(endpoint: string, signal?: AbortSignal): Promise<ReadResult<number>> {
+    return this.read('status', signal, async (callOptions) => {
+      const status = await this.client(endpoint).maintenance.status(callOptions);
       return Number(status.dbSize);
     });
   }
 
-  async revisionAvailable(endpoint: string, revision: string): Promise<ReadResult<boolean>> {
-    return this.read('range at a revision', async () => {
+  async revisionAvailable(
+    endpoint: string,
+    revision: string,
+    signal?: AbortSignal,
+  ): Promise<ReadResult<boolean>> {
+    return this.read('range at a revision', signal, async (callOptions) => {
       try {
-        await this.client(endpoint)
-          .get(VERIFY_WRITE_KEY)
-          .revision(revision)
-          .options(this.deadline(this.budgetMs))
-          .exec();
+        await this.client(endpoint).get(VERIFY_WRITE_KEY).revision(revision).options(callOptions).exec();
         return true;
       } catch (error) {
         if (/required revision has been compacted/.test(errorText(error))) return false;
@@ -128,9 +130,9 @@ export class EtcdMaintenance implements RemediationExecutor {
     });
   }
 
-  async quotaBytes(endpoint: string): Promise<ReadResult<number>> {
-    return this.read('metrics', async () => {
-      const text = await this.httpGet(`${endpoint.replace(/\/+$/, '')}/metrics`);
+  async quotaBytes(endpoint: string, signal?: AbortSignal): Promise<ReadResult<number>> {
+    return this.read('metrics', signal, async () => {
+      const text = await this.httpGet(`${endpoint.replace(/\/+$/, '')}/metrics`, signal);
       const match = /^etcd_server_quota_backend_bytes(?:\{[^}]*\})?\s+(\S+)/m.exec(text);
       const value = match ? Number(match[1]) : NaN;
       if (!Number.isFinite(value) || value <= 0)
@@ -147,20 +149,7 @@ export class EtcdMaintenance implements RemediationExecutor {
   private client(endpoint: string): Etcd3 {
     let client = this.clients.get(endpoint);
     if (!client) {
-      const tls = this.options.tls;
-      client = new Etcd3({
-        hosts: endpoint,
-        credentials:
-          endpoint.startsWith('https://') && tls
-            ? {
-                rootCertificate: Buffer.from(tls.caPem),
-                ...(tls.certPem && tls.keyPem
-                  ? { certChain: Buffer.from(tls.certPem), privateKey: Buffer.from(tls.keyPem) }
-                  : {}),
-              }
-            : undefined,
-        faultHandling: { global: callOnce, host: () => callOnce },
-      });
+      client = etcdClient(endpoint, this.options.tls);
       this.clients.set(endpoint, client);
     }
     return client;
@@ -205,21 +194,37 @@ export class EtcdMaintenance implements RemediationExecutor {
     );
   }
 
-  private async read<T>(what: string, fn: () => Promise<T>): Promise<ReadResult<T>> {
-    return withTimeout(
-      fn().then(
-        (value): ReadResult<T> => ({ ok: true, value }),
-        (error: unknown): ReadResult<T> => ({
-          ok: false,
-          error: `${what}: ${describeGrpcError(error, this.budgetMs)}`,
-        }),
-      ),
-      this.budgetMs + 1_000,
-      (): ReadResult<T> => ({ ok: false, error: `${what}: no answer within ${this.budgetMs}ms` }),
+  /**
+   * An aborted read answers "cancelled" at once and only its own gRPC call is cancelled: the
+   * member's client stays open, since closing it would also cut an action in flight on it.
+   */
+  private async read<T>(
+    what: string,
+    signal: AbortSignal | undefined,
+    fn: (callOptions: GrpcCallOptions) => Promise<T>,
+  ): Promise<ReadResult<T>> {
+    const cancelled = (): ReadResult<T> => ({ ok: false, error: `${what}: ${CANCELLED}` });
+    if (signal?.aborted) return cancelled();
+    const { options: callOptions, release } = grpcCallOptions(this.budgetMs, signal);
+    const answer = fn(callOptions).then(
+      (value): ReadResult<T> => ({ ok: true, value }),
+      (error: unknown): ReadResult<T> => ({
+        ok: false,
+        error: `${what}: ${describeGrpcError(error, this.budgetMs)}`,
+      }),
     );
+    try {
+      return await withTimeout(
+        untilAborted(answer, signal, cancelled),
+        this.budgetMs + 1_000,
+        (): ReadResult<T> => ({ ok: false, error: `${what}: no answer within ${this.budgetMs}ms` }),
+      );
+    } finally {
+      release();
+    }
   }
 
-  private httpGet(url: string): Promise<string> {
+  private httpGet(url: string, signal: AbortSignal | undefined): Promise<string> {
     const secure = url.startsWith('https:');
     const tls = this.options.tls;
     const request = secure ? httpsRequest : httpRequest;
@@ -230,6 +235,7 @@ export class EtcdMaintenance implements RemediationExecutor {
           method: 'GET',
           agent: false,
           timeout: this.budgetMs,
+          signal,
           ...(secure && tls ? { ca: tls.caPem, cert: tls.certPem, key: tls.keyPem } : {}),
         },
         (res) => {

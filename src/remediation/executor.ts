@@ -28,12 +28,14 @@ export interface RemediationExecutor {
   disarmNoSpace(endpoint: string, memberIds: readonly string[]): Promise<ExecResult>;
   /** Puts and deletes a test key: proves the cluster accepts writes again. */
   verifyWrite(endpoint: string): Promise<ExecResult>;
+  // The reads below answer "cancelled" as soon as `signal` aborts; the actions above take no
+  // signal: etcd finishes an action its client gave up on, so it is verified later instead.
   /** The member's physical DB size now (after a step). */
-  dbSize(endpoint: string): Promise<ReadResult<number>>;
+  dbSize(endpoint: string, signal?: AbortSignal): Promise<ReadResult<number>>;
   /** Whether `revision` is still in the history (a Range at it is not refused as compacted). */
-  revisionAvailable(endpoint: string, revision: string): Promise<ReadResult<boolean>>;
+  revisionAvailable(endpoint: string, revision: string, signal?: AbortSignal): Promise<ReadResult<boolean>>;
   /** etcd_server_quota_backend_bytes from the member's own /metrics. */
-  quotaBytes(endpoint: string): Promise<ReadResult<number>>;
+  quotaBytes(endpoint: string, signal?: AbortSignal): Promise<ReadResult<number>>;
   close(): void;
 }
 

@@ -170,7 +170,7 @@ export class Remediator {
         const answers =
           typeof asking === 'string'
             ? emptyAnswers(decision.question)
-            : await ask(asking, decision.question, log);
+            : await ask(asking, decision.question, log, request.signal);
         decision = plan({ ...planInput, answers });
       }
       const carried = await this.carryOut(decision, {
@@ -343,7 +343,7 @@ export class Remediator {
     );
     log.info({ step: lock }, 'remediation step started');
 
-    const outcome = await this.execute(executor, step, lock, this.clock);
+    const outcome = await this.execute(executor, step, lock, request.signal);
     if (outcome.kind === 'unconfirmed') {
       // The call may still run in etcd (a defragmentation outlives its client deadline): keep the
       // lock; the next check verifies the member before anything else happens.
@@ -381,8 +381,9 @@ export class Remediator {
     executor: RemediationExecutor,
     step: Step,
     lock: RemediationRecord,
-    clock: () => Date,
+    signal: AbortSignal | undefined,
   ): Promise<{ kind: 'done'; records: RemediationRecord[] } | { kind: 'unconfirmed'; error: string }> {
+    const clock = this.clock;
     const done = (
       record: RemediationRecord,
       result: ExecResult,
@@ -408,7 +409,8 @@ export class Remediator {
         if (!result.ok && result.ambiguous) return { kind: 'unconfirmed', error: result.error };
         const name = step.member.name;
         if (!result.ok) return { kind: 'done', records: [done(lock, result, '')] };
-        const size = await executor.dbSize(step.endpoint);
+        // The actions themselves take no signal: etcd finishes what its client gave up on.
+        const size = await executor.dbSize(step.endpoint, signal);
         const after = size.ok ? size.value : undefined;
         const sizes = `${step.dbSizeBefore === undefined ? '?' : formatBytes(step.dbSizeBefore)} -> ${after === undefined ? '?' : formatBytes(after)}`;
         return {
@@ -573,16 +575,21 @@ function emptyAnswers(question: Question): Answers {
   return question.kind === 'compaction' ? { compactionUseful: false } : { quotaBytes: {} };
 }
 
-async function ask(executor: RemediationExecutor, request: Question, log: Logger): Promise<Answers> {
+async function ask(
+  executor: RemediationExecutor,
+  request: Question,
+  log: Logger,
+  signal: AbortSignal | undefined,
+): Promise<Answers> {
   if (request.kind === 'compaction') {
-    const answer = await executor.revisionAvailable(request.endpoint, request.revision);
+    const answer = await executor.revisionAvailable(request.endpoint, request.revision, signal);
     if (!answer.ok) log.warn({ error: answer.error }, 'could not tell whether compaction is needed');
     return { compactionUseful: answer.ok && answer.value };
   }
   const quotaBytes: Record<string, number | undefined> = {};
   await Promise.all(
     request.members.map(async (member) => {
-      const answer = await executor.quotaBytes(member.endpoint);
+      const answer = await executor.quotaBytes(member.endpoint, signal);
       if (!answer.ok)
         log.warn({ member: member.name, error: answer.error }, 'could not read the backend quota');
       quotaBytes[member.name] = answer.ok ? answer.value : undefined;

@@ -1,12 +1,13 @@
 // One check's observation: etcd and Prometheus are asked concurrently, each timed, and the
 // Prometheus series are attributed to the members etcd reported. Never throws: a source that
-// breaks becomes a SourceState.
+// breaks becomes a SourceState, and so does a cancelled one (Error "cancelled").
 import type { SourceState } from '../api/v1alpha1/status.js';
 import type { EtcdObservation, MetricsObservation, Observation } from '../health/observation.js';
 import { observeEtcd, type EtcdSourceOptions } from './etcd/source.js';
 import { metricsObservation, queryPrometheus, type PrometheusSourceOptions } from './prometheus/source.js';
 import type { SharedSources } from './shared.js';
 import { errorText } from './text.js';
+import { CANCELLED } from './timeout.js';
 
 export interface ObserveOptions {
   etcd: EtcdSourceOptions;
@@ -17,20 +18,27 @@ export interface ObserveOptions {
   shared?: SharedSources;
   /** Observe etcd afresh even with `shared` (a check that may act on etcd). */
   freshEtcd?: boolean;
+  /**
+   * Ends every read in flight (pod list, etcd dials and calls, Prometheus queries) at once; the
+   * sources then report Error "cancelled". Calls shared with other checks go on for them.
+   */
+  signal?: AbortSignal;
 }
 
 export async function observe(options: ObserveOptions): Promise<Observation> {
   const clock = options.clock ?? (() => new Date());
   const started = Date.now();
   const prometheusOptions = options.prometheus;
-  const { shared } = options;
+  const { shared, signal } = options;
   const [etcdRun, prometheusRun] = await Promise.all([
     timed(() =>
-      shared ? shared.observeEtcd(options.etcd, options.freshEtcd ?? false) : observeEtcd(options.etcd),
+      shared
+        ? shared.observeEtcd(options.etcd, options.freshEtcd ?? false, signal)
+        : observeEtcd(options.etcd, signal),
     ),
     prometheusOptions
       ? timed(() =>
-          queryPrometheus(prometheusOptions, clock(), shared && ((c) => shared.prometheusClient(c))),
+          queryPrometheus(prometheusOptions, clock(), shared && ((c) => shared.prometheusClient(c)), signal),
         )
       : undefined,
   ]);
@@ -51,7 +59,9 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
     let assembled: MetricsObservation;
     try {
       if (!prometheusRun.ok) throw prometheusRun.error;
-      assembled = metricsObservation(prometheusRun.value, etcd.members);
+      assembled = signal?.aborted
+        ? { source: { state: 'Error', message: CANCELLED }, members: {} }
+        : metricsObservation(prometheusRun.value, etcd.members);
     } catch (error) {
       assembled = unexpected('Prometheus', error, { members: {} });
     }

@@ -8,10 +8,12 @@
 //    own credentials, so nothing crosses between tenants that could not already see it;
 //  - an answer is reused only while younger than the TTL (default 5 s, far below any check
 //    interval and below Prometheus' scrape interval), and failures are never reused;
-//  - a check that may act on etcd (remediation mode Automatic) always observes etcd afresh.
+//  - a check that may act on etcd (remediation mode Automatic) always observes etcd afresh;
+//  - a check's AbortSignal ends only its own wait: a shared call goes on for the others, bounded
+//    by its own timeouts.
 import { createHash } from 'node:crypto';
 import type { EtcdObservation } from '../health/observation.js';
-import { observeEtcd, type EtcdSourceOptions } from './etcd/source.js';
+import { cancelledObservation, observeEtcd, type EtcdSourceOptions } from './etcd/source.js';
 import {
   createPrometheusClient,
   type PrometheusClient,
@@ -19,6 +21,7 @@ import {
   type QueryOutcome,
 } from './prometheus/client.js';
 import { RecentAnswers } from './recent-answers.js';
+import { CANCELLED, untilAborted } from './timeout.js';
 
 export interface SharedSourcesOptions {
   /** 0 turns sharing off. */
@@ -78,19 +81,23 @@ export class SharedSources {
       String(connection.timeoutMs),
     ]);
     return {
-      query: (promql, time) =>
-        this.queries.get(`${connectionKey}\n${promql}`, time.getTime(), () =>
-          this.pool(connectionKey, connection).query(promql, time),
+      query: (promql, time, signal) =>
+        untilAborted(
+          this.queries.get(`${connectionKey}\n${promql}`, time.getTime(), () =>
+            this.pool(connectionKey, connection).query(promql, time),
+          ),
+          signal,
+          () => ({ ok: false, error: CANCELLED }),
         ),
       close: () => undefined,
     };
   }
 
-  /** The etcd observation of these options, shared unless `fresh`. */
-  observeEtcd(options: EtcdSourceOptions, fresh: boolean): Promise<EtcdObservation> {
+  /** The etcd observation of these options, shared unless `fresh`; `signal` ends this wait only. */
+  observeEtcd(options: EtcdSourceOptions, fresh: boolean, signal?: AbortSignal): Promise<EtcdObservation> {
     if (fresh || this.options.ttlMs <= 0) {
       this.options.onLookup?.('etcd', false);
-      return observeEtcd(options);
+      return observeEtcd(options, signal);
     }
     const key = digest([
       JSON.stringify(options.endpoints ?? []),
@@ -102,7 +109,11 @@ export class SharedSources {
       String(options.requestTimeoutMs),
     ]);
     this.startSweeper();
-    return this.etcdObservations.get(key, this.now(), () => observeEtcd(options));
+    return untilAborted(
+      this.etcdObservations.get(key, this.now(), () => observeEtcd(options)),
+      signal,
+      cancelledObservation,
+    );
   }
 
   /** Closes every pool and forgets every answer (operator shutdown). */

@@ -101,10 +101,14 @@ const OK: ExecResult = { ok: true, tookMs: 40 };
 
 function spyExecutor(timeline: string[], answers: () => Answers) {
   const calls: string[] = [];
+  /** The calls that were handed an AbortSignal, by name. */
+  const signalled: string[] = [];
   const answer =
     <K extends keyof Answers>(name: K, fallback: NonNullable<Answers[K]>) =>
     (...args: unknown[]) => {
-      const entry = `${name} ${args.map(String).join(' ')}`.trim();
+      if (args.some((arg) => arg instanceof AbortSignal)) signalled.push(name);
+      const shown = args.filter((arg) => arg !== undefined && !(arg instanceof AbortSignal));
+      const entry = `${name} ${shown.map(String).join(' ')}`.trim();
       calls.push(entry);
       timeline.push(entry);
       return Promise.resolve(answers()[name] ?? fallback);
@@ -120,7 +124,7 @@ function spyExecutor(timeline: string[], answers: () => Answers) {
     quotaBytes: jest.fn(answer('quotaBytes', { ok: true, value: 8 * 2 ** 30 })),
     close: jest.fn(),
   };
-  return { executor, calls };
+  return { executor, calls, signalled };
 }
 
 function checkObject(spec: ReturnType<typeof specWith>): EtcdHealthCheck {
@@ -176,6 +180,7 @@ function harness(
     metrics,
     executorFor,
     calls: spy.calls,
+    signalled: spy.signalled,
     answer(next: Answers) {
       answers = next;
     },
@@ -190,7 +195,11 @@ function harness(
       remediator = make();
     },
     /** One reconcile on an up-to-date cache (the store's object). */
-    reconcile(observation: Observation, object: EtcdHealthCheck = store.object): Promise<RemediationOutcome> {
+    reconcile(
+      observation: Observation,
+      object: EtcdHealthCheck = store.object,
+      signal?: AbortSignal,
+    ): Promise<RemediationOutcome> {
       const current = { ...structuredClone(object), spec };
       const stamped = { ...observation, time: now };
       return remediator.reconcile({
@@ -199,6 +208,7 @@ function harness(
         assessment: assess(stamped, spec),
         etcdCredentials: undefined,
         log,
+        ...(signal ? { signal } : {}),
       });
     },
   };
@@ -304,6 +314,13 @@ describe('one step', () => {
     expect(h.events.map((e) => e.action)).toEqual(['Defragment', 'Defragment']);
     expect(h.events[1]!.note).toMatch(/^Defragmented etcd-1 in 40ms: DB 300 MiB -> 20.0 MiB$/);
     expect(h.metrics.steps).toEqual(['Defragment/success']);
+  });
+
+  it("hands the reconcile's signal to the reads, never to the step itself", async () => {
+    const h = harness();
+    await h.reconcile(fragmentedCluster(), h.store.object, new AbortController().signal);
+    expect(h.calls).toEqual([`defragment ${clientURL(1)}`, `dbSize ${clientURL(1)}`]);
+    expect(h.signalled).toEqual(['dbSize']);
   });
 
   it('sends nothing to etcd when the lock write conflicts (someone else acted, or the spec changed)', async () => {

@@ -1,53 +1,15 @@
 // observe() without a real etcd: endpoints that refuse or hang, discovery that fails, Prometheus
 // not configured. The real clusters are in the *.it.ts files.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServer, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { observe } from '../../src/sources/observe.js';
 import { observeOptionsFromSpec } from '../../src/sources/options.js';
 import { EndpointPolicy } from '../../src/sources/etcd/endpoint-policy.js';
 import { EtcdHealthCheckSpecSchema } from '../../src/api/v1alpha1/spec.js';
 import { eventually } from '../harness/eventually.js';
-
-/** A TCP server that accepts connections and never says a word: a hung member. */
-async function silentServer(): Promise<{
-  url: string;
-  openConnections(): number;
-  accepted(): number;
-  close(): Promise<void>;
-}> {
-  const sockets = new Set<Socket>();
-  let accepted = 0;
-  const server: Server = createServer((socket) => {
-    accepted++;
-    sockets.add(socket);
-    // Read (and drop) what the client sends, so that its hang-up is seen.
-    socket.resume();
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    openConnections: () => sockets.size,
-    accepted: () => accepted,
-    close: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-/** A loopback port nobody listens on. */
-async function refusingUrl(): Promise<string> {
-  const server = await silentServer();
-  await server.close();
-  return server.url;
-}
+import { refusingUrl, silentServer, type SilentServer } from '../harness/silent.js';
 
 describe('observe', () => {
-  let hung: Awaited<ReturnType<typeof silentServer>>;
+  let hung: SilentServer;
   let refused: string;
   beforeAll(async () => {
     hung = await silentServer();

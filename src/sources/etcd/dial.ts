@@ -9,6 +9,7 @@ import { connect as http2Connect, type ClientHttp2Session } from 'node:http2';
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { errorText, oneLine } from '../text.js';
+import { CANCELLED } from '../timeout.js';
 import type { EtcdTls } from './client.js';
 
 export type DialResult = { ok: true; tookMs: number } | { ok: false; error: string; tookMs: number };
@@ -17,6 +18,7 @@ export function dialHttp2(
   endpoint: string,
   tls: EtcdTls | undefined,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<DialResult> {
   const started = Date.now();
   return new Promise((resolve) => {
@@ -27,12 +29,16 @@ export function dialHttp2(
       if (done) return;
       done = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       session?.destroy();
       socket?.destroy();
       const tookMs = Date.now() - started;
       resolve(error === undefined ? { ok: true, tookMs } : { ok: false, error: `dial: ${error}`, tookMs });
     };
     const timer = setTimeout(() => finish(`no HTTP/2 answer within ${timeoutMs}ms`), timeoutMs);
+    const onAbort = (): void => finish(CANCELLED);
+    if (signal?.aborted) return finish(CANCELLED);
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const url = new URL(endpoint);
       const host = url.hostname.replace(/^\[(.*)\]$/, '$1');

@@ -2,7 +2,7 @@
 // port 2379, https). The controller implements PodLister with client-node; this file only turns
 // pod IPs into URLs.
 import { isIP } from 'node:net';
-import { withTimeout } from '../timeout.js';
+import { CANCELLED, untilAborted, withTimeout } from '../timeout.js';
 import { errorText } from '../text.js';
 
 export interface PodIP {
@@ -12,7 +12,8 @@ export interface PodIP {
 }
 
 export interface PodLister {
-  listPodIPs(namespace: string, labelSelector: string): Promise<PodIP[]>;
+  /** Gives up when `signal` aborts. */
+  listPodIPs(namespace: string, labelSelector: string, signal?: AbortSignal): Promise<PodIP[]>;
 }
 
 export interface Discovery {
@@ -29,15 +30,23 @@ export async function discoverEndpoints(
   discovery: Discovery,
   pods: PodLister,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<DiscoveredEndpoints> {
   const what = `pods ${JSON.stringify(discovery.labelSelector)} in namespace ${discovery.namespace}`;
+  if (signal?.aborted) return { ok: false, error: `listing ${what}: ${CANCELLED}` };
   let listed: PodIP[];
   try {
-    const result = await withTimeout(
-      pods.listPodIPs(discovery.namespace, discovery.labelSelector),
+    // A lister that ignores the signal is not waited for either.
+    const result = await withTimeout<PodIP[] | typeof CANCELLED | undefined>(
+      untilAborted<PodIP[] | typeof CANCELLED>(
+        pods.listPodIPs(discovery.namespace, discovery.labelSelector, signal),
+        signal,
+        () => CANCELLED,
+      ),
       timeoutMs,
       () => undefined,
     );
+    if (result === CANCELLED) return { ok: false, error: `listing ${what}: ${CANCELLED}` };
     if (!result) return { ok: false, error: `listing ${what}: no answer within ${timeoutMs}ms` };
     listed = result;
   } catch (error) {

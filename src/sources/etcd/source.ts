@@ -4,6 +4,7 @@
 import type { SourceState } from '../../api/v1alpha1/status.js';
 import type { EtcdObservation, MemberObservation } from '../../health/observation.js';
 import { clip, errorText } from '../text.js';
+import { CANCELLED, followSignal } from '../timeout.js';
 import { connectMember, type EtcdCallOptions, type MemberClient } from './client.js';
 import { dialHttp2, type DialResult } from './dial.js';
 import { discoverEndpoints, type Discovery, type PodLister } from './discovery.js';
@@ -27,12 +28,34 @@ export interface EtcdSourceOptions extends EtcdCallOptions {
   endpointPolicy?: EndpointPolicy;
 }
 
-export async function observeEtcd(options: EtcdSourceOptions): Promise<EtcdObservation> {
-  const resolved = await resolveEndpoints(options);
-  if (!resolved.ok) return failed(resolved.error);
-  const clients = new ClientPool(options, options.endpointPolicy);
+/**
+ * When `signal` aborts, every dial and call in flight ends at once and the observation is an Error
+ * "cancelled": whatever was learnt by then is incomplete.
+ */
+export async function observeEtcd(
+  options: EtcdSourceOptions,
+  cancel?: AbortSignal,
+): Promise<EtcdObservation> {
+  if (cancel?.aborted) return cancelledObservation();
+  const { signal, release } = followSignal(cancel);
   try {
-    return await observeCluster(resolved.endpoints, clients, resolved.notes);
+    return await observeEtcdUntil(options, signal);
+  } finally {
+    release();
+  }
+}
+
+async function observeEtcdUntil(
+  options: EtcdSourceOptions,
+  signal: AbortSignal | undefined,
+): Promise<EtcdObservation> {
+  const resolved = await resolveEndpoints(options, signal);
+  if (signal?.aborted) return cancelledObservation();
+  if (!resolved.ok) return failed(resolved.error);
+  const clients = new ClientPool(options, options.endpointPolicy, signal);
+  try {
+    const observation = await observeCluster(resolved.endpoints, clients, resolved.notes);
+    return signal?.aborted ? cancelledObservation() : observation;
   } catch (error) {
     // Only a bug lands here; it still becomes a state, not an exception.
     return failed(`observing etcd failed unexpectedly: ${errorText(error)}`);
@@ -41,13 +64,18 @@ export async function observeEtcd(options: EtcdSourceOptions): Promise<EtcdObser
   }
 }
 
-async function resolveEndpoints(options: EtcdSourceOptions) {
+/** What an etcd observation is when its caller cancelled it. */
+export function cancelledObservation(): EtcdObservation {
+  return failed(CANCELLED);
+}
+
+async function resolveEndpoints(options: EtcdSourceOptions, signal: AbortSignal | undefined) {
   if (options.endpoints && options.endpoints.length > 0)
     return { ok: true as const, endpoints: options.endpoints, notes: [] };
   if (!options.discovery) return { ok: false as const, error: 'no etcd endpoints configured' };
   if (!options.pods)
     return { ok: false as const, error: 'endpoint discovery is configured but no pod lister was given' };
-  return discoverEndpoints(options.discovery, options.pods, options.requestTimeoutMs);
+  return discoverEndpoints(options.discovery, options.pods, options.requestTimeoutMs, signal);
 }
 
 /** One dial and one gRPC client per endpoint and check; all closed at the end of the check. */
@@ -57,6 +85,7 @@ class ClientPool {
   constructor(
     private readonly options: EtcdCallOptions,
     private readonly policy?: EndpointPolicy,
+    private readonly signal?: AbortSignal,
   ) {}
   /**
    * The endpoint's client, once a dial proved it speaks HTTP/2; its dial error otherwise. An
@@ -69,14 +98,14 @@ class ClientPool {
     if (refusal) return { ok: false, error: refusal };
     let dial = this.dials.get(endpoint);
     if (!dial) {
-      dial = dialHttp2(endpoint, this.options.tls, this.options.dialTimeoutMs);
+      dial = dialHttp2(endpoint, this.options.tls, this.options.dialTimeoutMs, this.signal);
       this.dials.set(endpoint, dial);
     }
     const dialed = await dial;
     if (!dialed.ok) return dialed;
     let client = this.clients.get(endpoint);
     if (!client) {
-      client = connectMember(endpoint, this.options);
+      client = connectMember(endpoint, this.options, this.signal);
       this.clients.set(endpoint, client);
     }
     return { ok: true, client };

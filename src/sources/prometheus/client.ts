@@ -6,6 +6,7 @@ import { Agent as HttpAgent, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { z } from 'zod';
 import { errorText, sanitizedLine } from '../text.js';
+import { CANCELLED, deadlineSignal } from '../timeout.js';
 import { ByteBudget } from './budget.js';
 import { queryEndpoint } from './url.js';
 
@@ -27,7 +28,8 @@ export interface Sample {
 export type QueryOutcome = { ok: true; samples: Sample[]; warnings: string[] } | { ok: false; error: string };
 
 export interface PrometheusClient {
-  query(promql: string, time: Date): Promise<QueryOutcome>;
+  /** Ends with the outcome "cancelled" as soon as `signal` aborts. */
+  query(promql: string, time: Date, signal?: AbortSignal): Promise<QueryOutcome>;
   /** Frees the connection pool. */
   close(): void;
 }
@@ -142,9 +144,9 @@ export function createPrometheusClient(
   });
 
   return {
-    async query(promql, time) {
+    async query(promql, time, cancel) {
       // One deadline for the whole call, the body included: a trickled body is cut by it too.
-      const signal = AbortSignal.timeout(connection.timeoutMs);
+      const { signal, release } = deadlineSignal(connection.timeoutMs, cancel);
       let held = 0;
       try {
         const response = await http.get<IncomingMessage>(endpoint.href, {
@@ -165,8 +167,10 @@ export function createPrometheusClient(
         if (!body.ok) return { ok: false, error: body.error };
         return interpretAnswer(response.status, body.text, secrets);
       } catch (error) {
+        if (cancel?.aborted) return { ok: false, error: CANCELLED };
         return { ok: false, error: describeHttpError(error, connection.timeoutMs, signal, secrets) };
       } finally {
+        release();
         own.give(held);
         budget.give(held);
       }

@@ -4,6 +4,7 @@
 import type { SourceState } from '../../api/v1alpha1/status.js';
 import type { ChurnEntry, MetricsObservation, NodeMetrics } from '../../health/observation.js';
 import { clip, errorText, sanitizedLine } from '../text.js';
+import { followSignal } from '../timeout.js';
 import {
   createPrometheusClient,
   type PrometheusClient,
@@ -52,6 +53,8 @@ export async function queryPrometheus(
   options: PrometheusSourceOptions,
   time: Date,
   connect: (connection: PrometheusConnection) => PrometheusClient = createPrometheusClient,
+  /** Ends every query in flight (named so: a "signal" in this file is a metric). */
+  cancel?: AbortSignal,
 ): Promise<PrometheusSnapshot> {
   const base = { url: options.url, memberLabel: options.memberLabel, answers: [] };
   const matchers: LabelMatcher[] = [];
@@ -73,13 +76,19 @@ export async function queryPrometheus(
     return { ...base, matchers, configError: errorText(error) };
   }
   const client = connect(options);
+  const followed = followSignal(cancel);
   try {
     // All at once: the source then takes one query timeout at most, not one per wave of queries.
     const answers = await Promise.all(
-      queries.map(async ({ signal, query }) => ({ signal, query, outcome: await client.query(query, time) })),
+      queries.map(async ({ signal, query }) => ({
+        signal,
+        query,
+        outcome: await client.query(query, time, followed.signal),
+      })),
     );
     return { ...base, matchers, answers };
   } finally {
+    followed.release();
     client.close();
   }
 }

@@ -1,8 +1,14 @@
-// Kubernetes calls the reconciler makes, each with a timeout (client-node 1.4 has none by default:
-// a per-call middleware sets an AbortSignal) and the right patch Content-Type (1.4 defaults to
-// JSON Patch; a merge patch needs the header set per call).
+// The pod list of spec.etcd.discovery, with a timeout (client-node 1.4 has none by default: a
+// per-call middleware sets an AbortSignal) that the reconcile's own signal can cut short.
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { DEFAULT_API_TIMEOUT_MS, callOptions, isAbortError, statusOf } from '../runtime/index.js';
+import {
+  DEFAULT_API_TIMEOUT_MS,
+  isAbortError,
+  statusOf,
+  withDeadline,
+  withSignal,
+} from '../runtime/index.js';
+import { CANCELLED } from '../sources/timeout.js';
 
 export interface PodAddress {
   name: string;
@@ -26,12 +32,13 @@ export class KubePodLister {
     this.api = kubeConfig.makeApiClient(CoreV1Api);
   }
 
-  async listPodIPs(namespace: string, labelSelector: string): Promise<PodAddress[]> {
-    const pods = await this.api
-      .listNamespacedPod({ namespace, labelSelector }, callOptions(this.timeoutMs))
-      .catch((error: unknown) => {
-        throw new Error(listFailure(error, namespace));
-      });
+  /** Gives up after the timeout or when `signal` aborts, whichever comes first. */
+  async listPodIPs(namespace: string, labelSelector: string, signal?: AbortSignal): Promise<PodAddress[]> {
+    const pods = await withDeadline(this.timeoutMs, signal, (deadline) =>
+      this.api.listNamespacedPod({ namespace, labelSelector }, withSignal(deadline)),
+    ).catch((error: unknown) => {
+      throw new Error(signal?.aborted ? CANCELLED : listFailure(error, namespace));
+    });
     return pods.items
       .filter((pod) => pod.status?.phase === 'Running' && pod.status.podIP && pod.metadata?.name)
       .map((pod) => ({ name: pod.metadata!.name!, ip: pod.status!.podIP! }));
