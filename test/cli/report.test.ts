@@ -126,6 +126,18 @@ describe('renderText', () => {
     expect(text).toContain('RESULT  Warning: something needs attention (exit code 1)');
   });
 
+  it.each(['OK', 'Partial', 'Error', 'NotConfigured'] as const)(
+    'never points to a %s source message the header does not show',
+    (state) => {
+      const message = `Prometheus https://prometheus.example:9090: ${'etcd-4: the last scrape failed (up=0); '.repeat(3)}done`;
+      const text = renderText(report(withMetricsSource(state, message)), { color: false, width: 1000 });
+      const shown = text.includes(`Prometheus: ${message}`);
+      expect(shown).toBe(state !== 'NotConfigured');
+      if (!shown) expect(text).not.toContain('<the Prometheus error above>');
+      if (state === 'Partial') expect(text).toContain('<the Prometheus error above>');
+    },
+  );
+
   it('shows only the members and what to check when no member answered', () => {
     const text = renderText(report(unreachable(0), unreachable(1), unreachable(2)), PLAIN);
     expect(text).not.toContain('CONDITIONS');
