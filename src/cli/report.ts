@@ -338,7 +338,8 @@ function recommendationsSection(
   const lines = [paint('RECOMMENDATIONS', 'bold')];
   recommendations.forEach((r, index) => {
     const tone: Tone = r.severity === 'Critical' ? 'bad' : r.severity === 'Warning' ? 'warn' : 'dim';
-    lines.push(`  ${index + 1}. ${paint(r.severity, tone)}  ${r.type} on ${r.target}  (${r.reason})`);
+    const on = r.members !== undefined ? r.members.join(', ') : r.target;
+    lines.push(`  ${index + 1}. ${paint(r.severity, tone)}  ${r.type} on ${on}  (${r.reason})`);
     lines.push(...wrap(short(r.message), width, '     '));
     for (const command of r.commands ?? []) lines.push(`       $ ${command}`);
   });

@@ -20,6 +20,7 @@ import {
   unreachable,
   withMetric,
   withMetricsSource,
+  withStatusEverywhere,
   type Change,
 } from '../health/fixtures.js';
 
@@ -137,6 +138,13 @@ describe('renderText', () => {
       if (state === 'Partial') expect(text).toContain('<the Prometheus error above>');
     },
   );
+
+  it('names the members a recommendation for several of them covers', () => {
+    const text = renderText(report(withStatusEverywhere({ dbSize: 6.5 * 2 ** 30 })), PLAIN);
+    expect(section(text, 'RECOMMENDATIONS')).toContain(
+      'Warning  RelieveQuotaPressure on etcd-0, etcd-1, etcd-2  (QuotaPressure)',
+    );
+  });
 
   it('shows only the members and what to check when no member answered', () => {
     const text = renderText(report(unreachable(0), unreachable(1), unreachable(2)), PLAIN);
