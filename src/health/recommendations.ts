@@ -11,8 +11,8 @@ import { defragmentRemedies, growthRemedies, quotaRemedies, sizeRemedies } from 
 import { leaderChangeRemedies, networkRemedies, quorumRemedies } from './remedies/members.js';
 import { metricsSourceRemedies } from './remedies/metrics.js';
 import { storageRemedies } from './remedies/storage.js';
-import { listing } from './text.js';
 import { churnRemedies, nodeRemedies, requestRemedies } from './remedies/workload.js';
+import { listing } from './text.js';
 
 /** status.recommendations holds at most 20 entries; the most severe are kept. */
 export const MAX_RECOMMENDATIONS = 20;
@@ -57,7 +57,7 @@ const MAINTENANCE_TYPES = new Set([
  * compacts and defragments every member, which is all that quota pressure and fragmentation ask
  * for until the alarm is disarmed.
  */
-export const FOLDS: Readonly<Record<string, readonly string[]>> = {
+const FOLDS: Readonly<Record<string, readonly string[]>> = {
   RecoverFromNoSpace: ['RelieveQuotaPressure', 'Defragment'],
 };
 
