@@ -124,13 +124,8 @@ function header(report: CheckReport, paint: Paint, width: number): string {
     `  ${source('etcd', observation.etcd.source, paint)}`,
     `  ${source(`Prometheus${report.prometheusUrl ? ` ${report.prometheusUrl}` : ''}`, observation.metrics.source, paint)}`,
   ];
-  for (const [name, state] of [
-    ['etcd', observation.etcd.source],
-    ['Prometheus', observation.metrics.source],
-  ] as const) {
-    if (state.message && state.state !== 'NotConfigured')
-      lines.push(...wrap(`${name}: ${state.message}`, width, '      ', '    '));
-  }
+  for (const [name, message] of shownSourceMessages(observation))
+    lines.push(...wrap(`${name}: ${message}`, width, '      ', '    '));
   lines.push(
     '',
     `Members ${s.members} healthy, leader ${s.leader}, largest DB ${s.dbSize}, quota use ${s.quotaUsage}, ` +
@@ -147,15 +142,25 @@ function source(name: string, state: SourceState, paint: Paint): string {
   return `${name}: ${paint(state.state, tone)}${took}`;
 }
 
+/** The sources' messages the header prints, by source name. */
+function shownSourceMessages(observation: Observation): [string, string][] {
+  return (
+    [
+      ['etcd', observation.etcd.source],
+      ['Prometheus', observation.metrics.source],
+    ] as const
+  ).flatMap(([name, state]): [string, string][] =>
+    state.message && state.state !== 'NotConfigured' ? [[name, state.message]] : [],
+  );
+}
+
 /**
  * A source's error repeats in every condition and recommendation that lacks its data; the
- * header shows it once, the other places point to it.
+ * header shows it once, the other places point to it. Only messages the header printed are
+ * abbreviated, so a placeholder always has its text above it.
  */
 function abbreviator(observation: Observation): (text: string) => string {
-  const long = [
-    ['etcd', observation.etcd.source.message],
-    ['Prometheus', observation.metrics.source.message],
-  ].filter((entry): entry is [string, string] => (entry[1]?.length ?? 0) > 80);
+  const long = shownSourceMessages(observation).filter(([, message]) => message.length > 80);
   return (text) =>
     long.reduce((result, [name, message]) => result.split(message).join(`<the ${name} error above>`), text);
 }
@@ -333,7 +338,8 @@ function recommendationsSection(
   const lines = [paint('RECOMMENDATIONS', 'bold')];
   recommendations.forEach((r, index) => {
     const tone: Tone = r.severity === 'Critical' ? 'bad' : r.severity === 'Warning' ? 'warn' : 'dim';
-    lines.push(`  ${index + 1}. ${paint(r.severity, tone)}  ${r.type} on ${r.target}  (${r.reason})`);
+    const on = r.members !== undefined ? r.members.join(', ') : r.target;
+    lines.push(`  ${index + 1}. ${paint(r.severity, tone)}  ${r.type} on ${on}  (${r.reason})`);
     lines.push(...wrap(short(r.message), width, '     '));
     for (const command of r.commands ?? []) lines.push(`       $ ${command}`);
   });

@@ -65,6 +65,8 @@ export interface MemberMetrics {
   quotaBackendBytes?: number;
   /** predict_linear of the DB size over the growth horizon. */
   dbSizePredicted?: number;
+  /** How far back, within the growth horizon, Prometheus holds the DB size: the prediction's base. */
+  dbSizeHistorySeconds?: number;
   hasLeader?: number;
   /** Seconds since the member's metrics were last scraped successfully; large means stale. */
   scrapeAgeSeconds?: number;
@@ -85,6 +87,11 @@ export interface ChurnEntry {
 
 export interface MetricsObservation {
   source: SourceState;
+  /**
+   * Set when the source is Partial only because of the series of these members (IDs): a member
+   * that is down explains its own missing or failed scrapes.
+   */
+  partialMembers?: string[];
   /** Keyed by member ID; members Prometheus has no series for are absent. */
   members: Record<string, MemberMetrics>;
   /** Leader changes seen by the cluster (max over members) in the last hour and 15 minutes. */

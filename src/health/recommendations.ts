@@ -1,4 +1,5 @@
-// Recommendations from findings: one builder per concern, then the CORRUPT rule, order and cap.
+// Recommendations from findings: one builder per concern, then the CORRUPT rule, the folds into
+// root causes, order and cap.
 import type { Recommendation } from '../api/v1alpha1/status.js';
 import { activeAlarms } from './checks/alarms.js';
 import { compareText, type ClusterView } from './cluster.js';
@@ -11,6 +12,7 @@ import { leaderChangeRemedies, networkRemedies, quorumRemedies } from './remedie
 import { metricsSourceRemedies } from './remedies/metrics.js';
 import { storageRemedies } from './remedies/storage.js';
 import { churnRemedies, nodeRemedies, requestRemedies } from './remedies/workload.js';
+import { listing } from './text.js';
 
 /** status.recommendations holds at most 20 entries; the most severe are kept. */
 export const MAX_RECOMMENDATIONS = 20;
@@ -50,6 +52,15 @@ const MAINTENANCE_TYPES = new Set([
   'InvestigateDatabaseGrowth',
 ]);
 
+/**
+ * Recommendations a root cause explains, folded into it while it stands. The NOSPACE recovery
+ * compacts and defragments every member, which is all that quota pressure and fragmentation ask
+ * for until the alarm is disarmed.
+ */
+const FOLDS: Readonly<Record<string, readonly string[]>> = {
+  RecoverFromNoSpace: ['RelieveQuotaPressure', 'Defragment'],
+};
+
 const BUILDERS: readonly RemedyBuilder[] = [
   corruptRemedies,
   noSpaceRemedies,
@@ -73,11 +84,31 @@ export function recommend(view: ClusterView, findings: readonly Finding[]): Reco
     style: commandStyle(view.spec, view),
     corrupt: activeAlarms(view).has('CORRUPT'),
   };
-  return BUILDERS.flatMap((build) => build(context, findings))
-    .filter((recommendation) => !(context.corrupt && MAINTENANCE_TYPES.has(recommendation.type)))
-    .sort(byPriority)
-    .slice(0, MAX_RECOMMENDATIONS)
-    .map(capCommands);
+  const built = BUILDERS.flatMap((build) => build(context, findings)).filter(
+    (recommendation) => !(context.corrupt && MAINTENANCE_TYPES.has(recommendation.type)),
+  );
+  return fold(built).sort(byPriority).slice(0, MAX_RECOMMENDATIONS).map(capCommands);
+}
+
+/** Drops what a present root cause explains and tells, in the root cause, what it settles too. */
+function fold(recommendations: readonly Recommendation[]): Recommendation[] {
+  const present = new Set(recommendations.map((recommendation) => recommendation.type));
+  const rootOf = (recommendation: Recommendation) =>
+    Object.keys(FOLDS).find((root) => present.has(root) && FOLDS[root]!.includes(recommendation.type));
+  return recommendations
+    .filter((recommendation) => rootOf(recommendation) === undefined)
+    .map((root) => {
+      const explained = recommendations.filter((recommendation) => rootOf(recommendation) === root.type);
+      if (explained.length === 0) return root;
+      const settled = explained.map(
+        (recommendation) =>
+          `${recommendation.type} on ${listing(recommendation.members ?? [recommendation.target])}`,
+      );
+      return {
+        ...root,
+        message: `${root.message} This also settles ${listing(settled)}, so they are not listed on their own.`,
+      };
+    });
 }
 
 /** Severity, then what to fix first, then target, then reason. */

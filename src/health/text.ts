@@ -26,6 +26,18 @@ function trimZeros(text: string): string {
   return text.includes('.') && !text.includes('e') ? text.replace(/\.?0+$/, '') : text;
 }
 
+/** "1h", "1h30m", "45s": a span of whole seconds, the way durations are written in a spec. */
+export function formatDuration(seconds: number): string {
+  const whole = Math.max(0, Math.round(seconds));
+  const parts: [number, string][] = [
+    [Math.floor(whole / 3600), 'h'],
+    [Math.floor((whole % 3600) / 60), 'm'],
+    [whole % 60, 's'],
+  ];
+  const shown = parts.filter(([amount]) => amount > 0).map(([amount, unit]) => `${amount}${unit}`);
+  return shown.length > 0 ? shown.join('') : '0s';
+}
+
 /** "a, b and c". */
 export function listing(items: readonly string[]): string {
   if (items.length <= 1) return items.join('');

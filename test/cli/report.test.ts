@@ -20,6 +20,7 @@ import {
   unreachable,
   withMetric,
   withMetricsSource,
+  withStatusEverywhere,
   type Change,
 } from '../health/fixtures.js';
 
@@ -124,6 +125,25 @@ describe('renderText', () => {
     expect(text.split(error)).toHaveLength(2);
     expect(text).toContain('<the Prometheus error above>');
     expect(text).toContain('RESULT  Warning: something needs attention (exit code 1)');
+  });
+
+  it.each(['OK', 'Partial', 'Error', 'NotConfigured'] as const)(
+    'never points to a %s source message the header does not show',
+    (state) => {
+      const message = `Prometheus https://prometheus.example:9090: ${'etcd-4: the last scrape failed (up=0); '.repeat(3)}done`;
+      const text = renderText(report(withMetricsSource(state, message)), { color: false, width: 1000 });
+      const shown = text.includes(`Prometheus: ${message}`);
+      expect(shown).toBe(state !== 'NotConfigured');
+      if (!shown) expect(text).not.toContain('<the Prometheus error above>');
+      if (state === 'Partial') expect(text).toContain('<the Prometheus error above>');
+    },
+  );
+
+  it('names the members a recommendation for several of them covers', () => {
+    const text = renderText(report(withStatusEverywhere({ dbSize: 6.5 * 2 ** 30 })), PLAIN);
+    expect(section(text, 'RECOMMENDATIONS')).toContain(
+      'Warning  RelieveQuotaPressure on etcd-0, etcd-1, etcd-2  (QuotaPressure)',
+    );
   });
 
   it('shows only the members and what to check when no member answered', () => {

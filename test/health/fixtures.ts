@@ -60,6 +60,7 @@ export function healthyMetrics(): MemberMetrics {
     dbSizeInUseBytes: 180 * MiB,
     quotaBackendBytes: 8 * GiB,
     dbSizePredicted: 210 * MiB,
+    dbSizeHistorySeconds: 4 * 3600,
     hasLeader: 1,
     scrapeAgeSeconds: 10,
   };

@@ -102,6 +102,13 @@ describe('NOSPACE recovery on real etcd', () => {
         (await checks.get(NAME)).status?.recommendations?.some((r) => r.type === 'RecoverFromNoSpace'),
       { timeoutMs: 60_000, description: 'the RecoverFromNoSpace recommendation' },
     );
+    // Said once: the recovery stands in for every member's quota pressure and fragmentation.
+    const recommended = (await checks.get(NAME)).status?.recommendations ?? [];
+    expect(recommended.filter((r) => r.severity === 'Critical').map((r) => r.type)).toEqual([
+      'RecoverFromNoSpace',
+    ]);
+    for (const folded of ['RelieveQuotaPressure', 'Defragment', 'InvestigateDatabaseGrowth'])
+      expect(recommended.map((r) => r.type)).not.toContain(folded);
     const reconciles = (await operator.metric('etcd_health_operator_reconcile_total')) ?? 0;
     await eventually(
       async () => ((await operator.metric('etcd_health_operator_reconcile_total')) ?? 0) >= reconciles + 3,

@@ -96,6 +96,15 @@ describe(`sources against member faults of etcd ${etcdVersionUnderTest()}`, () =
     const analysis = analyzeObservation(observation);
     expect(condition(analysis, 'Available')?.status).toBe('True');
     expect(analysis.members.find((m) => m.name === killedLeader)).toMatchObject({ reachable: false });
+    // The dead member alone makes Prometheus Partial, and explains it: no broken metrics source,
+    // and no NoData for its own series.
+    expect(observation.metrics.partialMembers).toEqual([member.id]);
+    expect(analysis.recommendations.map((r) => r.type)).not.toContain('FixMetricsSource');
+    expect(condition(analysis, 'MetricsSourceReachable')).toMatchObject({
+      status: 'True',
+      reason: 'MetricsAvailable',
+    });
+    expect(analysis.findings.filter((f) => f.target === killedLeader && f.reason === 'NoData')).toEqual([]);
   });
 
   it('two of three killed: no quorum is visible, and what the survivor says is still reported', async () => {

@@ -195,6 +195,23 @@ describe('metricsObservation', () => {
     );
   });
 
+  it('names the members it is Partial for when only their series are at fault', () => {
+    const down = MEMBERS[2]!;
+    const answers = set(
+      healthyAnswers(),
+      'up',
+      samples(['10.0.0.1:2379', 1], ['10.0.0.2:2379', 1], ['10.0.0.3:2379', 0]),
+    );
+    const observation = metricsObservation(snapshot(answers), MEMBERS);
+    expect(observation.source.state).toBe('Partial');
+    expect(observation.source.message).toContain(`${down.name}: the last scrape failed (up=0)`);
+    expect(observation.partialMembers).toEqual([down.id]);
+
+    // A failed query is the source's own problem: no member explains it.
+    set(answers, 'backendCommitP99', { ok: false, error: 'HTTP 422: execution: query timed out' });
+    expect(metricsObservation(snapshot(answers), MEMBERS).partialMembers).toBeUndefined();
+  });
+
   it('is Partial on warnings (e.g. a Thanos store is down)', () => {
     const answers = healthyAnswers();
     const wal = answers.get('walFsyncP99') as Extract<QueryOutcome, { ok: true }>;
@@ -358,6 +375,10 @@ describe('queryPrometheus', () => {
     );
     const growth = result.answers.find((a) => a.signal.field === 'dbSizePredicted')!.query;
     expect(growth).toContain('[14400s], 14400)');
+    const history = result.answers.find((a) => a.signal.field === 'dbSizeHistorySeconds')!.query;
+    expect(history).toBe(
+      `time() - min by (instance) (min_over_time(timestamp(etcd_mvcc_db_total_size_in_bytes{${scoped}})[14400s:1m]))`,
+    );
   });
 
   it('refuses a malformed matcher before sending anything', async () => {

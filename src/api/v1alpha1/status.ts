@@ -66,6 +66,10 @@ export const RecommendationSchema = z
       .meta({ description: 'What to do, e.g. Defragment, InvestigateStorage, RecoverFromNoSpace.' }),
     severity: SeveritySchema,
     target: z.string().meta({ description: 'A member name, or "cluster".' }),
+    members: z.array(z.string()).max(32).optional().meta({
+      description:
+        'The members it covers when the same action applies to several of them (target is then "cluster").',
+    }),
     reason: z.string().regex(new RegExp(REASON_PATTERN)),
     message: z
       .string()

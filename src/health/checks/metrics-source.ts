@@ -1,6 +1,6 @@
 // Whether Prometheus answered, and whether its series match the member list. Feeds the
 // MetricsSourceReachable condition only: never a union.
-import type { ClusterView } from '../cluster.js';
+import { isDown, type ClusterView } from '../cluster.js';
 import { CLUSTER_TARGET, type Finding } from '../findings.js';
 import { listing } from '../text.js';
 
@@ -8,31 +8,46 @@ export function checkMetricsSource(view: ClusterView): Finding[] {
   const source = view.observation.metrics.source;
   const detail = source.message ? `: ${source.message}` : '';
   const base = { check: 'MetricsSource' as const, target: CLUSTER_TARGET };
+  const explained = source.state === 'Partial' ? downMembersOnly(view) : undefined;
   const state: Finding =
     source.state === 'OK'
       ? { ...base, severity: 'OK', reason: 'MetricsAvailable', message: 'Prometheus answered every query' }
-      : source.state === 'Partial'
+      : explained !== undefined
         ? {
             ...base,
-            severity: 'Warning',
-            reason: 'PartialResults',
-            message: `Prometheus answered some queries only${detail}`,
+            severity: 'OK',
+            reason: 'MetricsAvailable',
+            message: `Prometheus answered for every running member; ${listing(explained)} ${explained.length === 1 ? 'is down, which explains its' : 'are down, which explains their'} missing series`,
           }
-        : source.state === 'Error'
+        : source.state === 'Partial'
           ? {
               ...base,
               severity: 'Warning',
-              reason: 'QueryFailed',
-              message: `Prometheus did not answer${detail}`,
+              reason: 'PartialResults',
+              message: `Prometheus answered some queries only${detail}`,
             }
-          : {
-              ...base,
-              severity: 'Info',
-              reason: 'NotConfigured',
-              message:
-                'Prometheus is not configured (spec.prometheus is not set); metric-based checks report Unknown',
-            };
+          : source.state === 'Error'
+            ? {
+                ...base,
+                severity: 'Warning',
+                reason: 'QueryFailed',
+                message: `Prometheus did not answer${detail}`,
+              }
+            : {
+                ...base,
+                severity: 'Info',
+                reason: 'NotConfigured',
+                message:
+                  'Prometheus is not configured (spec.prometheus is not set); metric-based checks report Unknown',
+              };
   return [state, ...unknownMemberSeries(view)];
+}
+
+/** The down members the source is Partial for, when they alone make it Partial: no fault of the source. */
+function downMembersOnly(view: ClusterView): string[] | undefined {
+  const partial = view.observation.metrics.partialMembers ?? [];
+  const down = view.members.filter((member) => partial.includes(member.id) && isDown(member));
+  return partial.length > 0 && down.length === partial.length ? down.map((member) => member.name) : undefined;
 }
 
 /**

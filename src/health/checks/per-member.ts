@@ -1,6 +1,6 @@
 // The frame shared by per-member metric checks: no usable Prometheus means one cluster-wide NoData
-// finding; a member without fresh metrics is NoData, unless it is down (the quorum check already
-// reports it, and a dead member has no metrics to give).
+// finding; a member without fresh metrics, or without a value, is NoData, unless it is down (the
+// quorum check already reports it, and a dead member has no metrics to give).
 import { isDown, type ClusterView, type MemberView } from '../cluster.js';
 import { CLUSTER_TARGET, noData, type CheckName, type Finding } from '../findings.js';
 import type { MemberMetrics } from '../observation.js';
@@ -17,7 +17,12 @@ export function perMemberMetricCheck(
   }
   return view.members.flatMap((member) => {
     if (member.state === 'NotStarted') return [];
-    if (member.metrics.kind === 'fresh') return [evaluate(member, member.metrics.metrics)];
+    if (member.metrics.kind === 'fresh') {
+      const finding = evaluate(member, member.metrics.metrics);
+      // Series a down member stopped feeding are explained by it being down (its last scrape can
+      // still be fresh): no data is no news there.
+      return isDown(member) && finding.reason === 'NoData' ? [] : [finding];
+    }
     if (isDown(member)) return [];
     return [
       noData(

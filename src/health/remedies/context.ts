@@ -1,8 +1,9 @@
 // What every remedy builder needs, and the helpers they share.
 import type { Recommendation, Severity } from '../../api/v1alpha1/status.js';
-import type { ClusterView } from '../cluster.js';
+import { compareText, type ClusterView } from '../cluster.js';
 import type { CommandStyle } from '../commands.js';
-import type { CheckName, Finding } from '../findings.js';
+import { CLUSTER_TARGET, type CheckName, type Finding } from '../findings.js';
+import { unique } from '../text.js';
 
 export interface RemedyContext {
   view: ClusterView;
@@ -20,6 +21,28 @@ export function actionable(findings: readonly Finding[], checks: readonly CheckN
       checks.includes(finding.check) &&
       (finding.severity === 'Info' || finding.severity === 'Warning' || finding.severity === 'Critical'),
   );
+}
+
+/**
+ * Findings grouped by reason: a builder whose action is the same for every member makes one
+ * recommendation per group, listing the members, instead of one per member.
+ */
+export function byReason(findings: readonly Finding[]): Finding[][] {
+  const groups = new Map<string, Finding[]>();
+  for (const finding of findings)
+    groups.set(finding.reason, [...(groups.get(finding.reason) ?? []), finding]);
+  return [...groups.values()];
+}
+
+/** Where a recommendation about these findings points: their one target, or the cluster and the members. */
+export function coverage(findings: readonly Finding[]): Pick<Recommendation, 'target' | 'members'> {
+  const targets = unique(findings.map((finding) => finding.target)).sort(compareText);
+  return targets.length === 1 ? { target: targets[0]! } : { target: CLUSTER_TARGET, members: targets };
+}
+
+/** The findings' messages as sentences, the evidence a recommendation opens with. */
+export function evidence(findings: readonly Finding[]): string {
+  return findings.map((finding) => sentence(finding.message)).join(' ');
 }
 
 export function severityOf(finding: Finding): Severity {

@@ -6,7 +6,11 @@ import { etcdctlCluster, etcdctlOn, hexId, type CommandStyle } from '../commands
 import {
   actionable,
   automationHint,
+  byReason,
   commandList,
+  coverage,
+  evidence,
+  mostSevere,
   sentence,
   severityOf,
   type RemedyBuilder,
@@ -53,45 +57,49 @@ export const defragmentRemedies: RemedyBuilder = (context, findings) =>
   });
 
 export const quotaRemedies: RemedyBuilder = (context, findings) =>
-  actionable(findings, ['QuotaUsage']).map((finding): Recommendation => {
-    const member = findMember(context.view, finding.target);
+  byReason(actionable(findings, ['QuotaUsage'])).map((group): Recommendation => {
+    const { view, style } = context;
+    const covered = coverage(group);
+    const member = covered.members === undefined ? findMember(view, covered.target) : undefined;
     return {
       type: 'RelieveQuotaPressure',
-      severity: severityOf(finding),
-      target: finding.target,
-      reason: finding.reason,
+      severity: mostSevere(group.map(severityOf)),
+      ...covered,
+      reason: group[0]!.reason,
       message:
-        sentence(finding.message) +
+        evidence(group) +
         ' When a member reaches its quota, etcd raises NOSPACE and the whole cluster stops accepting writes. The quota counts the physical DB size: compact, then defragment each member to give space back, remove the data that grows, or raise --quota-backend-bytes (8 GiB is the suggested maximum; OpenShift: spec.backendQuotaGiB of etcd/cluster).',
       commands: commandList(
-        member && member.clientURL !== ''
-          ? etcdctlOn(context.style, member, 'endpoint status -w table')
-          : undefined,
-        keysPerResource(context.style),
+        covered.members !== undefined
+          ? etcdctlCluster(style, 'endpoint status -w table')
+          : member && member.clientURL !== ''
+            ? etcdctlOn(style, member, 'endpoint status -w table')
+            : undefined,
+        keysPerResource(style),
       ),
     };
   });
 
 export const sizeRemedies: RemedyBuilder = (context, findings) =>
-  actionable(findings, ['DatabaseSize']).map((finding): Recommendation => ({
+  byReason(actionable(findings, ['DatabaseSize'])).map((group): Recommendation => ({
     type: 'ReduceDatabaseSize',
-    severity: severityOf(finding),
-    target: finding.target,
-    reason: finding.reason,
+    severity: mostSevere(group.map(severityOf)),
+    ...coverage(group),
+    reason: group[0]!.reason,
     message:
-      sentence(finding.message) +
+      evidence(group) +
       ' Large databases slow down defragmentation, snapshots and member restarts. Find which resources hold the most keys and clean them up (old events, leaked objects, large ConfigMaps or Secrets); compaction and defragmentation then return the space.',
     commands: commandList(keysPerResource(context.style)),
   }));
 
 export const growthRemedies: RemedyBuilder = (context, findings) =>
-  actionable(findings, ['Growth']).map((finding): Recommendation => ({
+  byReason(actionable(findings, ['Growth'])).map((group): Recommendation => ({
     type: 'InvestigateDatabaseGrowth',
-    severity: severityOf(finding),
-    target: finding.target,
-    reason: finding.reason,
+    severity: mostSevere(group.map(severityOf)),
+    ...coverage(group),
+    reason: group[0]!.reason,
     message:
-      sentence(finding.message) +
+      evidence(group) +
       ' Find what writes the new data and stop it before the quota is reached and etcd refuses writes (NOSPACE).',
     commands: commandList(keysPerResource(context.style)),
   }));

@@ -180,6 +180,16 @@ export const SIGNALS: readonly Signal[] = [
       `max by (${by(ctx)}) (predict_linear(${etcd(ctx, 'etcd_mvcc_db_total_size_in_bytes')}[${promDuration(ctx.growthHorizonMs)}], ${Math.round(ctx.growthHorizonMs / 1000)}))`,
   },
   {
+    // The earliest DB size sample within the horizon (a subquery at 1m steps): predict_linear over
+    // a minute of history extrapolates a burst, so the growth check needs to know the base.
+    kind: 'member',
+    field: 'dbSizeHistorySeconds',
+    title: 'DB size history',
+    required: 'never',
+    promql: (ctx) =>
+      `time() - min by (${by(ctx)}) (min_over_time(timestamp(${etcd(ctx, 'etcd_mvcc_db_total_size_in_bytes')})[${promDuration(ctx.growthHorizonMs)}:1m]))`,
+  },
+  {
     kind: 'member',
     field: 'hasLeader',
     title: 'has leader',

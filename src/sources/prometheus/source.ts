@@ -95,7 +95,7 @@ export async function queryPrometheus(
 
 /** Findings about the source itself: `problems` make it Partial, `notes` are only told. */
 interface Report {
-  problems: string[];
+  problems: Problem[];
   notes: string[];
   /** Signal title to the members (or "cluster") whose value is NaN. */
   nan: Map<string, string[]>;
@@ -118,13 +118,13 @@ export function metricsObservation(
 
   const report: Report = { problems: [], notes: [], nan: new Map() };
   if (failed.length > 0)
-    report.problems.push(
-      `${failed.length} of ${snapshot.answers.length} queries failed: ${describeFailures(failed)}`,
-    );
+    report.problems.push({
+      text: `${failed.length} of ${snapshot.answers.length} queries failed: ${describeFailures(failed)}`,
+    });
   for (const answer of snapshot.answers) {
     if (answer.outcome.ok) {
       for (const warning of answer.outcome.warnings)
-        report.problems.push(`${answer.signal.title}: Prometheus warns: ${warning}`);
+        report.problems.push({ text: `${answer.signal.title}: Prometheus warns: ${warning}` });
     }
   }
 
@@ -153,7 +153,7 @@ export function metricsObservation(
     };
   }
   if (identified.length === 0)
-    report.problems.push('no etcd member is known, so no series can be attributed to one');
+    report.problems.push({ text: 'no etcd member is known, so no series can be attributed to one' });
   if (identified.length > 0 && Object.keys(observation.members).length === 0) {
     const reason = `no series matches an etcd member by label ${snapshot.memberLabel}`;
     return {
@@ -162,7 +162,16 @@ export function metricsObservation(
     };
   }
   observation.source = summarize(where, report);
+  const memberIds = report.problems.map((problem) => problem.memberId);
+  if (memberIds.length > 0 && memberIds.every((id) => id !== undefined))
+    observation.partialMembers = [...new Set(memberIds)].sort();
   return observation;
+}
+
+/** A problem with the series of one member names its ID: the analysis may know why (it is down). */
+interface Problem {
+  text: string;
+  memberId?: string;
 }
 
 type MemberValues = Partial<Record<MemberField, number>>;
@@ -198,14 +207,13 @@ function memberValues(snapshot: PrometheusSnapshot, members: readonly MemberIden
   for (const member of members) {
     const got = values.get(member.id)!;
     const missing = required.filter((s) => got[s.field] === undefined);
-    if (Object.keys(got).length === 0) report.problems.push(`${member.name}: no series at all`);
-    else if (missing.length > 0)
-      report.problems.push(`${member.name}: no series for ${missing.map((s) => s.title).join(', ')}`);
-    if (got.up === 0) report.problems.push(`${member.name}: the last scrape failed (up=0)`);
+    const problem = (text: string) =>
+      report.problems.push({ text: `${member.name}: ${text}`, memberId: member.id });
+    if (Object.keys(got).length === 0) problem('no series at all');
+    else if (missing.length > 0) problem(`no series for ${missing.map((s) => s.title).join(', ')}`);
+    if (got.up === 0) problem('the last scrape failed (up=0)');
     if (got.scrapeAgeSeconds !== undefined && got.scrapeAgeSeconds > STALE_AFTER_SECONDS) {
-      report.problems.push(
-        `${member.name}: metrics are stale, last scraped ${Math.round(got.scrapeAgeSeconds)}s ago`,
-      );
+      problem(`metrics are stale, last scraped ${Math.round(got.scrapeAgeSeconds)}s ago`);
     }
   }
   return values;
@@ -226,7 +234,7 @@ function merge(into: MemberValues, signal: MemberSignal, value: number): void {
  */
 function checkedValue(sample: Sample, title: string, subject: string, report: Report): number | undefined {
   if (sample.value === -Infinity) {
-    report.problems.push(`${title} of ${subject} is -Inf`);
+    report.problems.push({ text: `${title} of ${subject} is -Inf` });
     return undefined;
   }
   if (Number.isNaN(sample.value)) report.nan.set(title, [...(report.nan.get(title) ?? []), subject]);
@@ -241,7 +249,7 @@ function clusterValues(snapshot: PrometheusSnapshot, report: Report): ClusterVal
   for (const { signal, outcome } of snapshot.answers) {
     if (signal.kind !== 'cluster' || !outcome.ok) continue;
     if (outcome.samples.length === 0) {
-      if (signal.required) report.problems.push(`no series for ${signal.title}`);
+      if (signal.required) report.problems.push({ text: `no series for ${signal.title}` });
       continue;
     }
     const samples = outcome.samples.flatMap((s) => {
@@ -317,7 +325,10 @@ function summarize(where: string, report: Report): SourceState {
   );
   const notes = [...report.notes, ...nan];
   if (report.problems.length > 0)
-    return { state: 'Partial', message: clip(joined(where, [...report.problems, ...notes])) };
+    return {
+      state: 'Partial',
+      message: clip(joined(where, [...report.problems.map((problem) => problem.text), ...notes])),
+    };
   return notes.length > 0 ? { state: 'OK', message: clip(joined(where, notes)) } : { state: 'OK' };
 }
 
