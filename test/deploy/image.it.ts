@@ -26,7 +26,8 @@ import {
 import { cleanupAll, makeTempDir, startProcess, type ManagedProcess } from '../harness/process.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const IMAGE = 'localhost/etcd-health-operator:image-test';
+// Per run: concurrent runs share the cached buildah storage.
+const IMAGE = `localhost/etcd-health-operator:image-test-${process.pid}`;
 const CONTAINER = 'operator';
 const KUBECONFIG_IN_CONTAINER = '/var/run/etcd-health-operator/kubeconfig';
 const ns = 'etcd-team';
