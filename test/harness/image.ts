@@ -20,12 +20,12 @@ import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventually } from './eventually.js';
-import { makeTempDir, registerCleanup, removeTempDir, startProcess, type ManagedProcess } from './process.js';
+import { makeTempDir, registerCleanup, removeTempDir, startProcess } from './process.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Node and npm of the stand-ins, from the npm registry (the node package has no npm). */
-export const NODE_VERSION = '22.23.5';
+const NODE_VERSION = '22.23.5';
 const NPM_VERSION = '10.9.9';
 
 const CACHE = join(
@@ -33,19 +33,19 @@ const CACHE = join(
     join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'etcd-health-operator'),
   'image',
 );
-export const BUILD_STAND_IN = `localhost/ehc-build-stand-in:node${NODE_VERSION}-npm${NPM_VERSION}`;
-export const RUNTIME_STAND_IN = `localhost/ehc-runtime-stand-in:node${NODE_VERSION}`;
+const BUILD_STAND_IN = `localhost/ehc-build-stand-in:node${NODE_VERSION}-npm${NPM_VERSION}`;
+const RUNTIME_STAND_IN = `localhost/ehc-runtime-stand-in:node${NODE_VERSION}`;
 /** Where a busybox with its applets comes from (Debian's busybox-static). */
 const BUSYBOX = '/bin/busybox';
 const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
-export interface RunOptions {
+interface RunOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
 }
 
 /** Runs a command; rejects with its stderr when it fails or outlives the timeout. */
-export function run(command: string, args: string[], options: RunOptions = {}): Promise<string> {
+function run(command: string, args: string[], options: RunOptions = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       command,
@@ -264,9 +264,6 @@ export async function withImageRootfs<T>(
 }
 
 export interface Containerd {
-  /** The socket, for ctr --address. */
-  readonly address: string;
-  readonly process: ManagedProcess;
   /** ctr on this containerd, in the test's namespace. */
   ctr(args: string[], options?: RunOptions): Promise<string>;
   /**
@@ -364,7 +361,7 @@ export async function startContainerd(): Promise<Containerd> {
     '--cgroup',
     `/${basename(dir)}-${container}`,
   ];
-  return { address, process: child, ctr, runArgs, stop };
+  return { ctr, runArgs, stop };
 }
 
 /** A temp dir for buildah's runroot, removed with buildah's mounts in it by cleanupAll(). */
