@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 apt_packages=(etcd-server etcd-client prometheus strace lua5.4 openssl)
+# The image test: buildah builds the Dockerfile daemonless, busybox is the build stand-in's shell,
+# and a containerd of the test's own runs the result with runc (the system's is never used).
+apt_packages+=(buildah busybox-static containerd runc)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -23,7 +26,8 @@ for service in etcd prometheus prometheus-node-exporter; do
   fi
 done
 
-if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
+# A linked node_modules (a git worktree's) belongs to another checkout: npm ci would empty it.
+if [[ ! -L node_modules ]] && [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "setup: npm ci" >&2
   # A registry mirror that does not serve some optional platform packages (e.g. jest's
   # @unrs/resolver-binding-* for other systems) makes `npm ci` refuse the lock file, which lists
