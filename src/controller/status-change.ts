@@ -119,6 +119,8 @@ const RECOMMENDATION_IDENTITY: Record<keyof Recommendation, boolean> = {
   type: true,
   severity: true,
   target: true,
+  /** A merged recommendation covering another member is news. */
+  members: true,
   reason: true,
   message: false,
   commands: false,
@@ -164,8 +166,11 @@ function recommendationsDifference(current: Recommendation[], next: Recommendati
 /** "Warning Defragment member-1 Fragmented". */
 function identity(recommendation: Recommendation): string {
   return (Object.keys(RECOMMENDATION_IDENTITY) as (keyof Recommendation)[])
-    .filter((field) => RECOMMENDATION_IDENTITY[field])
-    .map((field) => String(recommendation[field]))
+    .filter((field) => RECOMMENDATION_IDENTITY[field] && recommendation[field] !== undefined)
+    .map((field) => {
+      const value = recommendation[field];
+      return Array.isArray(value) ? value.join(',') : String(value);
+    })
     .join(' ');
 }
 

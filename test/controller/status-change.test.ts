@@ -266,6 +266,11 @@ describe('decideStatusWrite', () => {
     ],
     ['a target', { target: 'member-2' }, 'status.recommendations: added Defragment Info member-2 Fragmented'],
     ['a reason', { reason: 'Oversized' }, 'status.recommendations: added Defragment Info member-1 Oversized'],
+    [
+      'the members it covers',
+      { members: ['member-1', 'member-2'] },
+      'status.recommendations: added Defragment Info member-1 member-1,member-2 Fragmented',
+    ],
   ])('writes when a recommendation changes %s', (_name, change, why) => {
     const current = status({ recommendations: [recommendation()] });
     const next = status({ recommendations: [recommendation(change)] });
