@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-apt_packages=(etcd-server etcd-client prometheus strace lua5.4 openssl)
+# gcc and libc6-dev: runc (test/node/build.sh) needs cgo; iproute2: the node harness deletes its bridge.
+apt_packages=(etcd-server etcd-client prometheus strace lua5.4 openssl gcc libc6-dev iproute2)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
