@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# gcc and libc6-dev: runc (test/node/build.sh) needs cgo; iproute2: the node harness deletes its bridge.
-apt_packages=(etcd-server etcd-client prometheus strace lua5.4 openssl gcc libc6-dev iproute2)
+# gcc, libc6-dev and libseccomp-dev: runc (test/node/build.sh) needs cgo and seccomp; iproute2: the node harness deletes its bridge.
+apt_packages=(etcd-server etcd-client prometheus strace lua5.4 openssl gcc libc6-dev libseccomp-dev iproute2)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

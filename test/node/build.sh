@@ -99,11 +99,11 @@ built containerd containerd-shim-runc-v2 ctr || (cd "$here/containerd" && CGO_EN
   -ldflags "-s -w -X $pkg/version.Version=$containerd_version" -o "$bin.tmp/" \
   $pkg/cmd/containerd $pkg/cmd/containerd-shim-runc-v2 $pkg/cmd/ctr 2>&1 | progress)
 
-# runc's nsenter is C, so runc needs cgo; without the seccomp tag it needs no libseccomp headers
-# (the pods the tests run ask for no seccomp profile).
+# runc's nsenter is C, so runc needs cgo, and with seccomp (containerd gives every pod sandbox its
+# default profile) libseccomp's headers (Debian's libseccomp-dev).
 echo "  [3/5] runc $runc_version ($((SECONDS - start))s elapsed)" >&2
 pkg=github.com/opencontainers/runc
-built runc || (cd "$here/runc" && CGO_ENABLED=1 go build -trimpath -buildvcs=false \
+built runc || (cd "$here/runc" && CGO_ENABLED=1 go build -trimpath -buildvcs=false -tags=seccomp \
   -ldflags "-s -w -X main.version=${runc_version#v}" -o "$bin.tmp/runc" $pkg)
 
 echo "  [4/5] CNI plugins $cni_version ($((SECONDS - start))s elapsed)" >&2
@@ -118,7 +118,7 @@ built pause-image.tar || build_pause_image "$bin.tmp"
 
 "$bin.tmp/kubelet" --version >&2
 "$bin.tmp/containerd" --version >&2
-"$bin.tmp/runc" --version | head -1 >&2
+"$bin.tmp/runc" --version | sed -n 1p >&2
 rm -rf "$bin" && mv "$bin.tmp" "$bin"
 echo "node binaries built in $((SECONDS - start))s into $bin" >&2
 echo "$bin"
