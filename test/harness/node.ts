@@ -146,51 +146,51 @@ function mountsUnder(dir: string): string[] {
     .sort((a, b) => b.length - a.length);
 }
 
-interface ContainerdTask {
-  /** The container's init process, from its pid file; undefined once it has exited. */
-  initPid?: number;
-  /** The shim's socket: containerd's shims put it in /run/containerd/s, named by a hash. */
-  shimSocket: string;
-}
+/** The socket a shim listens on, in /run/containerd/s, as containerd's pkg/shim SocketAddress names it. */
+const shimSocket = (containerdSocket: string, namespace: string, id: string) =>
+  join(
+    '/run/containerd/s',
+    createHash('sha256')
+      .update(join(containerdSocket, namespace, id))
+      .digest('hex'),
+  );
 
-/** The tasks in containerd's runtime state dir. */
-function containerdTasks(stateDir: string, containerdSocket: string): ContainerdTask[] {
+/** Init PIDs of the containers in containerd's runtime state dir, from their pid files. */
+function containerInitPids(stateDir: string): number[] {
   const root = join(stateDir, 'io.containerd.runtime.v2.task');
   if (!existsSync(root)) return [];
-  return readdirSync(root).flatMap((namespace) =>
-    readdirSync(join(root, namespace)).map((id) => {
-      const pidFile = join(root, namespace, id, 'init.pid');
-      const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : NaN;
-      return {
-        initPid: Number.isInteger(pid) && pid > 1 ? pid : undefined,
-        // As containerd's pkg/shim SocketAddress computes it.
-        shimSocket: join(
-          '/run/containerd/s',
-          createHash('sha256')
-            .update(join(containerdSocket, namespace, id))
-            .digest('hex'),
-        ),
-      };
-    }),
-  );
+  return readdirSync(root)
+    .flatMap((namespace) =>
+      readdirSync(join(root, namespace)).map((id) => join(root, namespace, id, 'init.pid')),
+    )
+    .map((pidFile) => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : NaN))
+    .filter((pid) => Number.isInteger(pid) && pid > 1);
+}
+
+interface Shim {
+  pid: number;
+  socket: string;
 }
 
 /**
- * PIDs of the shims serving this containerd: they detach from it (their parent is init) and write
- * no pid file, but each names containerd's socket, which is this node's own, on its command line.
+ * The shims serving this containerd: they detach from it (their parent is init) and write no pid
+ * file, but each names containerd's socket, which is this node's own, on its command line, with
+ * the namespace and id its socket is named by.
  */
-function shimPids(containerdSocket: string): number[] {
-  const marker = `\0-address\0${containerdSocket}\0`;
+function shims(containerdSocket: string): Shim[] {
   return readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
+    .flatMap((pid) => {
+      let args: string[];
       try {
-        return `\0${readFileSync(`/proc/${pid}/cmdline`, 'utf8')}`.includes(marker);
+        args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       } catch {
-        return false; // exited meanwhile
+        return []; // exited meanwhile
       }
-    })
-    .map(Number);
+      const flag = (name: string) => args[args.indexOf(name) + 1] ?? '';
+      if (!args.includes('-address') || flag('-address') !== containerdSocket) return [];
+      return [{ pid: Number(pid), socket: shimSocket(containerdSocket, flag('-namespace'), flag('-id')) }];
+    });
 }
 
 const alive = (pid: number) => {
@@ -262,11 +262,8 @@ export async function startNode(controlPlane: ControlPlane, options: NodeOptions
     // The kubelet first, so that nothing restarts what is being stopped.
     for (const proc of [...processes].reverse().filter((p) => p.name !== 'containerd'))
       await proc.stop(10_000);
-    const tasks = containerdTasks(containerdState, containerdSocket);
-    const taskPids = [
-      ...tasks.flatMap((task) => (task.initPid ? [task.initPid] : [])),
-      ...shimPids(containerdSocket),
-    ];
+    const running = shims(containerdSocket);
+    const taskPids = [...containerInitPids(containerdState), ...running.map((shim) => shim.pid)];
     for (const pid of taskPids) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -279,7 +276,7 @@ export async function startNode(controlPlane: ControlPlane, options: NodeOptions
       intervalMs: 100,
       description: 'containerd shims and containers gone',
     }).catch((error: Error) => problems.push(error.message));
-    for (const task of tasks) rmSync(task.shimSocket, { force: true });
+    for (const shim of running) rmSync(shim.socket, { force: true });
     for (const proc of processes.filter((p) => p.name === 'containerd')) await proc.stop(10_000);
     // After containerd, which removes a dead shim's socket itself.
     for (const socketDir of shimSocketDirs) {
