@@ -2,14 +2,24 @@
 // runc, a CNI bridge with host-local IPAM in a test-made range, kube-scheduler,
 // kube-controller-manager and a kubelet (cgroupfs driver, cgroup v1 allowed), all built by
 // test/node/build.sh. Everything lives in one temp dir; every cgroup the node makes is under one
-// cgroup this harness makes below the test process's own; stop() stops every process by PID
-// (containerd's shims and containers by the PIDs in containerd's state dir), unmounts what was
+// cgroup this harness makes below the test process's own; containerd and the kubelet run in mount
+// namespaces of their own where the fixed host paths they write (/run/containerd, /var/lib/cni,
+// /var/log, /var/lib/kubelet/device-plugins, the sysctls the kubelet would set) are the node's.
+// stop() stops every process by PID (containerd's shims and containers too), unmounts what was
 // mounted under the temp dir, deletes the bridge and removes the cgroups.
 import { CoreV1Api, type V1Node } from '@kubernetes/client-node';
 import { execFile, execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, type ControlPlane } from './controlplane.js';
 import { eventually } from './eventually.js';
@@ -146,15 +156,6 @@ function mountsUnder(dir: string): string[] {
     .sort((a, b) => b.length - a.length);
 }
 
-/** The socket a shim listens on, in /run/containerd/s, as containerd's pkg/shim SocketAddress names it. */
-const shimSocket = (containerdSocket: string, namespace: string, id: string) =>
-  join(
-    '/run/containerd/s',
-    createHash('sha256')
-      .update(join(containerdSocket, namespace, id))
-      .digest('hex'),
-  );
-
 /** Init PIDs of the containers in containerd's runtime state dir, from their pid files. */
 function containerInitPids(stateDir: string): number[] {
   const root = join(stateDir, 'io.containerd.runtime.v2.task');
@@ -167,30 +168,39 @@ function containerInitPids(stateDir: string): number[] {
     .filter((pid) => Number.isInteger(pid) && pid > 1);
 }
 
-interface Shim {
-  pid: number;
-  socket: string;
+/**
+ * PIDs of the shims serving this containerd: they detach from it (their parent is init) and write
+ * no pid file, but each names containerd's socket, which is this node's own, on its command line.
+ */
+function shimPids(containerdSocket: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        return args[args.indexOf('-address') + 1] === containerdSocket;
+      } catch {
+        return false; // exited meanwhile
+      }
+    })
+    .map(Number);
 }
 
 /**
- * The shims serving this containerd: they detach from it (their parent is init) and write no pid
- * file, but each names containerd's socket, which is this node's own, on its command line, with
- * the namespace and id its socket is named by.
+ * A command line that runs `command` in a mount namespace of its own where each target shows its
+ * source instead (host paths a component writes to regardless of its flags). Missing target
+ * directories are made, and listed in `made` for stop() to remove.
  */
-function shims(containerdSocket: string): Shim[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .flatMap((pid) => {
-      let args: string[];
-      try {
-        args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      } catch {
-        return []; // exited meanwhile
-      }
-      const flag = (name: string) => args[args.indexOf(name) + 1] ?? '';
-      if (!args.includes('-address') || flag('-address') !== containerdSocket) return [];
-      return [{ pid: Number(pid), socket: shimSocket(containerdSocket, flag('-namespace'), flag('-id')) }];
-    });
+function inPrivateMounts(binds: Array<[source: string, target: string]>, command: string[], made: string[]) {
+  for (const [source, target] of binds) {
+    if (!statSync(source).isDirectory() || existsSync(target)) continue;
+    const missing: string[] = [];
+    for (let d = target; !existsSync(d); d = dirname(d)) missing.push(d);
+    mkdirSync(target, { recursive: true });
+    made.push(...missing);
+  }
+  const script = [...binds.map(([source, target]) => `mount --bind ${source} ${target}`), 'exec "$@"'];
+  return ['--mount', '--propagation=unchanged', '--', 'sh', '-ec', script.join('\n'), 'sh', ...command];
 }
 
 const alive = (pid: number) => {
@@ -237,6 +247,9 @@ export async function startNode(controlPlane: ControlPlane, options: NodeOptions
   const sysctlDir = join(dir, 'sysctl');
   for (const d of [
     logDir,
+    join(dir, 'var-lib-cni'),
+    join(dir, 'containerd', 'run'),
+    join(dir, 'device-plugins'),
     containerdRoot,
     containerdState,
     cniConfDir,
@@ -249,8 +262,8 @@ export async function startNode(controlPlane: ControlPlane, options: NodeOptions
   mkdirSync(join(varLog, 'containers'), { recursive: true });
   const cgroupRoot = `${ownCgroupPath().replace(/\/$/, '')}/ehc-node-${suffix}`;
 
-  // containerd's shims make /run/containerd/s for their sockets; removed again if this made it.
-  const shimSocketDirs = ['/run/containerd/s', '/run/containerd'].filter((d) => !existsSync(d));
+  // Mount points made on the host for the components' private mounts, removed again by stop().
+  const madeMountPoints: string[] = [];
   const processes: ManagedProcess[] = [];
   let madeCgroups: string[] = [];
   let stopped = false;
@@ -262,8 +275,7 @@ export async function startNode(controlPlane: ControlPlane, options: NodeOptions
     // The kubelet first, so that nothing restarts what is being stopped.
     for (const proc of [...processes].reverse().filter((p) => p.name !== 'containerd'))
       await proc.stop(10_000);
-    const running = shims(containerdSocket);
-    const taskPids = [...containerInitPids(containerdState), ...running.map((shim) => shim.pid)];
+    const taskPids = [...containerInitPids(containerdState), ...shimPids(containerdSocket)];
     for (const pid of taskPids) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -276,16 +288,7 @@ export async function startNode(controlPlane: ControlPlane, options: NodeOptions
       intervalMs: 100,
       description: 'containerd shims and containers gone',
     }).catch((error: Error) => problems.push(error.message));
-    for (const shim of running) rmSync(shim.socket, { force: true });
     for (const proc of processes.filter((p) => p.name === 'containerd')) await proc.stop(10_000);
-    // After containerd, which removes a dead shim's socket itself.
-    for (const socketDir of shimSocketDirs) {
-      try {
-        rmdirSync(socketDir);
-      } catch {
-        // not made, or in use by another node
-      }
-    }
     // Read again after each unmount: one can take others with it (stacked or propagated mounts).
     for (let point = mountsUnder(dir)[0]; point; point = mountsUnder(dir)[0]) {
       const failure = await run('umount', ['--lazy', point], 10_000).then(
@@ -302,6 +305,13 @@ export async function startNode(controlPlane: ControlPlane, options: NodeOptions
         problems.push(error.message),
       );
     problems.push(...removeCgroups(madeCgroups));
+    for (const point of madeMountPoints) {
+      try {
+        rmdirSync(point);
+      } catch {
+        // in use by another node's component
+      }
+    }
     removeTempDir(dir);
     if (problems.length > 0) throw new Error(`node ${name} left things behind:\n${problems.join('\n')}`);
   };
@@ -332,14 +342,27 @@ export async function startNode(controlPlane: ControlPlane, options: NodeOptions
       }),
     );
 
+    // The kubelet's mounts under its root dir must reach containerd's mount namespace (and the
+    // host's), so it is a shared mount before either namespace is made.
+    await run('mount', ['--bind', kubeletRoot, kubeletRoot]);
+    await run('mount', ['--make-shared', kubeletRoot]);
     writeFileSync(
       join(dir, 'containerd.toml'),
       containerdConfig({ bin, containerdRoot, containerdState, containerdSocket, cniConfDir }),
     );
     const containerd = startProcess({
       name: 'containerd',
-      command: join(bin, 'containerd'),
-      args: ['--config', join(dir, 'containerd.toml')],
+      command: 'unshare',
+      // libcni caches results in /var/lib/cni and the shims put their sockets in /run/containerd,
+      // whatever the config says; in its own mount namespace those are this node's.
+      args: inPrivateMounts(
+        [
+          [join(dir, 'var-lib-cni'), '/var/lib/cni'],
+          [join(dir, 'containerd', 'run'), '/run/containerd'],
+        ],
+        [join(bin, 'containerd'), '--config', join(dir, 'containerd.toml')],
+        madeMountPoints,
+      ),
       logDir,
       // containerd finds its shim on PATH.
       env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` },
@@ -414,32 +437,31 @@ export async function startNode(controlPlane: ControlPlane, options: NodeOptions
         resolvConf: existsSync('/etc/resolv.conf') ? '/etc/resolv.conf' : '',
       }),
     );
-    // The kubelet's mounts under its root dir must reach containerd's mount namespace.
-    await run('mount', ['--bind', kubeletRoot, kubeletRoot]);
-    await run('mount', ['--make-shared', kubeletRoot]);
-    const hide = Object.entries(KUBELET_SYSCTLS).map(([key, value]) => {
+    const sysctlFiles = Object.entries(KUBELET_SYSCTLS).map(([key, value]): [string, string] => {
       const file = join(sysctlDir, key.replaceAll('/', '.'));
       writeFileSync(file, `${value}\n`);
-      return `mount --bind ${file} /proc/sys/${key}`;
+      return [file, `/proc/sys/${key}`];
     });
     const kubelet = startProcess({
       name: 'kubelet',
       command: 'unshare',
-      args: [
-        '--mount',
-        '--propagation=unchanged',
-        '--',
-        'sh',
-        '-ec',
-        [...hide, `mount --bind ${varLog} /var/log`, 'exec "$@"'].join('\n'),
-        'kubelet',
-        join(bin, 'kubelet'),
-        `--config=${join(dir, 'kubelet.json')}`,
-        `--kubeconfig=${kubeconfig}`,
-        `--root-dir=${kubeletRoot}`,
-        `--cert-dir=${join(dir, 'kubelet-pki')}`,
-        `--hostname-override=${name}`,
-      ],
+      args: inPrivateMounts(
+        [
+          ...sysctlFiles,
+          [varLog, '/var/log'],
+          // Not under --root-dir: a fixed path, which two kubelets would fight over.
+          [join(dir, 'device-plugins'), '/var/lib/kubelet/device-plugins'],
+        ],
+        [
+          join(bin, 'kubelet'),
+          `--config=${join(dir, 'kubelet.json')}`,
+          `--kubeconfig=${kubeconfig}`,
+          `--root-dir=${kubeletRoot}`,
+          `--cert-dir=${join(dir, 'kubelet-pki')}`,
+          `--hostname-override=${name}`,
+        ],
+        madeMountPoints,
+      ),
       logDir,
     });
     processes.push(kubelet);

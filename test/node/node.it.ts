@@ -15,6 +15,9 @@ let cp: ControlPlane;
 let node: Node;
 let core: CoreV1Api;
 const suiteStarted = Date.now();
+/** Host paths containerd and the kubelet write to unless kept in their own mount namespaces. */
+const HOST_PATHS = ['/run/containerd', '/var/lib/cni', '/var/lib/kubelet', '/var/log/containers'];
+const hostPathsBefore = HOST_PATHS.filter((path) => existsSync(path));
 
 beforeAll(async () => {
   cp = await startControlPlane({ crdFiles: [] });
@@ -97,6 +100,7 @@ describe('node harness', () => {
     expect(existsSync(`/sys/fs/cgroup/unified${cgroupRoot}`)).toBe(false);
     expect(existsSync(`/sys/class/net/${bridge}`)).toBe(false);
     expect(existsSync(dir)).toBe(false);
+    expect(HOST_PATHS.filter((path) => existsSync(path))).toEqual(hostPathsBefore);
   });
 });
 
