@@ -199,7 +199,11 @@ function inPrivateMounts(binds: Array<[source: string, target: string]>, command
     mkdirSync(target, { recursive: true });
     made.push(...missing);
   }
-  const script = [...binds.map(([source, target]) => `mount --bind ${source} ${target}`), 'exec "$@"'];
+  const quote = (path: string) => `'${path.replaceAll("'", "'\\''")}'`;
+  const script = [
+    ...binds.map(([source, target]) => `mount --bind ${quote(source)} ${quote(target)}`),
+    'exec "$@"',
+  ];
   return ['--mount', '--propagation=unchanged', '--', 'sh', '-ec', script.join('\n'), 'sh', ...command];
 }
 
@@ -330,6 +334,8 @@ export async function startNode(controlPlane: ControlPlane, options: NodeOptions
           {
             type: 'bridge',
             bridge,
+            // The bridge gets the range's first address, so the machine reaches its pods. (The
+            // plugin then sets net.ipv4.ip_forward=1, as every CNI bridge gateway does.)
             isGateway: true,
             ipMasq: false,
             ipam: {

@@ -78,7 +78,7 @@ progress() {
        { print > "/dev/stderr" }'
 }
 
-echo "building the node binaries $key (first run only: about 15 minutes on 2 cores)" >&2
+echo "building the node binaries $key (first run only: about 18 minutes on 2 busy cores)" >&2
 echo "  [1/5] kubelet, kube-scheduler, kube-controller-manager $k8s_version" >&2
 major="${k8s_version#v}"; major="${major%%.*}"
 minor="${k8s_version#v*.}"; minor="${minor%%.*}"
