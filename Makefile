@@ -4,7 +4,7 @@ KUBECTL ?= kubectl
 IMG ?= ghcr.io/etcd-health-operator/etcd-health-operator:0.1.0
 OVERLAY ?= kubernetes
 
-.PHONY: build test lint e2e manifests run deploy undeploy docker-build kind-up kind-e2e demo controlplane bench
+.PHONY: build test lint e2e manifests run deploy undeploy docker-build kind-up kind-e2e demo controlplane node node-e2e bench
 
 build: ## Compile TypeScript to dist/
 	npm run build
@@ -24,6 +24,12 @@ manifests: ## Regenerate the CRD from src/api
 
 controlplane: ## Build (or reuse) kube-apiserver, kubectl and etcd from the Go module proxy
 	bash test/controlplane/build.sh
+
+node: ## Build (or reuse) kubelet, scheduler, controller-manager, containerd, runc, CNI plugins, pause
+	bash test/node/build.sh
+
+node-e2e: controlplane node ## A kubelet on containerd joins a test control plane and runs pods (root)
+	EHC_NODE_SUITE=1 NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects node
 
 run: build ## Run the operator against the current kubeconfig
 	node dist/src/cli/operator.js --leader-elect=false --metrics-bind-address=127.0.0.1:8080 --health-bind-address=127.0.0.1:8081

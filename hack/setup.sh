@@ -9,6 +9,9 @@ apt_packages=(etcd-server etcd-client prometheus strace lua5.4 openssl)
 # The image test: buildah builds the Dockerfile daemonless, busybox is the build stand-in's shell,
 # and a containerd of the test's own runs the result with runc (the system's is never used).
 apt_packages+=(buildah busybox-static containerd runc)
+# The node suite: runc (test/node/build.sh) needs cgo and seccomp; its harness deletes its bridge
+# with iproute2.
+apt_packages+=(gcc libc6-dev libseccomp-dev iproute2)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
