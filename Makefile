@@ -29,7 +29,7 @@ node: ## Build (or reuse) kubelet, scheduler, controller-manager, containerd, ru
 	bash test/node/build.sh
 
 node-e2e: controlplane node ## A kubelet on containerd joins a test control plane and runs pods (root)
-	EHC_NODE_SUITE=1 NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects node
+	NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects node
 
 run: build ## Run the operator against the current kubeconfig
 	node dist/src/cli/operator.js --leader-elect=false --metrics-bind-address=127.0.0.1:8080 --health-bind-address=127.0.0.1:8081

@@ -35,19 +35,15 @@ export default {
       globalSetup: '<rootDir>/test/harness/global-setup.mjs',
       globalTeardown: '<rootDir>/test/harness/global-teardown.mjs',
     },
-    // A real node (kubelet, containerd, CNI) is slow to build and start, so it runs only on
-    // request: EHC_NODE_SUITE=1 NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects node
-    ...(process.env.EHC_NODE_SUITE === '1'
-      ? [
-          {
-            ...common,
-            displayName: 'node',
-            testMatch: ['<rootDir>/test/node/**/*.it.ts'],
-            setupFilesAfterEnv: ['<rootDir>/test/harness/integration-timeout.ts'],
-            globalSetup: '<rootDir>/test/node/global-setup.mjs',
-            globalTeardown: '<rootDir>/test/harness/global-teardown.mjs',
-          },
-        ]
-      : []),
+    // A real node: kubelet, containerd, runc and CNI from test/node/build.sh (hack/setup.sh builds
+    // them, cached by version), joined to the test control plane.
+    {
+      ...common,
+      displayName: 'node',
+      testMatch: ['<rootDir>/test/node/**/*.it.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/harness/integration-timeout.ts'],
+      globalSetup: '<rootDir>/test/node/global-setup.mjs',
+      globalTeardown: '<rootDir>/test/harness/global-teardown.mjs',
+    },
   ],
 };
