@@ -16,6 +16,15 @@ export interface FakeRequest {
   headers: IncomingMessage['headers'];
 }
 
+export interface FakeTransport {
+  /** TCP connections accepted. */
+  connections: number;
+  /** With `tls`: handshakes the server completed. */
+  handshakes: number;
+  /** With `tls`: why handshakes failed on the server's side (e.g. the client's alert). */
+  handshakeErrors: string[];
+}
+
 export type FakeHandler = (request: FakeRequest, response: ServerResponse) => void;
 
 export interface FakePrometheus {
@@ -24,6 +33,8 @@ export interface FakePrometheus {
   readonly requests: FakeRequest[];
   /** With `tls`: the PEM of the CA that signed the server's certificate. */
   readonly caPem?: string;
+  /** What reached the server below HTTP: proof that a refused client really dialled and shook hands. */
+  readonly transport: FakeTransport;
   handle(handler: FakeHandler): void;
   close(): Promise<void>;
 }
@@ -53,6 +64,7 @@ export async function startFakePrometheus(
   let handler: FakeHandler = (_request, response) => json(response, 200, vector([]));
   const requests: FakeRequest[] = [];
   const sockets = new Set<Socket>();
+  const transport: FakeTransport = { connections: 0, handshakes: 0, handshakeErrors: [] };
   const listener: RequestListener = (req, res) => {
     const url = new URL(req.url ?? '/', `http://${host}`);
     const request = { path: url.pathname, query: url.searchParams.get('query') ?? '', headers: req.headers };
@@ -64,9 +76,12 @@ export async function startFakePrometheus(
     ? createTlsServer({ cert: certificates.certPem, key: certificates.keyPem }, listener)
     : createServer(listener);
   server.on('connection', (socket: Socket) => {
+    transport.connections++;
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
+  server.on('secureConnection', () => transport.handshakes++);
+  server.on('tlsClientError', (error: Error) => transport.handshakeErrors.push(error.message));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, host, resolve);
@@ -76,6 +91,7 @@ export async function startFakePrometheus(
     url: `${certificates ? 'https' : 'http'}://${host}:${port}${options.pathPrefix ?? ''}`,
     requests,
     caPem: certificates?.caPem,
+    transport,
     handle: (next) => {
       handler = next;
     },

@@ -12,6 +12,7 @@ import {
 } from '../../src/sources/prometheus/client.js';
 import { ByteBudget } from '../../src/sources/prometheus/budget.js';
 import { sanitizedLine } from '../../src/sources/text.js';
+import { eventually } from '../harness/eventually.js';
 import { json, startFakePrometheus, vector, type FakePrometheus } from '../harness/fake-prometheus.js';
 
 describe('Prometheus client', () => {
@@ -210,11 +211,21 @@ describe('Prometheus client', () => {
           /UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate/,
         ),
       });
+      // The client dialled and a TLS handshake began, which the client broke off: the server saw
+      // the connection and a failed handshake (its 'tlsClientError'), never a completed one.
+      await eventually(() => untrusted.transport.handshakeErrors.length > 0, {
+        timeoutMs: 5_000,
+        description: 'the server to see the handshake fail',
+      });
+      expect(untrusted.transport).toMatchObject({ connections: 1, handshakes: 0 });
+      expect(untrusted.transport.handshakeErrors).toHaveLength(1);
       // The handshake failed before any request: the query and the token never crossed.
       expect(untrusted.requests).toEqual([]);
       // The same server, verified against its CA, answers: the refusal above was the verification.
       expect(await ask({ caPem: untrusted.caPem, insecureSkipTLSVerify: false })).toMatchObject({ ok: true });
       expect(untrusted.requests).toHaveLength(1);
+      expect(untrusted.transport).toMatchObject({ connections: 2, handshakes: 1 });
+      expect(untrusted.transport.handshakeErrors).toHaveLength(1);
     } finally {
       await untrusted.close();
     }
