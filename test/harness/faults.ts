@@ -105,6 +105,11 @@ export interface WriteLoadReport {
 export interface WriteLoad {
   /** What the load saw so far. */
   report(): WriteLoadReport;
+  /**
+   * What the load saw so far (since `since`, a report taken earlier, when given); throws, listing
+   * them, when a put failed unexpectedly or fewer than `minWrites` puts succeeded.
+   */
+  verify(options: { minWrites: number; since?: WriteLoadReport }): WriteLoadReport;
   /** Stops the load and returns what it saw. */
   stop(): Promise<WriteLoadReport>;
 }
@@ -151,6 +156,19 @@ export function startWriteLoad(
   const snapshot = (): WriteLoadReport => ({ ...report, unexpectedErrors: { ...report.unexpectedErrors } });
   return {
     report: snapshot,
+    verify: ({ minWrites, since }) => {
+      const now = snapshot();
+      const writes = now.writes - (since?.writes ?? 0);
+      const unexpected = Object.entries(now.unexpectedErrors)
+        .map(([message, count]) => [message, count - (since?.unexpectedErrors[message] ?? 0)] as const)
+        .filter(([, count]) => count > 0);
+      const problems = [
+        ...(writes < minWrites ? [`${writes} puts succeeded, expected at least ${minWrites}`] : []),
+        ...unexpected.map(([message, count]) => `${count}x unexpected error: ${message}`),
+      ];
+      if (problems.length > 0) throw new Error(`write load: ${problems.join('; ')}`);
+      return now;
+    },
     async stop() {
       running = false;
       await loop;
