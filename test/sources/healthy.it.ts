@@ -174,4 +174,11 @@ describe(`sources against a healthy 3-member etcd ${etcdVersionUnderTest()} clus
     const analysis = analyzeObservation(observation);
     expect(condition(analysis, 'Available')?.status).toBe('True');
   });
+
+  it('the write load behind these observations went through: puts succeeded, none failed', async () => {
+    const loaded = await load.stop();
+    expect(loaded.unexpectedErrors).toEqual({});
+    expect(loaded.expectedErrors).toBe(0);
+    expect(loaded.writes).toBeGreaterThanOrEqual(50);
+  });
 });
