@@ -220,6 +220,14 @@ describe('etcd-health check against a 3-member cluster with Prometheus', () => {
     expect(cluster.isSlowedDown(slow)).toBe(false);
   }, 300_000);
 
+  // Before the next case kills members on purpose: the load behind the histograms above went through.
+  it('the write load went through while the cluster was whole', async () => {
+    const loaded = await load.stop();
+    expect(loaded.unexpectedErrors).toEqual({});
+    expect(loaded.expectedErrors).toBe(0);
+    expect(loaded.writes).toBeGreaterThanOrEqual(50);
+  });
+
   it('exits 1 with one member killed, 2 without quorum, 3 when nothing answers', async () => {
     const leader = await cluster.waitForLeader();
     const [first, second] = cluster.members.map((m) => m.name).filter((name) => name !== leader);
