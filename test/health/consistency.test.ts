@@ -122,6 +122,16 @@ describe('apply backlog: raft_index - raft_applied_index above 5000 warns (etcd 
     expect(found[0]!.message).toContain('raft applied index');
     expect(conditionOf(analysis, 'ConsistencyDegraded').status).toBe('Unknown');
   });
+
+  it('is Unknown when a raft index is not a number', () => {
+    const analysis = run(healthyCluster(3, withStatus(1, { raftIndex: 'NaN' })));
+    const messages = findingsOf(analysis, 'Consistency', 'etcd-1').map((f) => `${f.severity} ${f.message}`);
+    expect(messages).toEqual([
+      'Unknown Apply backlog of etcd-1 is not checked: its raft indexes are not numbers',
+      'Unknown Lag of etcd-1 behind the leader is not checked: its raft index is unknown',
+    ]);
+    expect(conditionOf(analysis, 'ConsistencyDegraded').status).toBe('Unknown');
+  });
 });
 
 describe('lag behind the leader: above 5000 entries warns', () => {

@@ -181,7 +181,7 @@ function progressFindings(member: MemberView, leader: LeaderIndex | { why: strin
       noData(
         CHECK,
         member.name,
-        `Apply backlog of ${member.name} is not checked: its Status has no raft applied index (etcd < 3.4)`,
+        `Apply backlog of ${member.name} is not checked: ${status.raftAppliedIndex === undefined ? 'its Status has no raft applied index (etcd < 3.4)' : 'its raft indexes are not numbers'}`,
       ),
     );
   } else {
