@@ -57,6 +57,7 @@ export function renderMachine(report: CheckReport, format: 'json' | 'yaml'): str
 const CHECK_WORDS: Record<CheckName, string> = {
   Quorum: 'quorum',
   Alarms: 'alarms',
+  Consistency: 'consistency',
   WalFsync: 'WAL fsync',
   BackendCommit: 'backend commit',
   LeaderChanges: 'leader changes',

@@ -61,6 +61,12 @@ const DEGRADED_GROUPS: readonly DegradedGroup[] = [
   },
   { type: 'AlarmsDegraded', checks: ['Alarms'], okMessage: () => 'No alarms are active' },
   {
+    type: 'ConsistencyDegraded',
+    checks: ['Consistency'],
+    okMessage: () =>
+      'Members agree on the cluster ID, the member list and the minor version, and none lags behind the leader or its own commits',
+  },
+  {
     type: 'NetworkDegraded',
     checks: ['PeerRoundTrip'],
     okMessage: (l) =>

@@ -11,6 +11,7 @@ export type CheckName =
   | 'Growth'
   | 'Fragmentation'
   | 'Alarms'
+  | 'Consistency'
   | 'PeerRoundTrip'
   | 'ProposalsFailed'
   | 'SlowApplies'

@@ -7,6 +7,8 @@ export type AlarmType = 'NOSPACE' | 'CORRUPT';
 
 /** Maintenance.Status of one member. uint64 values stay decimal strings: IDs exceed 2^53. */
 export interface EndpointStatus {
+  /** The cluster ID of the answer's header: the cluster this member believes it belongs to. */
+  clusterId?: string;
   memberId: string;
   leaderId: string; // "0" when the member knows no leader
   version: string;

@@ -7,6 +7,7 @@ import { commandStyle } from './commands.js';
 import type { Finding } from './findings.js';
 import { severityRank, type RemedyBuilder, type RemedyContext } from './remedies/context.js';
 import { corruptRemedies, noSpaceRemedies } from './remedies/alarms.js';
+import { consistencyRemedies } from './remedies/consistency.js';
 import { defragmentRemedies, growthRemedies, quotaRemedies, sizeRemedies } from './remedies/database.js';
 import { leaderChangeRemedies, networkRemedies, quorumRemedies } from './remedies/members.js';
 import { metricsSourceRemedies } from './remedies/metrics.js';
@@ -27,17 +28,20 @@ const TYPE_ORDER = [
   'RestoreFromBackup',
   'RecoverFromNoSpace',
   'RestoreQuorum',
+  'InvestigateMembership',
   'InvestigateStorage',
   'InvestigateMember',
   'InvestigateNetwork',
   'InvestigateLeaderElection',
   'InvestigateRequests',
+  'InvestigateMemberLag',
   'RelieveQuotaPressure',
   'ReduceDatabaseSize',
   'InvestigateDatabaseGrowth',
   'Defragment',
   'InvestigateNodeResources',
   'InvestigateAPIChurn',
+  'CompleteUpgrade',
   'FixMetricsSource',
   'ConfigureMetrics',
   'CheckMetricsLabels',
@@ -65,6 +69,7 @@ const BUILDERS: readonly RemedyBuilder[] = [
   corruptRemedies,
   noSpaceRemedies,
   quorumRemedies,
+  consistencyRemedies,
   storageRemedies,
   networkRemedies,
   leaderChangeRemedies,

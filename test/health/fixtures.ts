@@ -19,6 +19,7 @@ import type { Condition, SourceState } from '../../src/api/v1alpha1/status.js';
 
 export const MiB = 2 ** 20;
 export const GiB = 2 ** 30;
+export const CLUSTER_ID = '14841639068965178418';
 export const T0 = new Date('2026-03-01T12:00:00.000Z');
 
 export type Change = (observation: Observation) => void;
@@ -75,6 +76,7 @@ function healthyMember(index: number, leaderIndex: number): MemberObservation {
     isLearner: false,
     endpoint: clientURL(index),
     status: {
+      clusterId: CLUSTER_ID,
       memberId: memberId(index),
       leaderId: memberId(leaderIndex),
       version: '3.6.4',
@@ -99,7 +101,7 @@ export function healthyCluster(n = 3, ...changes: Change[]): Observation {
     time: T0,
     etcd: {
       source: { state: 'OK' },
-      clusterId: '14841639068965178418',
+      clusterId: CLUSTER_ID,
       memberListKnown: true,
       members: indexes.map((index) => healthyMember(index, 0)),
       alarms: [],

@@ -32,6 +32,7 @@ describe('etcd answers', () => {
       ok: true,
       clusterId: '10955309159033285570',
       status: {
+        clusterId: '10955309159033285570',
         memberId: '18446744073709551615',
         leaderId: '18446744073709551615',
         version: '3.6.8',

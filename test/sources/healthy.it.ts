@@ -64,7 +64,13 @@ describe(`sources against a healthy 3-member etcd ${etcdVersionUnderTest()} clus
       expect(member.id).toMatch(/^[0-9]+$/);
       expect(member.error).toBeUndefined();
       expect(member.health).toEqual({ healthy: true, tookMs: expect.any(Number) });
-      expect(member.status).toMatchObject({ memberId: member.id, isLearner: false, errors: [] });
+      expect(member.status).toMatchObject({
+        clusterId: etcd.clusterId,
+        memberId: member.id,
+        isLearner: false,
+        errors: [],
+      });
+      expect(member.status!.raftAppliedIndex).toMatch(/^[0-9]+$/);
       expect(member.status!.version.startsWith(cluster.version)).toBe(true);
       expect(member.status!.dbSize).toBeGreaterThan(0);
       expect(member.status!.dbSizeInUse).toBeGreaterThan(0);
@@ -100,6 +106,11 @@ describe(`sources against a healthy 3-member etcd ${etcdVersionUnderTest()} clus
     expect(condition(analysis, 'Available')?.status).toBe('True');
     expect(analysis.members.filter((m) => m.reachable && m.healthy)).toHaveLength(3);
     expect(analysis.members.filter((m) => m.leader).map((m) => m.name)).toEqual([leaderOf(observation)]);
+    // Under a light write load every member agrees and keeps up.
+    expect(condition(analysis, 'ConsistencyDegraded')).toMatchObject({
+      status: 'False',
+      reason: 'AsExpected',
+    });
   });
 
   it('sees fragmentation: dbSizeInUse well below dbSize after write, delete, compact', async () => {

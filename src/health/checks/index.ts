@@ -4,6 +4,7 @@ import type { CheckName, Finding } from '../findings.js';
 import { checkAlarms } from './alarms.js';
 import { checkApiChurn } from './api-churn.js';
 import { checkBackendCommit } from './backend-commit.js';
+import { checkConsistency } from './consistency.js';
 import { checkControlPlaneNodes } from './control-plane-nodes.js';
 import { checkDatabaseSize } from './database-size.js';
 import { checkFragmentation } from './fragmentation.js';
@@ -36,6 +37,7 @@ export interface Check {
 export const CHECKS: readonly Check[] = [
   { name: 'Quorum', run: checkQuorum, prometheus: 'unused' },
   { name: 'Alarms', run: checkAlarms, prometheus: 'unused' },
+  { name: 'Consistency', run: checkConsistency, prometheus: 'unused' },
   { name: 'WalFsync', run: checkWalFsync, prometheus: 'needed' },
   { name: 'BackendCommit', run: checkBackendCommit, prometheus: 'needed' },
   { name: 'LeaderChanges', run: checkLeaderChanges, prometheus: 'needed' },

@@ -60,6 +60,7 @@ export function parseStatus(
     ok: true,
     clusterId: s.header.cluster_id,
     status: {
+      clusterId: s.header.cluster_id,
       memberId: s.header.member_id,
       leaderId: s.leader,
       version: s.version,
