@@ -1,15 +1,19 @@
 #!/usr/bin/env node
 // `etcd-health check`: one assessment without a cluster. Flags (and optionally a CR file) -> the
 // sources (observe) -> the pure analysis -> a report and an exit code: 0 healthy, 1 warnings,
-// 2 critical, 3 could not assess. The only place of this command that calls process.exit.
+// 2 critical, 3 could not assess. With --watch, re-runs until Ctrl-C (see watch.ts). The only place of this command that calls process.exit.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Condition } from '../api/v1alpha1/status.js';
+import { parseDurationMs } from '../api/v1alpha1/units.js';
 import { analyze } from '../health/analyze.js';
 import { observe } from '../sources/observe.js';
 import { observeOptionsFromSpec } from '../sources/options.js';
 import { USAGE, parseCheckArgs } from './check-args.js';
 import { buildCheckInput } from './check-input.js';
 import { startProgress } from './progress.js';
-import { renderMachine, renderText } from './report.js';
+import { renderMachine, renderText, type CheckReport } from './report.js';
 import { EXIT_INVALID_INPUT, verdictOf } from './verdict.js';
+import { renderJsonLine, renderScreen, renderYamlDocument, watch, type WatchFrame } from './watch.js';
 
 // grpc-js sets the TLS server name to the endpoint's IP address, which Node.js reports as DEP0123
 // on every https:// connection: nothing a user of this command can act on.
@@ -31,6 +35,46 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const endpoints = spec.etcd.endpoints ?? [];
   const what = `querying etcd (${endpoints.length} endpoint${endpoints.length === 1 ? '' : 's'})${spec.prometheus ? ` and Prometheus at ${spec.prometheus.url}` : ''}`;
+  const textOptions = () => ({
+    color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
+    width: Math.min(process.stdout.columns ?? 100, 120),
+  });
+
+  if (args.watch) {
+    // A watch has history: the spec's own inertia of Degraded applies, as in the operator.
+    const check = async (previousConditions: Condition[], signal: AbortSignal): Promise<CheckReport> => {
+      const progress = args.quiet || !process.stderr.isTTY ? undefined : startProgress(process.stderr, what);
+      let observation;
+      try {
+        observation = await observe({ ...observeOptionsFromSpec(spec, resolved), signal });
+      } finally {
+        progress?.stop();
+      }
+      const analysis = analyze({ observation, spec, previousConditions, generation: 1 });
+      const verdict = verdictOf(analysis, observation);
+      return { origin, prometheusUrl: spec.prometheus?.url, observation, analysis, verdict };
+    };
+    const redraw = args.output === 'text' && process.stdout.isTTY === true;
+    const render = (frame: WatchFrame) =>
+      redraw
+        ? renderScreen(frame, textOptions())
+        : args.output === 'yaml'
+          ? renderYamlDocument(frame)
+          : renderJsonLine(frame);
+    // Ctrl-C or SIGTERM ends the run in flight and the loop; a second Ctrl-C kills at once.
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
+    process.once('SIGTERM', () => stop.abort());
+    return watch({
+      intervalMs: parseDurationMs(args.watch.interval ?? (args.file === undefined ? '10s' : spec.interval)),
+      check,
+      print: (frame) => write(render(frame)),
+      sleep: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined),
+      now: Date.now,
+      signal: stop.signal,
+    });
+  }
+
   const progress = args.quiet ? undefined : startProgress(process.stderr, what);
   let observation;
   try {
@@ -42,12 +86,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const verdict = verdictOf(analysis, observation);
   const report = { origin, prometheusUrl: spec.prometheus?.url, observation, analysis, verdict };
   const output =
-    args.output === 'text'
-      ? renderText(report, {
-          color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
-          width: Math.min(process.stdout.columns ?? 100, 120),
-        })
-      : renderMachine(report, args.output);
+    args.output === 'text' ? renderText(report, textOptions()) : renderMachine(report, args.output);
   await write(output);
   return verdict.exitCode;
 }
