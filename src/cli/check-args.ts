@@ -123,7 +123,7 @@ Output:
   -h, --help                     this text
 
 A one-shot check has no history, so a critical check turns Degraded to True at once: the CR's
-thresholds.degradedInertia does not apply. Nothing is ever changed in etcd.
+thresholds.degradedInertia does not apply (with --watch it does). Nothing is ever changed in etcd.
 
 Exit codes:
   0  healthy: every check passed
