@@ -20,6 +20,8 @@ import { renderJsonLine, renderScreen, renderYamlDocument, watch, type WatchFram
 process.noDeprecation = true;
 
 async function main(argv: readonly string[]): Promise<number> {
+  // A reader that went away (`| head`) is not a failure of the check: the exit code still tells.
+  process.stdout.on('error', () => undefined);
   const parsed = parseCheckArgs(argv, process.env);
   if (parsed.kind === 'help') {
     process.stdout.write(USAGE);
@@ -61,10 +63,12 @@ async function main(argv: readonly string[]): Promise<number> {
         : args.output === 'yaml'
           ? renderYamlDocument(frame)
           : renderJsonLine(frame);
-    // Ctrl-C or SIGTERM ends the run in flight and the loop; a second Ctrl-C kills at once.
+    // Ctrl-C or SIGTERM ends the run in flight and the loop; a second Ctrl-C kills at once. A
+    // reader that went away (`| head -1`) ends the loop too: nobody reads the next runs.
     const stop = new AbortController();
     process.once('SIGINT', () => stop.abort());
     process.once('SIGTERM', () => stop.abort());
+    process.stdout.on('error', () => stop.abort());
     return watch({
       intervalMs: parseDurationMs(args.watch.interval ?? (args.file === undefined ? '10s' : spec.interval)),
       check,
@@ -97,8 +101,6 @@ function fail(message: string): number {
 }
 
 function write(text: string): Promise<void> {
-  // A reader that went away (`| head`) is not a failure of the check: the exit code still tells.
-  process.stdout.on('error', () => undefined);
   return new Promise((resolve) => process.stdout.write(text, () => resolve()));
 }
 
