@@ -117,9 +117,10 @@ Output:
   -q, --quiet                    no progress line on stderr
       --watch[=D]                re-run every D (default: the file's spec.interval, else 10s)
                                  until Ctrl-C: on a terminal the report is redrawn in place,
-                                 otherwise (or with -o json) one JSON line per run; condition
-                                 transitions since the last run are highlighted, the inertia of
-                                 Degraded applies, and the exit code is the last run's
+                                 otherwise (or with -o json) one JSON line per run (-o yaml:
+                                 one YAML document per run); condition transitions since the
+                                 last run are highlighted, the inertia of Degraded applies, and
+                                 the exit code is the last run's
   -h, --help                     this text
 
 A one-shot check has no history, so a critical check turns Degraded to True at once: the CR's

@@ -3,6 +3,7 @@
 // sources (observe) -> the pure analysis -> a report and an exit code: 0 healthy, 1 warnings,
 // 2 critical, 3 could not assess. With --watch, re-runs until Ctrl-C (see watch.ts). The only place of this command that calls process.exit.
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
 import type { Condition } from '../api/v1alpha1/status.js';
 import { parseDurationMs } from '../api/v1alpha1/units.js';
 import { analyze } from '../health/analyze.js';
@@ -42,20 +43,31 @@ async function main(argv: readonly string[]): Promise<number> {
     width: Math.min(process.stdout.columns ?? 100, 120),
   });
 
+  const check = async (options: {
+    /** The spec to analyse with: the one-shot check's has no inertia of Degraded. */
+    spec: EtcdHealthCheckSpec;
+    previousConditions: Condition[];
+    progress: boolean;
+    signal?: AbortSignal;
+  }): Promise<CheckReport> => {
+    const progress = options.progress ? startProgress(process.stderr, what) : undefined;
+    let observation;
+    try {
+      observation = await observe({ ...observeOptionsFromSpec(spec, resolved), signal: options.signal });
+    } finally {
+      progress?.stop();
+    }
+    const analysis = analyze({
+      observation,
+      spec: options.spec,
+      previousConditions: options.previousConditions,
+      generation: 1,
+    });
+    const verdict = verdictOf(analysis, observation);
+    return { origin, prometheusUrl: spec.prometheus?.url, observation, analysis, verdict };
+  };
+
   if (args.watch) {
-    // A watch has history: the spec's own inertia of Degraded applies, as in the operator.
-    const check = async (previousConditions: Condition[], signal: AbortSignal): Promise<CheckReport> => {
-      const progress = args.quiet || !process.stderr.isTTY ? undefined : startProgress(process.stderr, what);
-      let observation;
-      try {
-        observation = await observe({ ...observeOptionsFromSpec(spec, resolved), signal });
-      } finally {
-        progress?.stop();
-      }
-      const analysis = analyze({ observation, spec, previousConditions, generation: 1 });
-      const verdict = verdictOf(analysis, observation);
-      return { origin, prometheusUrl: spec.prometheus?.url, observation, analysis, verdict };
-    };
     const redraw = args.output === 'text' && process.stdout.isTTY === true;
     const render = (frame: WatchFrame) =>
       redraw
@@ -71,7 +83,10 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.on('error', () => stop.abort());
     return watch({
       intervalMs: parseDurationMs(args.watch.interval ?? (args.file === undefined ? '10s' : spec.interval)),
-      check,
+      // A watch has history: the spec's own inertia of Degraded applies, as in the operator. One
+      // progress line per run would bury a pipe's output: the spinner is for terminals only.
+      check: (previousConditions, signal) =>
+        check({ spec, previousConditions, progress: !args.quiet && process.stderr.isTTY, signal }),
       print: (frame) => write(render(frame)),
       sleep: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined),
       now: Date.now,
@@ -79,20 +94,11 @@ async function main(argv: readonly string[]): Promise<number> {
     });
   }
 
-  const progress = args.quiet ? undefined : startProgress(process.stderr, what);
-  let observation;
-  try {
-    observation = await observe(observeOptionsFromSpec(spec, resolved));
-  } finally {
-    progress?.stop();
-  }
-  const analysis = analyze({ observation, spec: analysisSpec, previousConditions: [], generation: 1 });
-  const verdict = verdictOf(analysis, observation);
-  const report = { origin, prometheusUrl: spec.prometheus?.url, observation, analysis, verdict };
+  const report = await check({ spec: analysisSpec, previousConditions: [], progress: !args.quiet });
   const output =
     args.output === 'text' ? renderText(report, textOptions()) : renderMachine(report, args.output);
   await write(output);
-  return verdict.exitCode;
+  return report.verdict.exitCode;
 }
 
 function fail(message: string): number {
