@@ -1,7 +1,7 @@
 // Flags of `etcd-health check`, parsed with node:util parseArgs. Pure: no file is read here, so
 // every rule (what a flag means, which flags go together) is testable without a filesystem.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { DURATION_PATTERN } from '../api/v1alpha1/units.js';
+import { DURATION_PATTERN, parseDurationMs } from '../api/v1alpha1/units.js';
 
 export type OutputFormat = 'text' | 'json' | 'yaml';
 
@@ -58,6 +58,8 @@ export interface CheckArgs {
   overrides: SpecOverride[];
   output: OutputFormat;
   quiet: boolean;
+  /** --watch: re-run until Ctrl-C; `interval` absent means the default (the file's spec.interval, else 10s). */
+  watch?: { interval?: string };
 }
 
 export type ParsedCheckArgs =
@@ -113,10 +115,16 @@ Output:
                                  {result: {verdict, exitCode, reasons}, status: <the CR status>}
   -w, --write-out FORMAT         the same as -o (etcdctl's name)
   -q, --quiet                    no progress line on stderr
+      --watch[=D]                re-run every D (default: the file's spec.interval, else 10s)
+                                 until Ctrl-C: on a terminal the report is redrawn in place,
+                                 otherwise (or with -o json) one JSON line per run (-o yaml:
+                                 one YAML document per run); condition transitions since the
+                                 last run are highlighted, the inertia of Degraded applies, and
+                                 the exit code is the last run's
   -h, --help                     this text
 
 A one-shot check has no history, so a critical check turns Degraded to True at once: the CR's
-thresholds.degradedInertia does not apply. Nothing is ever changed in etcd.
+thresholds.degradedInertia does not apply (with --watch it does). Nothing is ever changed in etcd.
 
 Exit codes:
   0  healthy: every check passed
@@ -170,6 +178,7 @@ const OPTIONS = {
   'write-out': { type: 'string', short: 'w' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
+  watch: { type: 'string' },
   ...Object.fromEntries(Object.keys(SHORTCUTS).map((flag) => [flag, { type: 'string' as const }])),
 } satisfies ParseArgsConfig['options'];
 
@@ -177,7 +186,7 @@ export function parseCheckArgs(argv: readonly string[], env: Environment = {}): 
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...argv],
+      args: watchWithValue(argv),
       options: OPTIONS,
       allowPositionals: true,
       strict: true,
@@ -243,6 +252,17 @@ export function parseCheckArgs(argv: readonly string[], env: Environment = {}): 
     }
   }
 
+  let watch: CheckArgs['watch'];
+  if (values.watch !== undefined) {
+    if (values.watch !== '' && !isWatchInterval(values.watch)) {
+      return {
+        kind: 'error',
+        message: `--watch ${JSON.stringify(values.watch)}: must be a duration of at least 1s such as 5s, 1m or 1m30s`,
+      };
+    }
+    watch = values.watch === '' ? {} : { interval: values.watch };
+  }
+
   const environment = readEnvironment(env);
   if (typeof environment === 'string') return { kind: 'error', message: environment };
 
@@ -293,6 +313,7 @@ export function parseCheckArgs(argv: readonly string[], env: Environment = {}): 
     overrides,
     output,
     quiet: values.quiet ?? false,
+    ...(watch && { watch }),
   };
   if (args.file === undefined && args.endpoints.length === 0 && args.environment.endpoints.length === 0) {
     return {
@@ -336,6 +357,25 @@ function splitEndpoints(lists: readonly string[]): string[] {
     .flatMap((list) => list.split(','))
     .map((endpoint) => endpoint.trim())
     .filter((endpoint) => endpoint !== '');
+}
+
+/**
+ * parseArgs has no flag with an optional value: a bare `--watch` becomes `--watch=` (the default
+ * interval), and `--watch 5s` takes the duration after it, as `--watch=5s`.
+ */
+function watchWithValue(argv: readonly string[]): string[] {
+  const result: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] !== '--watch') result.push(argv[i]!);
+    else if (i + 1 < argv.length && isDuration(argv[i + 1]!)) result.push(`--watch=${argv[++i]!}`);
+    else result.push('--watch=');
+  }
+  return result;
+}
+
+/** A watch interval: a duration of at least one second (a tighter loop only loads etcd). */
+function isWatchInterval(text: string): boolean {
+  return isDuration(text) && parseDurationMs(text) >= 1000;
 }
 
 function isDuration(text: string): boolean {

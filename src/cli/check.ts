@@ -1,21 +1,28 @@
 #!/usr/bin/env node
 // `etcd-health check`: one assessment without a cluster. Flags (and optionally a CR file) -> the
 // sources (observe) -> the pure analysis -> a report and an exit code: 0 healthy, 1 warnings,
-// 2 critical, 3 could not assess. The only place of this command that calls process.exit.
+// 2 critical, 3 could not assess. With --watch, re-runs until Ctrl-C (see watch.ts). The only place of this command that calls process.exit.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
+import type { Condition } from '../api/v1alpha1/status.js';
+import { parseDurationMs } from '../api/v1alpha1/units.js';
 import { analyze } from '../health/analyze.js';
 import { observe } from '../sources/observe.js';
 import { observeOptionsFromSpec } from '../sources/options.js';
 import { USAGE, parseCheckArgs } from './check-args.js';
 import { buildCheckInput } from './check-input.js';
 import { startProgress } from './progress.js';
-import { renderMachine, renderText } from './report.js';
+import { renderMachine, renderText, type CheckReport } from './report.js';
 import { EXIT_INVALID_INPUT, verdictOf } from './verdict.js';
+import { renderJsonLine, renderScreen, renderYamlDocument, watch, type WatchFrame } from './watch.js';
 
 // grpc-js sets the TLS server name to the endpoint's IP address, which Node.js reports as DEP0123
 // on every https:// connection: nothing a user of this command can act on.
 process.noDeprecation = true;
 
 async function main(argv: readonly string[]): Promise<number> {
+  // A reader that went away (`| head`) is not a failure of the check: the exit code still tells.
+  process.stdout.on('error', () => undefined);
   const parsed = parseCheckArgs(argv, process.env);
   if (parsed.kind === 'help') {
     process.stdout.write(USAGE);
@@ -31,25 +38,67 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const endpoints = spec.etcd.endpoints ?? [];
   const what = `querying etcd (${endpoints.length} endpoint${endpoints.length === 1 ? '' : 's'})${spec.prometheus ? ` and Prometheus at ${spec.prometheus.url}` : ''}`;
-  const progress = args.quiet ? undefined : startProgress(process.stderr, what);
-  let observation;
-  try {
-    observation = await observe(observeOptionsFromSpec(spec, resolved));
-  } finally {
-    progress?.stop();
+  const textOptions = () => ({
+    color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
+    width: Math.min(process.stdout.columns ?? 100, 120),
+  });
+
+  const check = async (options: {
+    /** The spec to analyse with: the one-shot check's has no inertia of Degraded. */
+    spec: EtcdHealthCheckSpec;
+    previousConditions: Condition[];
+    progress: boolean;
+    signal?: AbortSignal;
+  }): Promise<CheckReport> => {
+    const progress = options.progress ? startProgress(process.stderr, what) : undefined;
+    let observation;
+    try {
+      observation = await observe({ ...observeOptionsFromSpec(spec, resolved), signal: options.signal });
+    } finally {
+      progress?.stop();
+    }
+    const analysis = analyze({
+      observation,
+      spec: options.spec,
+      previousConditions: options.previousConditions,
+      generation: 1,
+    });
+    const verdict = verdictOf(analysis, observation);
+    return { origin, prometheusUrl: spec.prometheus?.url, observation, analysis, verdict };
+  };
+
+  if (args.watch) {
+    const redraw = args.output === 'text' && process.stdout.isTTY === true;
+    const render = (frame: WatchFrame) =>
+      redraw
+        ? renderScreen(frame, textOptions())
+        : args.output === 'yaml'
+          ? renderYamlDocument(frame)
+          : renderJsonLine(frame);
+    // Ctrl-C or SIGTERM ends the run in flight and the loop; a second Ctrl-C kills at once. A
+    // reader that went away (`| head -1`) ends the loop too: nobody reads the next runs.
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
+    process.once('SIGTERM', () => stop.abort());
+    process.stdout.on('error', () => stop.abort());
+    return watch({
+      intervalMs: parseDurationMs(args.watch.interval ?? (args.file === undefined ? '10s' : spec.interval)),
+      // A watch has history: the spec's own inertia of Degraded applies, as in the operator. One
+      // progress line per run would bury a pipe's output: the spinner is for terminals only.
+      check: (previousConditions, signal) =>
+        check({ spec, previousConditions, progress: !args.quiet && process.stderr.isTTY, signal }),
+      print: (frame) => write(render(frame)),
+      sleep: (ms, signal) => sleep(ms, undefined, { signal }).catch(() => undefined),
+      now: Date.now,
+      signal: stop.signal,
+    });
   }
-  const analysis = analyze({ observation, spec: analysisSpec, previousConditions: [], generation: 1 });
-  const verdict = verdictOf(analysis, observation);
-  const report = { origin, prometheusUrl: spec.prometheus?.url, observation, analysis, verdict };
+
+  const report = await check({ spec: analysisSpec, previousConditions: [], progress: !args.quiet });
   const output =
-    args.output === 'text'
-      ? renderText(report, {
-          color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
-          width: Math.min(process.stdout.columns ?? 100, 120),
-        })
-      : renderMachine(report, args.output);
+    args.output === 'text' ? renderText(report, textOptions()) : renderMachine(report, args.output);
   await write(output);
-  return verdict.exitCode;
+  return report.verdict.exitCode;
 }
 
 function fail(message: string): number {
@@ -58,8 +107,6 @@ function fail(message: string): number {
 }
 
 function write(text: string): Promise<void> {
-  // A reader that went away (`| head`) is not a failure of the check: the exit code still tells.
-  process.stdout.on('error', () => undefined);
   return new Promise((resolve) => process.stdout.write(text, () => resolve()));
 }
 

@@ -38,9 +38,9 @@ export function checkStatus(analysis: Analysis, observation: Observation): EtcdH
   return statusFromAnalysis(analysis, observation, 1);
 }
 
-/** `{result: {verdict, exitCode, reasons, skippedChecks}, status}` as JSON or YAML. */
-export function renderMachine(report: CheckReport, format: 'json' | 'yaml'): string {
-  const document = {
+/** `{result: {verdict, exitCode, reasons, skippedChecks}, status}`: what -o json and -o yaml print. */
+export function machineDocument(report: CheckReport) {
+  return {
     result: {
       verdict: report.verdict.verdict,
       exitCode: report.verdict.exitCode,
@@ -49,6 +49,11 @@ export function renderMachine(report: CheckReport, format: 'json' | 'yaml'): str
     },
     status: checkStatus(report.analysis, report.observation),
   };
+}
+
+/** machineDocument as JSON or YAML. */
+export function renderMachine(report: CheckReport, format: 'json' | 'yaml'): string {
+  const document = machineDocument(report);
   return format === 'json'
     ? `${JSON.stringify(document, null, 2)}\n`
     : dumpYaml(document, { lineWidth: -1, noRefs: true });

@@ -302,3 +302,34 @@ describe('parseCheckArgs, etcdctl conventions', () => {
     expect(error(argv, env)).toMatch(message);
   });
 });
+
+describe('parseCheckArgs --watch', () => {
+  const endpoints = ['--endpoints', 'http://127.0.0.1:2379'];
+
+  it('is off without the flag', () => {
+    expect(run(endpoints).watch).toBeUndefined();
+  });
+
+  it.each([
+    [['--watch'], {}],
+    [['--watch', '--quiet'], {}],
+    [['--watch=5s'], { interval: '5s' }],
+    [['--watch', '1m30s'], { interval: '1m30s' }],
+  ])('reads %j as %j', (flags, watch) => {
+    expect(run([...endpoints, ...flags]).watch).toEqual(watch);
+  });
+
+  it('leaves the argument after a bare --watch alone when it is not a duration', () => {
+    expect(run(['--watch', ...endpoints])).toMatchObject({ watch: {}, endpoints: ['http://127.0.0.1:2379'] });
+  });
+
+  it.each(['5', 'soon', '500ms', '0s'])('refuses --watch=%s, naming the flag', (interval) => {
+    expect(error([...endpoints, `--watch=${interval}`])).toBe(
+      `--watch ${JSON.stringify(interval)}: must be a duration of at least 1s such as 5s, 1m or 1m30s`,
+    );
+  });
+
+  it('documents the flag', () => {
+    expect(USAGE).toContain('--watch[=D]');
+  });
+});
