@@ -44,28 +44,6 @@ export async function untilAborted<T>(
 }
 
 /**
- * A signal that aborts after `ms` or when `parent` does; `release()` clears the timer and the
- * listener on the parent (a reconcile's signal outlives many calls), so call it when done.
- */
-export function deadlineSignal(
-  ms: number,
-  parent?: AbortSignal,
-): { signal: AbortSignal; release: () => void } {
-  const controller = new AbortController();
-  const onParentAbort = (): void => controller.abort(parent?.reason);
-  const timer = setTimeout(() => controller.abort(new Error(`deadline of ${ms}ms exceeded`)), ms);
-  if (parent?.aborted) controller.abort(parent.reason);
-  else parent?.addEventListener('abort', onParentAbort, { once: true });
-  return {
-    signal: controller.signal,
-    release: () => {
-      clearTimeout(timer);
-      parent?.removeEventListener('abort', onParentAbort);
-    },
-  };
-}
-
-/**
  * A signal of our own that aborts when `parent` does, for work that hangs a listener per call in
  * flight on it (dozens in one observation): Node warns of a leak past 10 listeners on one signal,
  * and the caller's signal is not ours to reconfigure. `release()` removes the listener on `parent`.

@@ -13,7 +13,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   api: [],
   runtime: [],
   health: ['api'],
-  sources: ['api', 'health'],
+  sources: ['api', 'health', 'runtime'],
   remediation: ['api', 'health', 'runtime', 'sources'],
   observability: ['api', 'health', 'remediation'],
   // Kubernetes adapters: they implement the ports of the layers above (e.g. remediation's StatusStore).

@@ -6,7 +6,8 @@ import { Agent as HttpAgent, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { z } from 'zod';
 import { errorText, sanitizedLine } from '../text.js';
-import { CANCELLED, deadlineSignal } from '../timeout.js';
+import { withDeadline } from '../../runtime/clock.js';
+import { CANCELLED } from '../timeout.js';
 import { ByteBudget } from './budget.js';
 import { queryEndpoint } from './url.js';
 
@@ -144,36 +145,36 @@ export function createPrometheusClient(
   });
 
   return {
-    async query(promql, time, cancel) {
+    query(promql, time, cancel) {
       // One deadline for the whole call, the body included: a trickled body is cut by it too.
-      const { signal, release } = deadlineSignal(connection.timeoutMs, cancel);
-      let held = 0;
-      try {
-        const response = await http.get<IncomingMessage>(endpoint.href, {
-          params: { query: promql, time: (time.getTime() / 1000).toFixed(3) },
-          timeout: connection.timeoutMs,
-          signal,
-        });
-        if (response.status >= 300 && response.status < 400) {
-          response.data.destroy();
-          return { ok: false, error: `HTTP ${response.status}: a redirect, not followed` };
+      return withDeadline(connection.timeoutMs, cancel, async (signal): Promise<QueryOutcome> => {
+        let held = 0;
+        try {
+          const response = await http.get<IncomingMessage>(endpoint.href, {
+            params: { query: promql, time: (time.getTime() / 1000).toFixed(3) },
+            timeout: connection.timeoutMs,
+            signal,
+          });
+          if (response.status >= 300 && response.status < 400) {
+            response.data.destroy();
+            return { ok: false, error: `HTTP ${response.status}: a redirect, not followed` };
+          }
+          const body = await readBody(response.data, {
+            maxBytes: maxAnswerBytes,
+            budgets: [own, budget],
+            signal,
+            onTaken: (bytes) => (held += bytes),
+          });
+          if (!body.ok) return { ok: false, error: body.error };
+          return interpretAnswer(response.status, body.text, secrets);
+        } catch (error) {
+          if (cancel?.aborted) return { ok: false, error: CANCELLED };
+          return { ok: false, error: describeHttpError(error, connection.timeoutMs, signal, secrets) };
+        } finally {
+          own.give(held);
+          budget.give(held);
         }
-        const body = await readBody(response.data, {
-          maxBytes: maxAnswerBytes,
-          budgets: [own, budget],
-          signal,
-          onTaken: (bytes) => (held += bytes),
-        });
-        if (!body.ok) return { ok: false, error: body.error };
-        return interpretAnswer(response.status, body.text, secrets);
-      } catch (error) {
-        if (cancel?.aborted) return { ok: false, error: CANCELLED };
-        return { ok: false, error: describeHttpError(error, connection.timeoutMs, signal, secrets) };
-      } finally {
-        release();
-        own.give(held);
-        budget.give(held);
-      }
+      });
     },
     close() {
       agent.destroy();
