@@ -26,6 +26,7 @@ import type { EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
 import type { RemediationRecord, RemediationStatus } from '../api/v1alpha1/status.js';
 import { formatBytes, parseDurationMs } from '../api/v1alpha1/units.js';
 import { activeAlarms } from '../health/checks/alarms.js';
+import { defragmentsItself } from '../health/checks/cluster-operator.js';
 import type { ClusterView, MemberView } from '../health/cluster.js';
 import type { Finding } from '../health/findings.js';
 import { isFaultTolerant, quorumSize } from '../health/quorum.js';
@@ -59,6 +60,7 @@ export type DeferReason =
   | 'StillAboveQuota'
   | 'ClusterUnhealthy'
   | 'SingleMember'
+  | 'ClusterEtcdOperatorDefragments'
   | 'NotFaultTolerant'
   | 'NoLeader'
   | 'OutsideWindow'
@@ -182,6 +184,8 @@ export function plan(input: PlanInput): Decision {
   if (work.kind !== 'Work') return work;
   const { step } = work;
 
+  const managed = clusterEtcdOperatorGate(view, step);
+  if (managed) return managed;
   const unsafe = healthGate(view, input.spec, step);
   if (unsafe) return unsafe;
   const now = input.now.getTime();
@@ -650,6 +654,27 @@ function nextDefragStep(
       : transferFailed
         ? ', the leader, in place: moving the leadership away failed'
         : ', the leader, in place: no other member can take over',
+  );
+}
+
+/**
+ * On OpenShift the cluster-etcd-operator defragments its members itself (fragmented >= 45% and
+ * >= 100 MB, every 11 minutes): this operator never defragments (nor moves the leadership for a
+ * defragmentation) beside it. Its documented switch hands the job over: the ConfigMap
+ * etcd-disable-defrag in openshift-etcd-operator sets DefragControllerDisabled=True.
+ */
+function clusterEtcdOperatorGate(view: ClusterView, step: Step): Defer | undefined {
+  const operator = view.observation.clusterEtcdOperator;
+  if (!defragmentsItself(operator) || (step.action !== 'Defragment' && step.action !== 'MoveLeader'))
+    return undefined;
+  const state =
+    operator!.defragController === 'Enabled'
+      ? "the cluster-etcd-operator's defragmentation controller runs on this cluster (DefragControllerDisabled=False on etcd.operator.openshift.io/cluster) and defragments these members itself"
+      : `whether the cluster-etcd-operator's defragmentation controller runs cannot be told (${operator!.error ?? 'etcd.operator.openshift.io/cluster has no DefragControllerDisabled condition'}), and two controllers defragmenting at once could block two members together`;
+  return defer(
+    'ClusterEtcdOperatorDefragments',
+    `${capitalize(step.summary)} is left undone: ${state}. To hand defragmentation to this operator instead, an admin disables that controller: oc create configmap etcd-disable-defrag -n openshift-etcd-operator`,
+    { step },
   );
 }
 
