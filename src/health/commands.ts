@@ -8,7 +8,8 @@ import type { EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
 import type { ClusterView, MemberView } from './cluster.js';
 import { hostOf } from './text.js';
 
-const OPENSHIFT_ETCD_NAMESPACE = 'openshift-etcd';
+/** Where OpenShift runs etcd, and where its cluster-etcd-operator manages it. */
+export const OPENSHIFT_ETCD_NAMESPACE = 'openshift-etcd';
 
 export interface CommandStyle {
   openshift: boolean;
