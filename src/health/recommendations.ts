@@ -7,6 +7,7 @@ import { commandStyle } from './commands.js';
 import type { Finding } from './findings.js';
 import { severityRank, type RemedyBuilder, type RemedyContext } from './remedies/context.js';
 import { corruptRemedies, noSpaceRemedies } from './remedies/alarms.js';
+import { certificateRemedies } from './remedies/certificates.js';
 import { consistencyRemedies } from './remedies/consistency.js';
 import { defragmentRemedies, growthRemedies, quotaRemedies, sizeRemedies } from './remedies/database.js';
 import { leaderChangeRemedies, networkRemedies, quorumRemedies } from './remedies/members.js';
@@ -28,6 +29,8 @@ const TYPE_ORDER = [
   'RestoreFromBackup',
   'RecoverFromNoSpace',
   'RestoreQuorum',
+  'RenewCertificates',
+  'RenewClientCertificate',
   'InvestigateMembership',
   'InvestigateStorage',
   'InvestigateMember',
@@ -69,6 +72,7 @@ const BUILDERS: readonly RemedyBuilder[] = [
   corruptRemedies,
   noSpaceRemedies,
   quorumRemedies,
+  certificateRemedies,
   consistencyRemedies,
   storageRemedies,
   networkRemedies,

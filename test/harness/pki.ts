@@ -1,6 +1,7 @@
 // Throwaway PKI for a test control plane: keys come from node:crypto (ECDSA P-256, PKCS#8/SPKI PEM),
 // certificates are signed by Debian's openssl CLI (node:crypto cannot create X.509 certificates).
-// Everything is written into a directory the caller owns (a harness temp dir), valid for two days.
+// Everything is written into a directory the caller owns (a harness temp dir), valid for two days
+// unless the caller says otherwise.
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -27,9 +28,11 @@ export interface CertificateRequest {
   dnsNames?: string[];
   ipAddresses?: string[];
   usage: 'server' | 'client';
+  /** Days from now until it expires; two unless given. */
+  days?: number;
 }
 
-const VALIDITY_DAYS = '2';
+const VALIDITY_DAYS = 2;
 
 function openssl(args: string[]): void {
   try {
@@ -68,12 +71,13 @@ export function createCertificateAuthority(
   dir: string,
   name: string,
   commonName = `${name}-ca`,
+  days = VALIDITY_DAYS,
 ): CertificateFiles {
   const { privateKeyPath: keyPath } = generateKeyPair(dir, name);
   const certPath = join(dir, `${name}.crt`);
   // prettier-ignore
   openssl([
-    'req', '-x509', '-new', '-sha256', '-days', VALIDITY_DAYS,
+    'req', '-x509', '-new', '-sha256', '-days', String(days),
     '-key', keyPath, '-out', certPath, '-subj', subject(commonName),
     '-addext', 'basicConstraints=critical,CA:TRUE',
     '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
@@ -120,7 +124,7 @@ export function issueCertificate(
   ]);
   // prettier-ignore
   openssl([
-    'x509', '-req', '-sha256', '-days', VALIDITY_DAYS, '-in', csrPath,
+    'x509', '-req', '-sha256', '-days', String(request.days ?? VALIDITY_DAYS), '-in', csrPath,
     '-CA', ca.certPath, '-CAkey', ca.keyPath, '-set_serial', `0x${randomBytes(16).toString('hex')}`,
     '-extfile', extPath, '-out', certPath,
   ]);
