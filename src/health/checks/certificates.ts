@@ -4,7 +4,8 @@
 //   expiry, 30 days for its default 90-day certificates; one closer to expiry than that has missed
 //   its renewal (a kubeadm cluster renews only on `kubeadm certs renew` or an upgrade).
 // - Critical at 7 days or less, or expired: the kubernetes-mixin's KubeClientCertificateExpiration
-//   alerts at 7 days. An expired serving certificate fails every client and peer handshake.
+//   starts to fire at 7 days (warning; critical at 1 day): a week is the least a renewal needs, and
+//   an expired serving certificate fails every client and peer handshake.
 // A member whose handshake did not happen for another reason is down, which the quorum check
 // reports; its certificate is no separate news.
 import type { ClusterView, MemberView } from '../cluster.js';
