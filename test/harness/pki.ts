@@ -30,6 +30,8 @@ export interface CertificateRequest {
   usage: 'server' | 'client';
   /** Days from now until it expires; two unless given. */
   days?: number;
+  /** An end of validity in the past instead, for an expired certificate (valid the day before). */
+  expiredOn?: Date;
 }
 
 const VALIDITY_DAYS = 2;
@@ -122,6 +124,15 @@ export function issueCertificate(
     '-subj',
     subject(request.commonName, request.organizations),
   ]);
+  if (request.expiredOn) {
+    signWithDates(ca, dir, name, { csrPath, extPath, certPath }, request.expiredOn);
+    return {
+      certPath,
+      keyPath,
+      certPem: readFileSync(certPath, 'utf8'),
+      keyPem: readFileSync(keyPath, 'utf8'),
+    };
+  }
   // prettier-ignore
   openssl([
     'x509', '-req', '-sha256', '-days', String(request.days ?? VALIDITY_DAYS), '-in', csrPath,
@@ -134,4 +145,46 @@ export function issueCertificate(
     certPem: readFileSync(certPath, 'utf8'),
     keyPem: readFileSync(keyPath, 'utf8'),
   };
+}
+
+/**
+ * `openssl x509 -req` counts validity only forward from now; `openssl ca` takes both dates, with a
+ * throwaway database of its own.
+ */
+function signWithDates(
+  ca: CertificateFiles,
+  dir: string,
+  name: string,
+  files: { csrPath: string; extPath: string; certPath: string },
+  notAfter: Date,
+): void {
+  const database = join(dir, `${name}.index`);
+  const config = join(dir, `${name}.ca.cnf`);
+  writeFileSync(database, '');
+  writeFileSync(join(dir, `${name}.serial`), `${randomBytes(16).toString('hex')}\n`);
+  writeFileSync(
+    config,
+    [
+      '[ca]',
+      'default_ca = signer',
+      '[signer]',
+      `database = ${database}`,
+      `new_certs_dir = ${dir}`,
+      `serial = ${join(dir, `${name}.serial`)}`,
+      'policy = any',
+      'default_md = sha256',
+      'unique_subject = no',
+      '[any]',
+      'commonName = supplied',
+      'organizationName = optional',
+    ].join('\n') + '\n',
+  );
+  const asn1 = (date: Date) => `${date.toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
+  const notBefore = new Date(notAfter.getTime() - 86_400_000);
+  // prettier-ignore
+  openssl([
+    'ca', '-batch', '-notext', '-config', config, '-cert', ca.certPath, '-keyfile', ca.keyPath,
+    '-in', files.csrPath, '-out', files.certPath, '-extfile', files.extPath,
+    '-startdate', asn1(notBefore), '-enddate', asn1(notAfter),
+  ]);
 }
