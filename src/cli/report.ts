@@ -64,6 +64,7 @@ const CHECK_WORDS: Record<CheckName, string> = {
   Alarms: 'alarms',
   Consistency: 'consistency',
   ClusterOperator: 'cluster-etcd-operator',
+  Certificates: 'certificates',
   WalFsync: 'WAL fsync',
   BackendCommit: 'backend commit',
   LeaderChanges: 'leader changes',

@@ -69,6 +69,12 @@ const DEGRADED_GROUPS: readonly DegradedGroup[] = [
       'Members agree on the cluster ID, the member list and the minor version, and none lags behind the leader or its own commits',
   },
   {
+    type: 'CertificatesDegraded',
+    checks: ['Certificates'],
+    okMessage: () =>
+      "Every certificate checked (the members' serving certificates and the client certificate) is valid for more than 30 days",
+  },
+  {
     type: 'NetworkDegraded',
     checks: ['PeerRoundTrip'],
     okMessage: (l) =>

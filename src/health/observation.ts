@@ -23,6 +23,20 @@ export interface EndpointStatus {
   errors: string[];
 }
 
+/** An X.509 certificate as far as its expiry goes. */
+export interface CertificateValidity {
+  /** The subject, one line ("CN=etcd-0"). */
+  subject: string;
+  /** The end of its validity, ISO 8601. */
+  notAfter: string;
+}
+
+/**
+ * The certificate a member served at the TLS handshake of this check, or only that the handshake
+ * refused it as expired (the date is not seen then).
+ */
+export type ServingCertificate = CertificateValidity | { expired: true };
+
 export interface MemberObservation {
   /** Member ID as a decimal uint64 string; "" when only the endpoint is known (member list failed). */
   id: string;
@@ -39,6 +53,8 @@ export interface MemberObservation {
   health?: { healthy: boolean; error?: string; tookMs: number };
   /** Why the member could not be reached, in words that name the endpoint. */
   error?: string;
+  /** Seen at the TLS handshake; absent for plain-HTTP endpoints and handshakes that did not happen. */
+  certificate?: ServingCertificate;
 }
 
 export interface EtcdObservation {
@@ -50,6 +66,8 @@ export interface EtcdObservation {
   alarms: { memberId: string; alarm: AlarmType }[];
   /** Whether the alarm list could be read; false means "unknown", not "no alarms". */
   alarmsKnown: boolean;
+  /** The client certificate the check presents; absent when it presents none. */
+  clientCertificate?: CertificateValidity | { error: string };
 }
 
 /** A condition of another operator's object, as read. */

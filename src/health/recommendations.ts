@@ -7,6 +7,7 @@ import { commandStyle } from './commands.js';
 import type { Finding } from './findings.js';
 import { severityRank, type RemedyBuilder, type RemedyContext } from './remedies/context.js';
 import { corruptRemedies, noSpaceRemedies } from './remedies/alarms.js';
+import { certificateRemedies } from './remedies/certificates.js';
 import { consistencyRemedies } from './remedies/consistency.js';
 import { defragmentRemedies, growthRemedies, quotaRemedies, sizeRemedies } from './remedies/database.js';
 import { leaderChangeRemedies, networkRemedies, quorumRemedies } from './remedies/members.js';
@@ -30,6 +31,8 @@ const TYPE_ORDER = [
   'RecoverFromNoSpace',
   'RestoreQuorum',
   'InvestigateClusterEtcdOperator',
+  'RenewCertificates',
+  'RenewClientCertificate',
   'InvestigateMembership',
   'InvestigateStorage',
   'InvestigateMember',
@@ -72,6 +75,7 @@ const BUILDERS: readonly RemedyBuilder[] = [
   noSpaceRemedies,
   quorumRemedies,
   clusterOperatorRemedies,
+  certificateRemedies,
   consistencyRemedies,
   storageRemedies,
   networkRemedies,

@@ -92,6 +92,7 @@ function healthyMember(index: number, leaderIndex: number): MemberObservation {
       errors: [],
     },
     health: { healthy: true, tookMs: 3 },
+    certificate: { subject: `CN=${memberName(index)}`, notAfter: daysAfter(T0, 365).toISOString() },
   };
 }
 
@@ -248,6 +249,10 @@ export const at =
 
 export function secondsAfter(start: Date, seconds: number): Date {
   return new Date(start.getTime() + seconds * 1000);
+}
+
+export function daysAfter(start: Date, days: number): Date {
+  return secondsAfter(start, days * 86_400);
 }
 
 /** Analysis options as tests give them: the remediation as the run the remediator reports. */

@@ -5,6 +5,7 @@ import { checkAlarms } from './alarms.js';
 import { checkApiChurn } from './api-churn.js';
 import { checkBackendCommit } from './backend-commit.js';
 import { checkClusterOperator } from './cluster-operator.js';
+import { checkCertificates } from './certificates.js';
 import { checkConsistency } from './consistency.js';
 import { checkControlPlaneNodes } from './control-plane-nodes.js';
 import { checkDatabaseSize } from './database-size.js';
@@ -39,6 +40,7 @@ export const CHECKS: readonly Check[] = [
   { name: 'Quorum', run: checkQuorum, prometheus: 'unused' },
   { name: 'Alarms', run: checkAlarms, prometheus: 'unused' },
   { name: 'Consistency', run: checkConsistency, prometheus: 'unused' },
+  { name: 'Certificates', run: checkCertificates, prometheus: 'unused' },
   { name: 'WalFsync', run: checkWalFsync, prometheus: 'needed' },
   { name: 'BackendCommit', run: checkBackendCommit, prometheus: 'needed' },
   { name: 'LeaderChanges', run: checkLeaderChanges, prometheus: 'needed' },

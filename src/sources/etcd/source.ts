@@ -2,9 +2,10 @@
 // Maintenance Status and a health read, and the alarm list. Without a member list (no quorum) the
 // configured endpoints are observed instead, so that what can be known still is.
 import type { SourceState } from '../../api/v1alpha1/status.js';
-import type { EtcdObservation, MemberObservation } from '../../health/observation.js';
+import type { EtcdObservation, MemberObservation, ServingCertificate } from '../../health/observation.js';
 import { clip, errorText } from '../text.js';
 import { CANCELLED, followSignal } from '../timeout.js';
+import { clientCertificate } from './certificates.js';
 import { connectMember, type EtcdCallOptions, type MemberClient } from './client.js';
 import { dialHttp2, type DialResult } from './dial.js';
 import { discoverEndpoints, type Discovery, type PodLister } from './discovery.js';
@@ -55,7 +56,9 @@ async function observeEtcdUntil(
   const clients = new ClientPool(options, options.endpointPolicy, signal);
   try {
     const observation = await observeCluster(resolved.endpoints, clients, resolved.notes);
-    return signal?.aborted ? cancelledObservation() : observation;
+    if (signal?.aborted) return cancelledObservation();
+    const certPem = options.tls?.certPem;
+    return certPem ? { ...observation, clientCertificate: clientCertificate(certPem) } : observation;
   } catch (error) {
     // Only a bug lands here; it still becomes a state, not an exception.
     return failed(`observing etcd failed unexpectedly: ${errorText(error)}`);
@@ -88,12 +91,16 @@ class ClientPool {
     private readonly signal?: AbortSignal,
   ) {}
   /**
-   * The endpoint's client, once a dial proved it speaks HTTP/2; its dial error otherwise. An
-   * endpoint the policy refuses is never dialled, whether configured, discovered or advertised.
+   * The endpoint's client, once a dial proved it speaks HTTP/2; its dial error otherwise; either
+   * with the certificate the dial saw. An endpoint the policy refuses is never dialled, whether
+   * configured, discovered or advertised.
    */
   async connect(
     endpoint: string,
-  ): Promise<{ ok: true; client: MemberClient } | { ok: false; error: string }> {
+  ): Promise<
+    | { ok: true; client: MemberClient; certificate?: ServingCertificate }
+    | { ok: false; error: string; certificate?: ServingCertificate }
+  > {
     const refusal = this.policy?.refusal(endpoint);
     if (refusal) return { ok: false, error: refusal };
     let dial = this.dials.get(endpoint);
@@ -108,7 +115,7 @@ class ClientPool {
       client = connectMember(endpoint, this.options, this.signal);
       this.clients.set(endpoint, client);
     }
-    return { ok: true, client };
+    return { ok: true, client, ...(dialed.certificate ? { certificate: dialed.certificate } : {}) };
   }
   closeAll(): void {
     for (const client of this.clients.values()) client.close();
@@ -209,6 +216,7 @@ async function observeMember(target: Target, clients: ClientPool): Promise<Obser
     return { observation: member };
   }
   const connected = await clients.connect(member.endpoint);
+  if (connected.certificate) member.certificate = connected.certificate;
   if (!connected.ok) {
     member.error = `${member.endpoint}: ${connected.error}`;
     member.health = { healthy: false, error: member.error, tookMs: 0 };
