@@ -18,6 +18,7 @@ export type CheckName =
   | 'SlowReadIndexes'
   | 'GrpcFailures'
   | 'APIChurn'
+  | 'APILatency'
   | 'ControlPlaneNodes'
   | 'ClusterOperator'
   | 'MetricsSource';
