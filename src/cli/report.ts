@@ -63,6 +63,7 @@ const CHECK_WORDS: Record<CheckName, string> = {
   Quorum: 'quorum',
   Alarms: 'alarms',
   Consistency: 'consistency',
+  APILatency: 'API latency',
   ClusterOperator: 'cluster-etcd-operator',
   Certificates: 'certificates',
   WalFsync: 'WAL fsync',

@@ -87,6 +87,11 @@ const DEGRADED_GROUPS: readonly DegradedGroup[] = [
       `No failed proposals, slow applies or slow read indexes, and failed gRPC requests are below ${formatPercent(l.grpcFailedPercent.warning)}`,
   },
   {
+    type: 'APILatencyDegraded',
+    checks: ['APILatency'],
+    okMessage: (l) => `Mutating API request p99 is below ${formatSeconds(l.apiLatencySeconds.warning)}`,
+  },
+  {
     type: 'APIChurnDegraded',
     checks: ['APIChurn'],
     okMessage: () => 'Mutating and in-flight API requests are below their warning thresholds',

@@ -19,6 +19,7 @@ export type CheckName =
   | 'SlowReadIndexes'
   | 'GrpcFailures'
   | 'APIChurn'
+  | 'APILatency'
   | 'ControlPlaneNodes'
   | 'ClusterOperator'
   | 'MetricsSource';

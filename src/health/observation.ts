@@ -122,6 +122,19 @@ export interface ChurnEntry {
   requestsPerSecond: number;
 }
 
+/** Requests per second that API Priority and Fairness dispatched for one flow schema. */
+export interface FlowEntry {
+  flowSchema: string;
+  priorityLevel: string;
+  requestsPerSecond: number;
+}
+
+/** Objects the kube-apiserver stores for one resource. */
+export interface StoredObjects {
+  resource: string;
+  objects: number;
+}
+
 export interface MetricsObservation {
   source: SourceState;
   /**
@@ -138,6 +151,13 @@ export interface MetricsObservation {
   apiInflightRequests?: number;
   /** Top resource/verb pairs by mutating request rate. */
   apiTopChurn?: ChurnEntry[];
+  /** p99 of the kube-apiserver's mutating requests, and of its own requests to etcd (seconds). */
+  apiMutatingP99Seconds?: number;
+  apiEtcdRequestP99Seconds?: number;
+  /** Top flow schemas (API Priority and Fairness) by dispatched requests. */
+  apiTopFlows?: FlowEntry[];
+  /** Largest resources by stored objects. */
+  apiTopStoredObjects?: StoredObjects[];
   /** Present only when node-exporter metrics exist. */
   nodes?: NodeMetrics[];
 }

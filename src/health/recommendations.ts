@@ -14,7 +14,7 @@ import { leaderChangeRemedies, networkRemedies, quorumRemedies } from './remedie
 import { metricsSourceRemedies } from './remedies/metrics.js';
 import { clusterOperatorRemedies } from './remedies/openshift.js';
 import { storageRemedies } from './remedies/storage.js';
-import { churnRemedies, nodeRemedies, requestRemedies } from './remedies/workload.js';
+import { apiLatencyRemedies, churnRemedies, nodeRemedies, requestRemedies } from './remedies/workload.js';
 import { listing } from './text.js';
 
 /** status.recommendations holds at most 20 entries; the most severe are kept. */
@@ -45,6 +45,7 @@ const TYPE_ORDER = [
   'InvestigateDatabaseGrowth',
   'Defragment',
   'InvestigateNodeResources',
+  'InvestigateAPILatency',
   'InvestigateAPIChurn',
   'CompleteUpgrade',
   'FixMetricsSource',
@@ -86,6 +87,7 @@ const BUILDERS: readonly RemedyBuilder[] = [
   growthRemedies,
   defragmentRemedies,
   nodeRemedies,
+  apiLatencyRemedies,
   churnRemedies,
   metricsSourceRemedies,
 ];

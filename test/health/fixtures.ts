@@ -117,6 +117,8 @@ export function healthyCluster(n = 3, ...changes: Change[]): Observation {
       apiMutatingRequestsPerSecond: 20,
       apiInflightRequests: 10,
       apiTopChurn: [{ resource: 'leases', verb: 'PUT', requestsPerSecond: 12 }],
+      apiMutatingP99Seconds: 0.05,
+      apiEtcdRequestP99Seconds: 0.01,
     },
     durationMs: 120,
   };

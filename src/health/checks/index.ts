@@ -3,6 +3,7 @@ import type { ClusterView } from '../cluster.js';
 import type { CheckName, Finding } from '../findings.js';
 import { checkAlarms } from './alarms.js';
 import { checkApiChurn } from './api-churn.js';
+import { checkApiLatency } from './api-latency.js';
 import { checkBackendCommit } from './backend-commit.js';
 import { checkClusterOperator } from './cluster-operator.js';
 import { checkCertificates } from './certificates.js';
@@ -54,6 +55,7 @@ export const CHECKS: readonly Check[] = [
   { name: 'SlowReadIndexes', run: checkSlowReadIndexes, prometheus: 'needed' },
   { name: 'GrpcFailures', run: checkGrpcFailures, prometheus: 'needed' },
   { name: 'APIChurn', run: checkApiChurn, prometheus: 'needed' },
+  { name: 'APILatency', run: checkApiLatency, prometheus: 'needed' },
   { name: 'ControlPlaneNodes', run: checkControlPlaneNodes, prometheus: 'needed' },
   { name: 'ClusterOperator', run: checkClusterOperator, prometheus: 'unused' },
   { name: 'MetricsSource', run: checkMetricsSource, prometheus: 'unused' },

@@ -1,7 +1,7 @@
 // Request symptoms, API churn and control-plane node resources.
 import type { Recommendation } from '../../api/v1alpha1/status.js';
 import { findMember } from '../cluster.js';
-import { etcdctlOn, etcdLogs, onHost } from '../commands.js';
+import { etcdctlCluster, etcdctlOn, etcdLogs, onHost } from '../commands.js';
 import { CLUSTER_TARGET } from '../findings.js';
 import { actionable, commandList, mostSevere, sentence, severityOf, type RemedyBuilder } from './context.js';
 
@@ -75,6 +75,40 @@ export const churnRemedies: RemedyBuilder = (context, findings) => {
     },
   ];
 };
+
+const LATENCY_ADVICE: Readonly<Record<string, string>> = {
+  EtcdIsTheBottleneck:
+    ' Fix etcd first: the members named above need faster disks (or less I/O beside them); API latency follows.',
+  SlowAPIRequestsNotEtcd:
+    ' Look at the stages before etcd: slow admission webhooks, requests queued by API Priority and Fairness, or an API server short of CPU.',
+  SlowAPIRequests:
+    ' Scrape the kube-apiserver (etcd_request_duration_seconds) and the etcd members with the same Prometheus to tell whether etcd is the cause.',
+};
+
+export const apiLatencyRemedies: RemedyBuilder = (context, findings) =>
+  actionable(findings, ['APILatency'])
+    .filter((finding) => finding.reason !== 'NoAPIServerMetrics')
+    .map((finding): Recommendation => {
+      const { kubectl } = context.style;
+      const etcd = finding.reason === 'EtcdIsTheBottleneck';
+      return {
+        type: 'InvestigateAPILatency',
+        severity: severityOf(finding),
+        target: CLUSTER_TARGET,
+        reason: finding.reason,
+        message: sentence(finding.message) + (LATENCY_ADVICE[finding.reason] ?? ''),
+        commands: etcd
+          ? commandList(
+              `${kubectl} get --raw /metrics | grep -E '^etcd_request_duration_seconds_(sum|count)'`,
+              etcdctlCluster(context.style, 'endpoint status -w table'),
+            )
+          : [
+              `${kubectl} get --raw /metrics | grep -E '^apiserver_admission_webhook_admission_duration_seconds_(sum|count)'`,
+              `${kubectl} get --raw /debug/api_priority_and_fairness/dump_priority_levels`,
+              `${kubectl} get --raw /metrics | grep -E '^etcd_request_duration_seconds_(sum|count)'`,
+            ],
+      };
+    });
 
 export const nodeRemedies: RemedyBuilder = (context, findings) =>
   actionable(findings, ['ControlPlaneNodes'])
