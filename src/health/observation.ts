@@ -39,6 +39,8 @@ export interface MemberObservation {
   health?: { healthy: boolean; error?: string; tookMs: number };
   /** Why the member could not be reached, in words that name the endpoint. */
   error?: string;
+  /** The Kubernetes node its pod runs on, when discovery found the pod. */
+  node?: string;
 }
 
 export interface EtcdObservation {
