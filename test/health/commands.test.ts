@@ -208,6 +208,22 @@ describe('commands on a member host: only through a real node name', () => {
     );
   });
 
+  it('pings an IPv6 peer by its address, without the brackets of its URL', () => {
+    const ipv6: Change = (observation) => {
+      observation.etcd.members[2]!.peerURLs = ['https://[fd00::3]:2380'];
+    };
+    const analysis = run(
+      healthyCluster(3, ipv6, withMember(1, { node: 'worker-1' }), withMetric(1, { peerRoundTripP99: 0.2 })),
+    );
+    const network = analysis.recommendations.find(
+      (recommendation) => recommendation.type === 'InvestigateNetwork',
+    );
+    expect(network!.commands).toEqual([
+      'ssh worker-1 ping -c 10 127.0.0.1',
+      'ssh worker-1 ping -c 10 fd00::3',
+    ]);
+  });
+
   it.each<[string, EtcdHealthCheckSpec, string, string[], boolean]>([
     [
       'a node-exporter address: ssh to it, no kubectl top without a node name',

@@ -102,7 +102,8 @@ export const networkRemedies: RemedyBuilder = (context, findings) =>
               onHost(
                 context.style,
                 node,
-                `ping -c 10 ${hostOf(peer.observation.peerURLs[0] ?? peer.clientURL)}`,
+                // ping takes an IPv6 address without the URL's brackets.
+                `ping -c 10 ${hostOf(peer.observation.peerURLs[0] ?? peer.clientURL).replace(/^\[(.*)\]$/, '$1')}`,
               ),
             ),
           )
