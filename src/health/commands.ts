@@ -13,7 +13,8 @@
 import type { EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
 import type { ClusterView, MemberView } from './cluster.js';
 
-const OPENSHIFT_ETCD_NAMESPACE = 'openshift-etcd';
+/** Where OpenShift runs etcd, and where its cluster-etcd-operator manages it. */
+export const OPENSHIFT_ETCD_NAMESPACE = 'openshift-etcd';
 
 /** What pasted commands need that the spec does not say; given by the caller, never looked up here. */
 export interface CommandInput {

@@ -37,6 +37,8 @@ interface DegradedGroup {
   type: string;
   checks: readonly CheckName[];
   okMessage: (limits: Limits) => string;
+  /** Where the group means something at all; elsewhere it has no condition. */
+  appliesTo?: (view: ClusterView) => boolean;
 }
 
 const DEGRADED_GROUPS: readonly DegradedGroup[] = [
@@ -84,6 +86,12 @@ const DEGRADED_GROUPS: readonly DegradedGroup[] = [
     okMessage: () => 'Mutating and in-flight API requests are below their warning thresholds',
   },
   {
+    type: 'ClusterEtcdOperatorDegraded',
+    checks: ['ClusterOperator'],
+    okMessage: () => 'clusteroperator/etcd is Available and not Degraded',
+    appliesTo: (view) => view.observation.clusterEtcdOperator !== undefined,
+  },
+  {
     type: 'ControlPlaneNodesDegraded',
     checks: ['ControlPlaneNodes'],
     okMessage: (l) =>
@@ -117,7 +125,9 @@ export function checkConditions(
     membersAvailable(view),
     membersProgressing(view),
     ...own('RemediationProgressing'),
-    ...DEGRADED_GROUPS.map((group) => degradedCondition(view.limits, group, findings)),
+    ...DEGRADED_GROUPS.filter((group) => group.appliesTo?.(view) ?? true).map((group) =>
+      degradedCondition(view.limits, group, findings),
+    ),
     ...own('RemediationDegraded'),
     membersUpgradeable(view),
     quotaUpgradeable(view, findings),

@@ -54,6 +54,23 @@ export interface EtcdObservation {
   alarmsKnown: boolean;
 }
 
+/** A condition of another operator's object, as read. */
+export interface OperatorCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+}
+
+/** OpenShift's cluster-etcd-operator, read when the members are discovered in openshift-etcd. */
+export interface ClusterEtcdOperatorObservation {
+  /** clusteroperator/etcd's conditions; missing when they could not be read (`error` says why). */
+  conditions?: OperatorCondition[];
+  /** Whether its defragmentation controller runs (DefragControllerDisabled on etcd.operator.openshift.io/cluster). */
+  defragController: 'Enabled' | 'Disabled' | 'Unknown';
+  error?: string;
+}
+
 /** Metric values of one member. Latencies in seconds, rates per second, sizes in bytes. */
 export interface MemberMetrics {
   walFsyncP99?: number;
@@ -114,5 +131,7 @@ export interface Observation {
   time: Date;
   etcd: EtcdObservation;
   metrics: MetricsObservation;
+  /** Only where the members are OpenShift's (discovery in openshift-etcd). */
+  clusterEtcdOperator?: ClusterEtcdOperatorObservation;
   durationMs: number;
 }

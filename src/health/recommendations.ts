@@ -11,6 +11,7 @@ import { consistencyRemedies } from './remedies/consistency.js';
 import { defragmentRemedies, growthRemedies, quotaRemedies, sizeRemedies } from './remedies/database.js';
 import { leaderChangeRemedies, networkRemedies, quorumRemedies } from './remedies/members.js';
 import { metricsSourceRemedies } from './remedies/metrics.js';
+import { clusterOperatorRemedies } from './remedies/openshift.js';
 import { storageRemedies } from './remedies/storage.js';
 import { churnRemedies, nodeRemedies, requestRemedies } from './remedies/workload.js';
 import { listing } from './text.js';
@@ -28,6 +29,7 @@ const TYPE_ORDER = [
   'RestoreFromBackup',
   'RecoverFromNoSpace',
   'RestoreQuorum',
+  'InvestigateClusterEtcdOperator',
   'InvestigateMembership',
   'InvestigateStorage',
   'InvestigateMember',
@@ -69,6 +71,7 @@ const BUILDERS: readonly RemedyBuilder[] = [
   corruptRemedies,
   noSpaceRemedies,
   quorumRemedies,
+  clusterOperatorRemedies,
   consistencyRemedies,
   storageRemedies,
   networkRemedies,

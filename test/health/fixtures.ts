@@ -4,6 +4,7 @@ import { remediationConditions } from '../../src/health/conditions.js';
 import type { CheckName, Finding } from '../../src/health/findings.js';
 import type {
   AlarmType,
+  ClusterEtcdOperatorObservation,
   EndpointStatus,
   MemberMetrics,
   MemberObservation,
@@ -299,3 +300,19 @@ export function runSeries(
   }
   return results;
 }
+
+/** clusteroperator/etcd of a healthy OpenShift etcd, the cluster-etcd-operator defragmenting. */
+export const onOpenShift =
+  (patch: Partial<ClusterEtcdOperatorObservation> = {}): Change =>
+  (observation) => {
+    observation.clusterEtcdOperator = {
+      conditions: [
+        { type: 'Available', status: 'True', reason: 'AsExpected' },
+        { type: 'Degraded', status: 'False', reason: 'AsExpected' },
+        { type: 'Progressing', status: 'False', reason: 'AsExpected' },
+        { type: 'Upgradeable', status: 'True', reason: 'AsExpected' },
+      ],
+      defragController: 'Enabled',
+      ...patch,
+    };
+  };

@@ -4,6 +4,7 @@ import type { CheckName, Finding } from '../findings.js';
 import { checkAlarms } from './alarms.js';
 import { checkApiChurn } from './api-churn.js';
 import { checkBackendCommit } from './backend-commit.js';
+import { checkClusterOperator } from './cluster-operator.js';
 import { checkConsistency } from './consistency.js';
 import { checkControlPlaneNodes } from './control-plane-nodes.js';
 import { checkDatabaseSize } from './database-size.js';
@@ -52,6 +53,7 @@ export const CHECKS: readonly Check[] = [
   { name: 'GrpcFailures', run: checkGrpcFailures, prometheus: 'needed' },
   { name: 'APIChurn', run: checkApiChurn, prometheus: 'needed' },
   { name: 'ControlPlaneNodes', run: checkControlPlaneNodes, prometheus: 'needed' },
+  { name: 'ClusterOperator', run: checkClusterOperator, prometheus: 'unused' },
   { name: 'MetricsSource', run: checkMetricsSource, prometheus: 'unused' },
 ];
 
