@@ -55,6 +55,8 @@ export interface MemberObservation {
   error?: string;
   /** Seen at the TLS handshake; absent for plain-HTTP endpoints and handshakes that did not happen. */
   certificate?: ServingCertificate;
+  /** The Kubernetes node its pod runs on, when discovery found the pod. */
+  node?: string;
 }
 
 export interface EtcdObservation {

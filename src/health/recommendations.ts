@@ -3,7 +3,7 @@
 import type { Recommendation } from '../api/v1alpha1/status.js';
 import { activeAlarms } from './checks/alarms.js';
 import { compareText, type ClusterView } from './cluster.js';
-import { commandStyle } from './commands.js';
+import { commandStyle, needsTlsFiles, type CommandInput, type CommandStyle } from './commands.js';
 import type { Finding } from './findings.js';
 import { severityRank, type RemedyBuilder, type RemedyContext } from './remedies/context.js';
 import { corruptRemedies, noSpaceRemedies } from './remedies/alarms.js';
@@ -92,16 +92,32 @@ const BUILDERS: readonly RemedyBuilder[] = [
   metricsSourceRemedies,
 ];
 
-export function recommend(view: ClusterView, findings: readonly Finding[]): Recommendation[] {
+export function recommend(
+  view: ClusterView,
+  findings: readonly Finding[],
+  commands: CommandInput = {},
+): Recommendation[] {
   const context: RemedyContext = {
     view,
-    style: commandStyle(view.spec, view),
+    style: commandStyle(view.spec, view, commands),
     corrupt: activeAlarms(view).has('CORRUPT'),
   };
   const built = BUILDERS.flatMap((build) => build(context, findings)).filter(
     (recommendation) => !(context.corrupt && MAINTENANCE_TYPES.has(recommendation.type)),
   );
-  return fold(built).sort(byPriority).slice(0, MAX_RECOMMENDATIONS).map(capCommands);
+  return fold(built)
+    .sort(byPriority)
+    .slice(0, MAX_RECOMMENDATIONS)
+    .map((recommendation) => withTlsFiles(context.style, recommendation))
+    .map(capCommands);
+}
+
+/** The command that writes the TLS files the etcdctl commands name, ahead of them (and of the cap). */
+function withTlsFiles(style: CommandStyle, recommendation: Recommendation): Recommendation {
+  const commands = recommendation.commands;
+  if (style.extractTlsFiles === undefined || !commands?.some((command) => needsTlsFiles(style, command)))
+    return recommendation;
+  return { ...recommendation, commands: [style.extractTlsFiles, ...commands] };
 }
 
 /** Drops what a present root cause explains and tells, in the root cause, what it settles too. */

@@ -13,6 +13,7 @@ import { CANCELLED } from '../sources/timeout.js';
 export interface PodAddress {
   name: string;
   ip: string;
+  node?: string;
 }
 
 const DISCOVERY_ROLE = 'etcd-health-operator-discovery';
@@ -41,7 +42,11 @@ export class KubePodLister {
     });
     return pods.items
       .filter((pod) => pod.status?.phase === 'Running' && pod.status.podIP && pod.metadata?.name)
-      .map((pod) => ({ name: pod.metadata!.name!, ip: pod.status!.podIP! }));
+      .map((pod) => ({
+        name: pod.metadata!.name!,
+        ip: pod.status!.podIP!,
+        ...(pod.spec?.nodeName ? { node: pod.spec.nodeName } : {}),
+      }));
   }
 }
 

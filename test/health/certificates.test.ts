@@ -134,13 +134,15 @@ describe('serving certificate: Warning at <= 30 days, Critical at <= 7 days or e
       reason: 'ServingCertificateExpiring',
     });
     expect(renew[0]!.message).toContain('kubeadm certs renew etcd-server');
+    // No node is known (no discovery): the host commands run bare, and the message says where.
+    expect(renew[0]!.message).toContain('Run the host commands below on the host of member etcd-1');
     expect(renew[0]!.commands).toEqual([
       'openssl s_client -connect 127.0.0.2:2379 </dev/null 2>/dev/null | openssl x509 -noout -subject -enddate',
-      'ssh 127.0.0.2 kubeadm certs check-expiration',
-      'ssh 127.0.0.2 kubeadm certs renew etcd-server',
+      'kubeadm certs check-expiration',
+      'kubeadm certs renew etcd-server',
       'openssl s_client -connect 127.0.0.3:2379 </dev/null 2>/dev/null | openssl x509 -noout -subject -enddate',
-      'ssh 127.0.0.3 kubeadm certs check-expiration',
-      'ssh 127.0.0.3 kubeadm certs renew etcd-server',
+      'kubeadm certs check-expiration',
+      'kubeadm certs renew etcd-server',
     ]);
   });
 
@@ -151,8 +153,12 @@ describe('serving certificate: Warning at <= 30 days, Critical at <= 7 days or e
     const analysis = run(healthyCluster(3, servingExpiresIn(0, 3)), { spec });
     const renew = analysis.recommendations.find((r) => r.type === 'RenewCertificates');
     expect(renew).toMatchObject({ severity: 'Critical', target: 'etcd-0' });
-    expect(renew?.commands?.[0]).toBe(
-      'openssl s_client -connect 127.0.0.1:2379 -CAfile ca.crt -cert tls.crt -key tls.key </dev/null 2>/dev/null | openssl x509 -noout -subject -enddate',
+    // The first command writes the Secret's files that the others name.
+    expect(renew?.commands?.[0]).toMatch(
+      /^\(umask 077 && mkdir -p etcd-client && kubectl get secret etcd-client /,
+    );
+    expect(renew?.commands?.[1]).toBe(
+      'openssl s_client -connect 127.0.0.1:2379 -CAfile etcd-client/ca.crt -cert etcd-client/tls.crt -key etcd-client/tls.key </dev/null 2>/dev/null | openssl x509 -noout -subject -enddate',
     );
   });
 

@@ -270,6 +270,7 @@ export function run(observation: Observation, options: RunOptions = {}): Analysi
     previousConditions: options.previousConditions ?? [],
     generation: options.generation ?? 1,
     remediation: remediationConditions(spec, options.remediation),
+    ...(options.commands ? { commands: options.commands } : {}),
   });
 }
 

@@ -27,6 +27,18 @@ describe('KubePodLister', () => {
     expect(api.lists()[0]?.query.get('labelSelector')).toBe('app=etcd');
   });
 
+  it('names the node each pod is scheduled on (spec.nodeName), where there is one', async () => {
+    api.objects = [
+      { ...pod('etcd-a', 'Running', '10.0.0.1'), spec: { nodeName: 'master-0' } },
+      pod('etcd-b', 'Running', '10.0.0.2'),
+    ];
+    const lister = new KubePodLister(api.kubeConfig(), 5_000);
+    expect(await lister.listPodIPs('openshift-etcd', 'app=etcd')).toEqual([
+      { name: 'etcd-a', ip: '10.0.0.1', node: 'master-0' },
+      { name: 'etcd-b', ip: '10.0.0.2' },
+    ]);
+  });
+
   it('gives up as soon as the signal aborts, long before its timeout, and hangs up', async () => {
     api.replyToNextLists('no-response');
     const lister = new KubePodLister(api.kubeConfig(), 30_000);

@@ -26,17 +26,19 @@ function lister(answer: () => Promise<PodIP[]>) {
 }
 
 describe('discoverEndpoints', () => {
-  it('turns pod IPs into client URLs, sorted by pod name', async () => {
+  it('turns pod IPs into client URLs, sorted by pod name, with their nodes', async () => {
     const { pods, calls } = lister(() =>
       Promise.resolve([
-        { name: 'etcd-master-2', ip: '10.0.0.3' },
-        { name: 'etcd-master-0', ip: '10.0.0.1' },
+        { name: 'etcd-master-2', ip: '10.0.0.3', node: 'master-2' },
+        { name: 'etcd-master-0', ip: '10.0.0.1', node: 'master-0' },
         { name: 'etcd-master-1', ip: 'fd00::2' },
       ]),
     );
     expect(await discoverEndpoints(OPENSHIFT, pods, 1_000)).toEqual({
       ok: true,
       endpoints: ['https://10.0.0.1:2379', 'https://[fd00::2]:2379', 'https://10.0.0.3:2379'],
+      // The node of each pod that names one: where commands on the member's host go.
+      nodes: { 'https://10.0.0.1:2379': 'master-0', 'https://10.0.0.3:2379': 'master-2' },
       notes: [],
     });
     expect(calls).toEqual([['openshift-etcd', 'app=etcd']]);
@@ -53,6 +55,7 @@ describe('discoverEndpoints', () => {
     expect(await discoverEndpoints({ ...OPENSHIFT, scheme: 'http', port: 12379 }, pods, 1_000)).toEqual({
       ok: true,
       endpoints: ['http://10.0.0.1:12379'],
+      nodes: {},
       notes: ['pod etcd-b has no IP yet', 'pod etcd-c has an invalid IP "10.0.0.1:2379"'],
     });
   });

@@ -3,7 +3,7 @@
 // renewed files need no restart of etcd.
 import type { Recommendation } from '../../api/v1alpha1/status.js';
 import { findMember, type MemberView } from '../cluster.js';
-import { onHost, type CommandStyle } from '../commands.js';
+import { nodeOf, onHost, onHostOf, type CommandStyle } from '../commands.js';
 import {
   actionable,
   byReason,
@@ -41,8 +41,13 @@ export const certificateRemedies: RemedyBuilder = (context, findings) =>
     return {
       ...base,
       type: 'RenewCertificates',
-      message: `${evidence(group)} ${servingAdvice(context.style)}`,
-      commands: commandList(...members.flatMap((member) => servingCommands(context.style, member))),
+      message:
+        `${evidence(group)} ${servingAdvice(context.style)}` +
+        members.map((member) => onHostOf(nodeOf(context.style, member), `member ${member.name}`)).join(''),
+      commands: commandList(
+        context.style.extractTlsFiles,
+        ...members.flatMap((member) => servingCommands(context.style, member)),
+      ),
     };
   });
 
@@ -61,12 +66,22 @@ function servingCommands(style: CommandStyle, member: MemberView): string[] {
     ];
   }
   const address = member.clientURL.replace(/^https:\/\//, '').replace(/\/.*$/, '');
-  const credentials = style.tlsFlags === '' ? '' : ' -CAfile ca.crt -cert tls.crt -key tls.key';
+  const node = nodeOf(style, member);
   return [
-    `openssl s_client -connect ${address}${credentials} </dev/null 2>/dev/null | ${SHOW_CERTIFICATE}`,
-    onHost(style, member, 'kubeadm certs check-expiration'),
-    onHost(style, member, 'kubeadm certs renew etcd-server'),
+    `openssl s_client -connect ${address}${opensslFlags(style)} </dev/null 2>/dev/null | ${SHOW_CERTIFICATE}`,
+    onHost(style, node, 'kubeadm certs check-expiration'),
+    onHost(style, node, 'kubeadm certs renew etcd-server'),
   ];
+}
+
+/** The check's own TLS files, as openssl s_client takes them (" -CAfile etcd-client/ca.crt ..."). */
+function opensslFlags(style: CommandStyle): string {
+  const OPENSSL: Record<string, string> = { '--cacert': '-CAfile', '--cert': '-cert', '--key': '-key' };
+  return style.tlsFlags
+    .map((flag) => flag.split('='))
+    .filter(([name]) => OPENSSL[name!] !== undefined)
+    .map(([name, ...value]) => ` ${OPENSSL[name!]} ${value.join('=')}`)
+    .join('');
 }
 
 function clientAdvice(secret: string | undefined): string {

@@ -9,6 +9,8 @@ export interface PodIP {
   name: string;
   /** Empty while the pod has no IP yet. */
   ip: string;
+  /** The node the pod is scheduled on (spec.nodeName), when it is. */
+  node?: string;
 }
 
 export interface PodLister {
@@ -24,7 +26,14 @@ export interface Discovery {
 }
 
 export type DiscoveredEndpoints =
-  { ok: true; endpoints: string[]; notes: string[] } | { ok: false; error: string };
+  | {
+      ok: true;
+      endpoints: string[];
+      /** The node of each endpoint's pod, by endpoint; where commands on a member's host go. */
+      nodes: Record<string, string>;
+      notes: string[];
+    }
+  | { ok: false; error: string };
 
 export async function discoverEndpoints(
   discovery: Discovery,
@@ -54,6 +63,7 @@ export async function discoverEndpoints(
   }
   const notes: string[] = [];
   const endpoints = new Set<string>();
+  const nodes: Record<string, string> = {};
   for (const pod of [...listed].sort((a, b) => a.name.localeCompare(b.name))) {
     const family = isIP(pod.ip);
     if (family === 0) {
@@ -61,10 +71,12 @@ export async function discoverEndpoints(
       continue;
     }
     const host = family === 6 ? `[${pod.ip}]` : pod.ip;
-    endpoints.add(`${discovery.scheme}://${host}:${discovery.port}`);
+    const endpoint = `${discovery.scheme}://${host}:${discovery.port}`;
+    endpoints.add(endpoint);
+    if (pod.node) nodes[endpoint] = pod.node;
   }
   if (endpoints.size === 0) {
     return { ok: false, error: `no ${what} with an IP${notes.length > 0 ? `: ${notes.join('; ')}` : ''}` };
   }
-  return { ok: true, endpoints: [...endpoints], notes };
+  return { ok: true, endpoints: [...endpoints], nodes, notes };
 }

@@ -55,7 +55,7 @@ async function observeEtcdUntil(
   if (!resolved.ok) return failed(resolved.error);
   const clients = new ClientPool(options, options.endpointPolicy, signal);
   try {
-    const observation = await observeCluster(resolved.endpoints, clients, resolved.notes);
+    const observation = await observeCluster(resolved.endpoints, clients, resolved.notes, resolved.nodes);
     if (signal?.aborted) return cancelledObservation();
     const certPem = options.tls?.certPem;
     return certPem ? { ...observation, clientCertificate: clientCertificate(certPem) } : observation;
@@ -74,7 +74,7 @@ export function cancelledObservation(): EtcdObservation {
 
 async function resolveEndpoints(options: EtcdSourceOptions, signal: AbortSignal | undefined) {
   if (options.endpoints && options.endpoints.length > 0)
-    return { ok: true as const, endpoints: options.endpoints, notes: [] };
+    return { ok: true as const, endpoints: options.endpoints, nodes: {}, notes: [] };
   if (!options.discovery) return { ok: false as const, error: 'no etcd endpoints configured' };
   if (!options.pods)
     return { ok: false as const, error: 'endpoint discovery is configured but no pod lister was given' };
@@ -133,6 +133,7 @@ async function observeCluster(
   endpoints: string[],
   clients: ClientPool,
   notes: string[],
+  nodes: Readonly<Record<string, string>>,
 ): Promise<EtcdObservation> {
   const list = await firstSuccess(endpoints, async (endpoint) => {
     const connected = await clients.connect(endpoint);
@@ -142,7 +143,9 @@ async function observeCluster(
     const parsed = parseMemberList(answer.value);
     return parsed.ok ? { ok: true, value: { endpoint, list: parsed.list } } : parsed;
   });
-  const targets = list.ok ? targetsFromList(list.value.list, endpoints) : targetsFromEndpoints(endpoints);
+  const targets = (
+    list.ok ? targetsFromList(list.value.list, endpoints) : targetsFromEndpoints(endpoints)
+  ).map((target) => withNode(target, nodes));
   const alarmEndpoints = list.ok ? [list.value.endpoint] : endpoints;
   const [members, alarmList] = await Promise.all([
     Promise.all(targets.map((target) => observeMember(target, clients))),
@@ -196,6 +199,13 @@ function targetsFromList(list: MemberList, configured: string[]): Target[] {
       },
     };
   });
+}
+
+/** The node of the member's pod, found by any of its client URLs. */
+function withNode(target: Target, nodes: Readonly<Record<string, string>>): Target {
+  const urls = [target.member.endpoint, ...target.member.clientURLs].map((url) => url.replace(/\/+$/, ''));
+  const url = urls.find((candidate) => Object.hasOwn(nodes, candidate));
+  return url === undefined ? target : { ...target, member: { ...target.member, node: nodes[url]! } };
 }
 
 function targetsFromEndpoints(endpoints: string[]): Target[] {
