@@ -6,8 +6,10 @@
 # Release: upload the archive to the release named in the manifest's uri, submit the manifest.
 # Local install: kubectl krew install --manifest=OUT_DIR/etcd-health.yaml --archive=OUT_DIR/etcd-health-VERSION.tar.gz
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-out="$(mkdir -p "${1:-dist/krew}" && cd "${1:-dist/krew}" && pwd)"
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Made after packing: prepack removes dist/, the default's parent.
+out="$(realpath -m "${1:-$repo/dist/krew}")"
+cd "$repo"
 name="$(node -p "require('./package.json').name")"
 version="$(node -p "require('./package.json').version")"
 staging="$(mktemp -d)"
@@ -20,6 +22,7 @@ tar -xzf "$staging/$name-$version.tgz" -C "$staging"
 cp package-lock.json "$staging/package/"
 (cd "$staging/package" && npm ci --omit=dev --no-bin-links --ignore-scripts --no-audit --no-fund >/dev/null)
 
+mkdir -p "$out"
 archive="$out/etcd-health-$version.tar.gz"
 # Sorted, with fixed times and owners: the same tree gives the same sha256.
 tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$staging/package" -cf - . | gzip -n >"$archive"
