@@ -21,6 +21,8 @@ describe('package.json', () => {
     expect(pkg.private).toBeUndefined();
     expect(pkg.files).toEqual(expect.arrayContaining(['dist/src/**/*.js', 'crds', 'deploy']));
     expect(pkg.files.filter((entry) => /^(src|test|hack|bench)\b/.test(entry))).toEqual([]);
+    // The krew manifest names the sha256 of the archive built from the package: not inside it.
+    expect(pkg.files).toContain('!deploy/krew');
     expect(pkg.scripts.prepack).toMatch(/npm run build$/);
     expect(existsSync(repoFile('LICENSE'))).toBe(true);
   });
