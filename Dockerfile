@@ -20,4 +20,5 @@ COPY --from=build /src/dist ./dist
 COPY package.json ./
 USER 65532:65532
 EXPOSE 8080 8081
+# The operator by default; with `check` first, `etcd-health check` (podman run --rm IMAGE check ...).
 ENTRYPOINT ["/nodejs/bin/node", "dist/src/cli/operator.js"]

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The operator's entry point: flags -> KubeConfig -> manager; exits 0 after a graceful SIGTERM,
 // 1 when leadership is lost (a fresh process competes again), 2 on a configuration error.
+// `etcd-health-operator check ...` is `etcd-health check ...`: `npx etcd-health-operator check`
+// runs the bin named as the package, and the image's entrypoint is this file.
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { OperatorManager } from '../controller/manager.js';
@@ -54,12 +56,17 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(
-      `etcd-health-operator: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exit(1);
-  },
-);
+if (process.argv[2] === 'check') {
+  // check.ts runs itself on import and reads `check` as its optional subcommand.
+  await import('./check.js');
+} else {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(
+        `etcd-health-operator: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+      process.exit(1);
+    },
+  );
+}

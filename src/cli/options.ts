@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { OperatorOptionsSchema, type OperatorOptions } from '../controller/options.js';
 
 export const USAGE = `Usage: etcd-health-operator [flags]
+       etcd-health-operator check [flags]   the same as etcd-health check (see its --help)
 
   --kubeconfig PATH                 kubeconfig; default $KUBECONFIG, ~/.kube/config, then in-cluster
   --namespace NS                    watch only this namespace (repeatable); default all ($WATCH_NAMESPACE, comma-separated)

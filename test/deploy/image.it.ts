@@ -3,8 +3,10 @@
 // exported as an OCI archive, imported into a containerd of the test's own and run by runc as
 // a Deployment would run it: user 65532, read-only root filesystem, no capabilities, the
 // kubeconfig mounted read-only. The operator inside must serve its probes, reconcile an
-// EtcdHealthCheck against a real etcd, and exit promptly on SIGTERM.
+// EtcdHealthCheck against a real etcd, and exit promptly on SIGTERM. The same entrypoint with
+// `check` first runs `etcd-health check`, as `podman run IMAGE check --endpoints ...` does.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -220,6 +222,55 @@ describe('the operator image', () => {
     expect((await containerd.ctr(['tasks', 'ls', '--quiet'])).trim()).toBe('');
     expect((await containerd.ctr(['containers', 'ls', '--quiet'])).trim()).toBe('');
   });
+
+  it('runs `etcd-health check` with the same entrypoint and `check` first, under the same restrictions', async () => {
+    // As `podman run --rm IMAGE check ...`: the image's Entrypoint, then the arguments.
+    const runCli = (args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
+        execFile(
+          'ctr',
+          [
+            ...containerd.runArgs('cli'),
+            '--rm',
+            '--net-host',
+            '--read-only',
+            ...CTR_DEFAULT_CAPABILITIES.flatMap((capability) => ['--cap-drop', capability]),
+            IMAGE,
+            'cli',
+            ...config.Entrypoint!,
+            ...args,
+          ],
+          { timeout: 120_000, maxBuffer: 16 * 2 ** 20 },
+          (error, stdout, stderr) => {
+            if (error && typeof error.code !== 'number')
+              reject(new Error(`ctr run did not exit by itself: ${error.message}\n${stderr}`, { cause: error }));
+            else resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
+          },
+        );
+      });
+
+    const help = await runCli(['check', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: etcd-health check \[flags\]/);
+
+    // A machine loaded by the image build can make one run warn: poll for the healthy verdict.
+    const checked = await eventually(
+      async () => {
+        const run = await runCli(['check', '--endpoints', cluster.endpoints.join(','), '-o', 'json', '-q']);
+        if (run.code !== 0) throw new Error(`exit ${run.code}\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-2000)}`);
+        return run;
+      },
+      { timeoutMs: 120_000, intervalMs: 2_000, description: 'etcd-health check in the image to exit 0' },
+    );
+    const parsed = JSON.parse(checked.stdout) as {
+      result: { verdict: string; exitCode: number };
+      status: { members: { name: string; healthy: boolean }[] };
+    };
+    expect(parsed.result).toMatchObject({ verdict: 'Healthy', exitCode: 0 });
+    expect(parsed.status.members.map((m) => [m.name, m.healthy])).toEqual(cluster.members.map((m) => [m.name, true]));
+    // --rm: the finished runs left no container behind.
+    expect((await containerd.ctr(['containers', 'ls', '--quiet'])).trim()).toBe('');
+  }, 300_000);
 
   it('keeps the Dockerfile to the rules the restricted Pod Security level and reviewers expect', () => {
     const dockerfile = readFileSync(join(REPO, 'Dockerfile'), 'utf8');
