@@ -51,9 +51,13 @@ export function machineDocument(report: CheckReport) {
   };
 }
 
-/** machineDocument as JSON or YAML. */
-export function renderMachine(report: CheckReport, format: 'json' | 'yaml'): string {
-  const document = machineDocument(report);
+/** machineDocument as JSON or YAML, with `extra` top-level fields (e.g. --compare's comparison). */
+export function renderMachine(
+  report: CheckReport,
+  format: 'json' | 'yaml',
+  extra: Record<string, unknown> = {},
+): string {
+  const document = { ...machineDocument(report), ...extra };
   return format === 'json'
     ? `${JSON.stringify(document, null, 2)}\n`
     : dumpYaml(document, { lineWidth: -1, noRefs: true });
