@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `etcd-health check`: one assessment without a cluster. Flags (and optionally a CR file) -> the
-// sources (observe) -> the pure analysis -> a report and an exit code: 0 healthy, 1 warnings,
+// `etcd-health check`: one assessment without the operator. Flags (and optionally a CR file, or a
+// CR read from the cluster: ehc/NAME, see from-cluster.ts) -> the sources (observe) -> the pure
+// analysis -> a report and an exit code: 0 healthy, 1 warnings,
 // 2 critical, 3 could not assess. With --watch, re-runs until Ctrl-C (see watch.ts). The only place of this command that calls process.exit.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
