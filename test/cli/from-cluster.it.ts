@@ -3,7 +3,8 @@
 // operator process reconciles the CR; the CLI, reading the CR and the Secret through a kubeconfig
 // of a user who may read exactly those, gives the same condition statuses and reasons. A user whose
 // RBAC allows the CR but not the Secret gets a message naming the refused read and no report.
-// --compare prints the operator's status beside the fresh verdict.
+// The same holds for a CR that finds its members through pod discovery, with the user's own pod
+// list. --compare prints the operator's status beside the fresh verdict.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
@@ -13,6 +14,7 @@ import { checksApi, conditionOf, type Checks } from '../harness/checks.js';
 import { startControlPlane, type ControlPlane } from '../harness/controlplane.js';
 import { startEtcdCluster, type EtcdCluster } from '../harness/etcd-cluster.js';
 import { eventually } from '../harness/eventually.js';
+import { mergePatch } from '../harness/kube.js';
 import { startOperator } from '../harness/operator.js';
 import { cleanupAll, makeTempDir } from '../harness/process.js';
 
@@ -20,6 +22,8 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const NS = 'etcd-team';
 const CHECK = 'etcd';
 const SECRET = 'etcd-client';
+/** A CR that finds the members through pod discovery. */
+const DISCOVERED = 'discovered';
 
 let cp: ControlPlane;
 let cluster: EtcdCluster;
@@ -119,10 +123,38 @@ beforeAll(async () => {
     etcd: { endpoints: cluster.endpoints, tlsSecretRef: { name: SECRET } },
     thresholds: { degradedInertia: '1h' },
   });
-  await eventually(async () => conditionOf(await checks.get(NS, CHECK), 'Available')?.status === 'True', {
-    timeoutMs: 90_000,
-    description: 'the operator to write Available=True',
+  // The same members found through spec.etcd.discovery: pods whose IPs are the members'.
+  const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+  for (const member of cluster.members) {
+    await core.createNamespacedPod({
+      namespace: NS,
+      body: {
+        metadata: { name: `etcd-${member.name}`, labels: { app: 'etcd' } },
+        spec: { containers: [{ name: 'etcd', image: 'registry.example/etcd:3.6' }] },
+      },
+    });
+    await core.patchNamespacedPodStatus(
+      {
+        namespace: NS,
+        name: `etcd-${member.name}`,
+        body: { status: { phase: 'Running', podIP: member.ip, podIPs: [{ ip: member.ip }] } },
+      },
+      mergePatch(),
+    );
+  }
+  await checks.create(NS, DISCOVERED, {
+    etcd: {
+      discovery: { namespace: NS, labelSelector: 'app=etcd', port: 2379, scheme: 'https' },
+      tlsSecretRef: { name: SECRET },
+    },
+    thresholds: { degradedInertia: '1h' },
   });
+  for (const name of [CHECK, DISCOVERED]) {
+    await eventually(async () => conditionOf(await checks.get(NS, name), 'Available')?.status === 'True', {
+      timeoutMs: 90_000,
+      description: `the operator to write Available=True to ${name}`,
+    });
+  }
 });
 
 afterAll(async () => {
@@ -161,6 +193,30 @@ describe('etcd-health check ehc/NAME', () => {
     const missing = await check(['ehc/nothing', '--kubeconfig', readerKubeconfig]);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toContain(`EtcdHealthCheck ${NS}/nothing not found`);
+  });
+
+  it('discovers the members with the user’s own pod list, and names a pod list RBAC refuses', async () => {
+    const run = await check([
+      `ehc/${DISCOVERED}`,
+      '-n',
+      NS,
+      '--kubeconfig',
+      cp.kubeconfigPath,
+      '-o',
+      'json',
+      '-q',
+    ]);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as JsonResult;
+    const operator = (await checks.get(NS, DISCOVERED)).status!;
+    expect(operator.members?.map((member) => member.endpoint).sort()).toEqual([...cluster.endpoints].sort());
+    expect(verdicts(result.status.conditions)).toEqual(verdicts(operator.conditions!));
+
+    // The reader may get the CR and its Secret, not list pods.
+    const denied = await check([`ehc/${DISCOVERED}`, '--kubeconfig', readerKubeconfig]);
+    expect(denied.code).toBe(3);
+    expect(denied.stdout).toBe('');
+    expect(denied.stderr).toContain(`RBAC denies list on pods in namespace "${NS}"`);
   });
 
   it('--compare shows the status the operator wrote beside the fresh verdict', async () => {
