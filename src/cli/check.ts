@@ -52,6 +52,8 @@ async function main(argv: readonly string[]): Promise<number> {
     width: Math.min(process.stdout.columns ?? 100, 120),
   });
 
+  // A CR from the cluster: its status carries its generation, as the operator's does.
+  const generation = 'object' in input ? (input.object.metadata.generation ?? 1) : 1;
   const check = async (options: {
     /** The spec to analyse with: the one-shot check's has no inertia of Degraded. */
     spec: EtcdHealthCheckSpec;
@@ -72,11 +74,10 @@ async function main(argv: readonly string[]): Promise<number> {
       observation,
       spec: options.spec,
       previousConditions: options.previousConditions,
-      // A CR from the cluster: its conditions carry its generation, as the operator's do.
-      generation: 'object' in input ? (input.object.metadata.generation ?? 1) : 1,
+      generation,
     });
     const verdict = verdictOf(analysis, observation);
-    return { origin, prometheusUrl: spec.prometheus?.url, observation, analysis, verdict };
+    return { origin, prometheusUrl: spec.prometheus?.url, observation, analysis, verdict, generation };
   };
 
   if (args.watch) {

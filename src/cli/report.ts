@@ -24,6 +24,8 @@ export interface CheckReport {
   observation: Observation;
   analysis: Analysis;
   verdict: CheckVerdict;
+  /** metadata.generation of a CR read from the cluster; 1 otherwise. */
+  generation?: number;
 }
 
 export interface TextOptions {
@@ -33,9 +35,13 @@ export interface TextOptions {
   width: number;
 }
 
-/** The status the operator would write for this observation (generation 1, no history). */
-export function checkStatus(analysis: Analysis, observation: Observation): EtcdHealthCheckStatus {
-  return statusFromAnalysis(analysis, observation, 1);
+/** The status the operator would write for this observation (generation 1 unless a CR's). */
+export function checkStatus(
+  analysis: Analysis,
+  observation: Observation,
+  generation = 1,
+): EtcdHealthCheckStatus {
+  return statusFromAnalysis(analysis, observation, generation);
 }
 
 /** `{result: {verdict, exitCode, reasons, skippedChecks}, status}`: what -o json and -o yaml print. */
@@ -47,7 +53,7 @@ export function machineDocument(report: CheckReport) {
       reasons: report.verdict.reasons,
       skippedChecks: report.verdict.skipped,
     },
-    status: checkStatus(report.analysis, report.observation),
+    status: checkStatus(report.analysis, report.observation, report.generation),
   };
 }
 

@@ -60,7 +60,10 @@ function check(args: string[]): Promise<CheckRun> {
 
 interface JsonResult {
   result: { verdict: string; exitCode: number };
-  status: { conditions: { type: string; status: string; reason: string }[] };
+  status: {
+    observedGeneration: number;
+    conditions: { type: string; status: string; reason: string; observedGeneration?: number }[];
+  };
   comparison?: {
     generation: number;
     observedGeneration?: number;
@@ -163,6 +166,11 @@ afterAll(async () => {
 
 describe('etcd-health check ehc/NAME', () => {
   it('gives the verdict the operator wrote, reading the CR and its Secret with the user’s kubeconfig', async () => {
+    // A spec edit: the CR is at generation 2, and so is the status both write.
+    await checks.patchSpec(NS, CHECK, { interval: '20s' });
+    await eventually(async () => (await checks.get(NS, CHECK)).status?.observedGeneration === 2, {
+      description: 'the operator to observe generation 2',
+    });
     // No -n: the namespace is the kubeconfig context's.
     const run = await check(['ehc/etcd', '--kubeconfig', readerKubeconfig, '-o', 'json', '-q']);
     expect(run.stderr).toBe('');
@@ -174,6 +182,8 @@ describe('etcd-health check ehc/NAME', () => {
     expect(verdicts(result.status.conditions)).toEqual(verdicts(operator.conditions!));
     expect(verdicts(result.status.conditions).Available).toBe('True AsExpected');
     expect(verdicts(result.status.conditions).Degraded).toBe('False AsExpected');
+    expect(result.status.observedGeneration).toBe(2);
+    expect(result.status.conditions.every((c) => c.observedGeneration === 2)).toBe(true);
   });
 
   it('names the read RBAC refused (get on the Secret) and prints no report', async () => {
