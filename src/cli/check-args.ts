@@ -2,6 +2,7 @@
 // every rule (what a flag means, which flags go together) is testable without a filesystem.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DURATION_PATTERN, parseDurationMs } from '../api/v1alpha1/units.js';
+import { parseClusterTarget, type ClusterTarget } from './cluster-args.js';
 
 export type OutputFormat = 'text' | 'json' | 'yaml';
 
@@ -60,6 +61,8 @@ export interface CheckArgs {
   quiet: boolean;
   /** --watch: re-run until Ctrl-C; `interval` absent means the default (the file's spec.interval, else 10s). */
   watch?: { interval?: string };
+  /** `ehc/NAME` or --from-cluster NAME: the CR is read from the cluster (see cluster-args.ts). */
+  cluster?: ClusterTarget;
 }
 
 export type ParsedCheckArgs =
@@ -110,6 +113,17 @@ Environment, as etcdctl reads it (flags win over the file, the file over these v
   ETCDCTL_DIAL_TIMEOUT, ETCDCTL_COMMAND_TIMEOUT              --dial-timeout, --command-timeout
   Durations are written as etcdctl's: 500ms, 5s, 2m, 1m30s.
 
+From the cluster (the CR, its Secrets, ConfigMaps and discovery read with your kubeconfig):
+  ehc/NAME, etcdhealthcheck/NAME, --from-cluster NAME
+                                 check this EtcdHealthCheck as the operator does; flags that
+                                 change where etcd is or the spec (--endpoints, -f, --cacert,
+                                 --set, ...) cannot go with it, ETCDCTL_* variables are ignored
+  -n, --namespace NS             its namespace (default: the kubeconfig context's, else default)
+      --kubeconfig FILE          default $KUBECONFIG, then ~/.kube/config
+      --context NAME             a kubeconfig context other than the current one
+      --compare                  also print the status the operator last wrote, beside the
+                                 fresh verdict, with the differences marked
+
 Output:
   -o, --output text|json|yaml    text (default) for people; json and yaml print
                                  {result: {verdict, exitCode, reasons}, status: <the CR status>}
@@ -139,6 +153,7 @@ Examples:
     --cacert ca.crt --cert client.crt --key client.key --prometheus http://prometheus:9090
   etcd-health check -f deploy/samples/kubernetes.yaml --cacert ca.crt --cert tls.crt --key tls.key
   etcd-health check --endpoints http://127.0.0.1:2379 -o json | jq .result
+  etcd-health check ehc/etcd -n openshift-etcd --compare
   ETCDCTL_ENDPOINTS=https://10.0.0.11:2379 ETCDCTL_CACERT=ca.crt ETCDCTL_CERT=client.crt \\
     ETCDCTL_KEY=client.key etcd-health check
 `;
@@ -179,6 +194,11 @@ const OPTIONS = {
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
   watch: { type: 'string' },
+  'from-cluster': { type: 'string' },
+  namespace: { type: 'string', short: 'n' },
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+  compare: { type: 'boolean' },
   ...Object.fromEntries(Object.keys(SHORTCUTS).map((flag) => [flag, { type: 'string' as const }])),
 } satisfies ParseArgsConfig['options'];
 
@@ -201,7 +221,10 @@ export function parseCheckArgs(argv: readonly string[], env: Environment = {}): 
 
   // `etcd-health check ...` (the bin) and `tsx src/cli/check.ts ...` (no subcommand) both work.
   const rest = positionals[0] === 'check' ? positionals.slice(1) : positionals;
-  if (rest.length > 0) {
+  const given = new Set(tokens.flatMap((token) => (token.kind === 'option' ? [token.name] : [])));
+  const cluster = parseClusterTarget(rest, values, given, Object.keys(SHORTCUTS));
+  if (typeof cluster === 'string') return { kind: 'error', message: cluster };
+  if (rest.length > 0 && cluster === undefined) {
     return {
       kind: 'error',
       message: `unexpected argument ${JSON.stringify(rest[0])}: every input is a flag (e.g. --endpoints ${rest[0]})`,
@@ -227,6 +250,22 @@ export function parseCheckArgs(argv: readonly string[], env: Environment = {}): 
   if (output !== 'text' && output !== 'json' && output !== 'yaml') {
     const flag = outputToken?.kind === 'option' ? outputToken.name : 'output';
     return { kind: 'error', message: `--${flag} must be text, json or yaml, not ${JSON.stringify(output)}` };
+  }
+
+  if (cluster) {
+    // The CR names its cluster and credentials: nothing below (flags, ETCDCTL_*) applies.
+    const args: CheckArgs = {
+      endpoints: [],
+      environment: { endpoints: [] },
+      labelMatchers: [],
+      tlsOrigin: { cacert: '--cacert', cert: '--cert', key: '--key' },
+      prometheusInsecureSkipTlsVerify: false,
+      overrides: [],
+      output,
+      quiet: values.quiet ?? false,
+      cluster,
+    };
+    return { kind: 'run', args };
   }
 
   const endpoints = splitEndpoints(values.endpoints ?? []);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `etcd-health check`: one assessment without a cluster. Flags (and optionally a CR file) -> the
-// sources (observe) -> the pure analysis -> a report and an exit code: 0 healthy, 1 warnings,
+// `etcd-health check`: one assessment without the operator. Flags (and optionally a CR file, or a
+// CR read from the cluster: ehc/NAME, see from-cluster.ts) -> the sources (observe) -> the pure
+// analysis -> a report and an exit code: 0 healthy, 1 warnings,
 // 2 critical, 3 could not assess. With --watch, re-runs until Ctrl-C (see watch.ts). The only place of this command that calls process.exit.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
@@ -12,6 +13,8 @@ import { observeOptionsFromSpec } from '../sources/options.js';
 import { USAGE, parseCheckArgs } from './check-args.js';
 import { buildCheckInput } from './check-input.js';
 import { pastedCommandInput } from './pasted-commands.js';
+import { compareStatus, renderComparison } from './compare.js';
+import { loadClusterCheck } from './from-cluster.js';
 import { startProgress } from './progress.js';
 import { renderMachine, renderText, type CheckReport } from './report.js';
 import { EXIT_INVALID_INPUT, verdictOf } from './verdict.js';
@@ -32,19 +35,30 @@ async function main(argv: readonly string[]): Promise<number> {
   if (parsed.kind === 'error') return fail(parsed.message);
   const args = parsed.args;
 
-  const built = buildCheckInput(args);
-  if (!built.ok) return fail(built.error);
-  const { spec, analysisSpec, resolved, origin, notes } = built.input;
+  // A CR from the cluster (ehc/NAME) brings its own observe: its credentials and discovery are
+  // resolved with the user's kubeconfig, as the operator resolves them with its own.
+  const built = args.cluster ? await loadClusterCheck(args.cluster) : buildCheckInput(args);
+  if (!built.ok) return args.cluster ? refuse(built.error) : fail(built.error);
+  const input = built.input;
+  const { spec, analysisSpec, origin, notes } = input;
   if (!args.quiet) for (const note of notes) process.stderr.write(`etcd-health: note: ${note}\n`);
 
-  const commands = pastedCommandInput(args, process.env, process.cwd());
+  // A CR from the cluster names its Secret as the operator does; local files are named by path.
+  const pasted = pastedCommandInput(args, process.env, process.cwd());
+  const commands =
+    'namespace' in input ? { namespace: input.namespace, etcdctlVariables: pasted.etcdctlVariables } : pasted;
   const endpoints = spec.etcd.endpoints ?? [];
-  const what = `querying etcd (${endpoints.length} endpoint${endpoints.length === 1 ? '' : 's'})${spec.prometheus ? ` and Prometheus at ${spec.prometheus.url}` : ''}`;
+  const members = spec.etcd.discovery
+    ? `pods ${spec.etcd.discovery.labelSelector} in ${spec.etcd.discovery.namespace}`
+    : `${endpoints.length} endpoint${endpoints.length === 1 ? '' : 's'}`;
+  const what = `querying etcd (${members})${spec.prometheus ? ` and Prometheus at ${spec.prometheus.url}` : ''}`;
   const textOptions = () => ({
     color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
     width: Math.min(process.stdout.columns ?? 100, 120),
   });
 
+  // A CR from the cluster: its status carries its generation, as the operator's does.
+  const generation = 'object' in input ? (input.object.metadata.generation ?? 1) : 1;
   const check = async (options: {
     /** The spec to analyse with: the one-shot check's has no inertia of Degraded. */
     spec: EtcdHealthCheckSpec;
@@ -55,7 +69,9 @@ async function main(argv: readonly string[]): Promise<number> {
     const progress = options.progress ? startProgress(process.stderr, what) : undefined;
     let observation;
     try {
-      observation = await observe({ ...observeOptionsFromSpec(spec, resolved), signal: options.signal });
+      observation = await ('observe' in input
+        ? input.observe(options.signal)
+        : observe({ ...observeOptionsFromSpec(spec, input.resolved), signal: options.signal }));
     } finally {
       progress?.stop();
     }
@@ -63,11 +79,11 @@ async function main(argv: readonly string[]): Promise<number> {
       observation,
       spec: options.spec,
       previousConditions: options.previousConditions,
-      generation: 1,
+      generation,
       commands,
     });
     const verdict = verdictOf(analysis, observation);
-    return { origin, prometheusUrl: spec.prometheus?.url, observation, analysis, verdict };
+    return { origin, prometheusUrl: spec.prometheus?.url, observation, analysis, verdict, generation };
   };
 
   if (args.watch) {
@@ -97,15 +113,32 @@ async function main(argv: readonly string[]): Promise<number> {
     });
   }
 
-  const report = await check({ spec: analysisSpec, previousConditions: [], progress: !args.quiet });
+  const report = await check({
+    spec: analysisSpec,
+    previousConditions: 'previousConditions' in input ? input.previousConditions : [],
+    progress: !args.quiet,
+  });
+  // Without what RBAC refused (e.g. the discovery's pod list) the report would mislead: none.
+  const denied = 'denied' in input ? input.denied() : undefined;
+  if (denied !== undefined) return refuse(denied);
+  const comparison =
+    args.cluster?.compare && 'object' in input ? compareStatus(input.object, report.analysis) : undefined;
   const output =
-    args.output === 'text' ? renderText(report, textOptions()) : renderMachine(report, args.output);
+    args.output === 'text'
+      ? `${renderText(report, textOptions())}${comparison ? `\n${renderComparison(comparison, textOptions())}` : ''}`
+      : renderMachine(report, args.output, comparison && { comparison });
   await write(output);
   return report.verdict.exitCode;
 }
 
 function fail(message: string): number {
   process.stderr.write(`etcd-health check: ${message}\n\nRun 'etcd-health check --help' for the flags.\n`);
+  return EXIT_INVALID_INPUT;
+}
+
+/** A CR that could not be read or used: the message says which and why; the flags were fine. */
+function refuse(message: string): number {
+  process.stderr.write(`etcd-health check: ${message}\n`);
   return EXIT_INVALID_INPUT;
 }
 

@@ -24,6 +24,8 @@ export interface CheckReport {
   observation: Observation;
   analysis: Analysis;
   verdict: CheckVerdict;
+  /** metadata.generation of a CR read from the cluster; 1 otherwise. */
+  generation?: number;
 }
 
 export interface TextOptions {
@@ -33,9 +35,13 @@ export interface TextOptions {
   width: number;
 }
 
-/** The status the operator would write for this observation (generation 1, no history). */
-export function checkStatus(analysis: Analysis, observation: Observation): EtcdHealthCheckStatus {
-  return statusFromAnalysis(analysis, observation, 1);
+/** The status the operator would write for this observation (generation 1 unless a CR's). */
+export function checkStatus(
+  analysis: Analysis,
+  observation: Observation,
+  generation = 1,
+): EtcdHealthCheckStatus {
+  return statusFromAnalysis(analysis, observation, generation);
 }
 
 /** `{result: {verdict, exitCode, reasons, skippedChecks}, status}`: what -o json and -o yaml print. */
@@ -47,13 +53,17 @@ export function machineDocument(report: CheckReport) {
       reasons: report.verdict.reasons,
       skippedChecks: report.verdict.skipped,
     },
-    status: checkStatus(report.analysis, report.observation),
+    status: checkStatus(report.analysis, report.observation, report.generation),
   };
 }
 
-/** machineDocument as JSON or YAML. */
-export function renderMachine(report: CheckReport, format: 'json' | 'yaml'): string {
-  const document = machineDocument(report);
+/** machineDocument as JSON or YAML, with `extra` top-level fields (e.g. --compare's comparison). */
+export function renderMachine(
+  report: CheckReport,
+  format: 'json' | 'yaml',
+  extra: Record<string, unknown> = {},
+): string {
+  const document = { ...machineDocument(report), ...extra };
   return format === 'json'
     ? `${JSON.stringify(document, null, 2)}\n`
     : dumpYaml(document, { lineWidth: -1, noRefs: true });

@@ -14,8 +14,7 @@ import { statusFromAnalysis, type HealthStatus } from '../health/status.js';
 import type { Remediator } from '../remediation/remediator.js';
 import {
   CredentialError,
-  resolveEtcdCredentials,
-  resolvePrometheusCredentials,
+  resolveCredentials,
   type ConfigReader,
   type OperatorToken,
   type PrometheusUrlPolicy,
@@ -106,18 +105,13 @@ export class EtcdHealthCheckReconciler {
     }
 
     const { namespace, name } = object.metadata;
-    const [etcdCredentials, prometheusCredentials] = await Promise.all([
-      captureCredentialError(() => resolveEtcdCredentials(namespace, spec, this.deps.configReader)),
-      captureCredentialError(() =>
-        resolvePrometheusCredentials(
-          namespace,
-          spec,
-          this.deps.configReader,
-          this.deps.operatorToken,
-          this.deps.prometheusUrlPolicy,
-        ),
-      ),
-    ]);
+    const { etcd: etcdCredentials, prometheus: prometheusCredentials } = await resolveCredentials(
+      namespace,
+      spec,
+      this.deps.configReader,
+      this.deps.operatorToken,
+      this.deps.prometheusUrlPolicy,
+    );
     const observation = await this.deps.observe({
       namespace,
       name,
@@ -200,15 +194,6 @@ export class EtcdHealthCheckReconciler {
   private requeueAfter(spec: EtcdHealthCheckSpec): number {
     const interval = parseDurationMs(spec.interval);
     return Math.round(interval * (1 + REQUEUE_JITTER * (2 * this.random() - 1)));
-  }
-}
-
-async function captureCredentialError<T>(resolve: () => Promise<T>): Promise<T | CredentialError> {
-  try {
-    return await resolve();
-  } catch (error) {
-    if (error instanceof CredentialError) return error;
-    throw error;
   }
 }
 

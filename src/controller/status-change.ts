@@ -155,16 +155,16 @@ function conditionsDifference(current: Condition[], next: Condition[]): string |
 }
 
 function recommendationsDifference(current: Recommendation[], next: Recommendation[]): string | undefined {
-  const before = new Set(current.map(identity));
-  const after = new Set(next.map(identity));
+  const before = new Set(current.map(recommendationIdentity));
+  const after = new Set(next.map(recommendationIdentity));
   const added = [...after].find((key) => !before.has(key));
   if (added) return `status.recommendations: added ${added}`;
   const removed = [...before].find((key) => !after.has(key));
   return removed ? `status.recommendations: removed ${removed}` : undefined;
 }
 
-/** "Warning Defragment member-1 Fragmented". */
-function identity(recommendation: Recommendation): string {
+/** "Defragment Warning member-1 Fragmented": what makes two recommendations the same one. */
+export function recommendationIdentity(recommendation: Recommendation): string {
   return (Object.keys(RECOMMENDATION_IDENTITY) as (keyof Recommendation)[])
     .filter((field) => RECOMMENDATION_IDENTITY[field] && recommendation[field] !== undefined)
     .map((field) => {

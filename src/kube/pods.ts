@@ -1,14 +1,9 @@
 // The pod list of spec.etcd.discovery, with a timeout (client-node 1.4 has none by default: a
 // per-call middleware sets an AbortSignal) that the reconcile's own signal can cut short.
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import {
-  DEFAULT_API_TIMEOUT_MS,
-  isAbortError,
-  statusOf,
-  withDeadline,
-  withSignal,
-} from '../runtime/index.js';
+import { DEFAULT_API_TIMEOUT_MS, withDeadline, withSignal } from '../runtime/index.js';
 import { CANCELLED } from '../sources/timeout.js';
+import { denialOf, describeFailure, type Denial } from './failures.js';
 
 export interface PodAddress {
   name: string;
@@ -29,6 +24,8 @@ export class KubePodLister {
   constructor(
     kubeConfig: KubeConfig,
     private readonly timeoutMs = DEFAULT_API_TIMEOUT_MS,
+    /** Told of a list RBAC refused (the CLI stops there and names it). */
+    private readonly onDenied?: (denial: Denial) => void,
   ) {
     this.api = kubeConfig.makeApiClient(CoreV1Api);
   }
@@ -38,7 +35,9 @@ export class KubePodLister {
     const pods = await withDeadline(this.timeoutMs, signal, (deadline) =>
       this.api.listNamespacedPod({ namespace, labelSelector }, withSignal(deadline)),
     ).catch((error: unknown) => {
-      throw new Error(signal?.aborted ? CANCELLED : listFailure(error, namespace));
+      const denial = denialOf(error, { verb: 'list', resource: 'pods', namespace });
+      if (denial) this.onDenied?.(denial);
+      throw new Error(signal?.aborted ? CANCELLED : listFailure(error, namespace, denial));
     });
     return pods.items
       .filter((pod) => pod.status?.phase === 'Running' && pod.status.podIP && pod.metadata?.name)
@@ -51,13 +50,9 @@ export class KubePodLister {
 }
 
 /** A failed pod list in words, without the response's headers or body (client-node puts both in its message). */
-function listFailure(error: unknown, namespace: string): string {
-  if (isAbortError(error)) return 'no answer from the API server within the timeout';
-  const { code, reason } = statusOf(error);
-  if (code === 403) {
+function listFailure(error: unknown, namespace: string, denial: Denial | undefined): string {
+  if (denial) {
     return `the operator may not list pods in namespace ${namespace}; its admin grants that by binding the ClusterRole ${DISCOVERY_ROLE} there with a RoleBinding`;
   }
-  if (code !== undefined) return `the API server answered ${code}${reason ? ` (${reason})` : ''}`;
-  const cause = (error as { code?: unknown } | null)?.code;
-  return `the API server could not be reached${typeof cause === 'string' ? ` (${cause})` : ''}`;
+  return describeFailure(error);
 }

@@ -173,6 +173,42 @@ async function operatorCredentials(
   return { bearerToken: token.trim(), ...(caPem !== undefined ? { caPem } : {}) };
 }
 
+/** Both credentials of a check; a problem the CR author can fix arrives as the CredentialError. */
+export interface CheckCredentials {
+  etcd: EtcdCredentials | CredentialError | undefined;
+  prometheus: PrometheusCredentials | CredentialError;
+}
+
+/**
+ * The etcd and Prometheus credentials of a check in `namespace`, as the operator resolves them (and
+ * `etcd-health check ehc/NAME` with the user's own permissions): one failing does not stop the
+ * other, so that etcd is still checked when only the Prometheus token is missing.
+ */
+export async function resolveCredentials(
+  namespace: string,
+  spec: EtcdHealthCheckSpec,
+  reader: ConfigReader,
+  operatorToken?: OperatorToken,
+  urlPolicy?: PrometheusUrlPolicy,
+): Promise<CheckCredentials> {
+  const [etcd, prometheus] = await Promise.all([
+    captureCredentialError(() => resolveEtcdCredentials(namespace, spec, reader)),
+    captureCredentialError(() =>
+      resolvePrometheusCredentials(namespace, spec, reader, operatorToken, urlPolicy),
+    ),
+  ]);
+  return { etcd, prometheus };
+}
+
+async function captureCredentialError<T>(resolve: () => Promise<T>): Promise<T | CredentialError> {
+  try {
+    return await resolve();
+  } catch (error) {
+    if (error instanceof CredentialError) return error;
+    throw error;
+  }
+}
+
 async function requireSecret(reader: ConfigReader, namespace: string, name: string, purpose: string) {
   const data = await reader.secretData(namespace, name);
   if (!data)

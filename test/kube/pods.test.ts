@@ -3,7 +3,8 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { KubePodLister } from '../../src/kube/pods.js';
 import { eventually } from '../harness/eventually.js';
-import { FakeApiServer } from '../runtime/fake-apiserver.js';
+import { FakeApiServer, statusBody } from '../runtime/fake-apiserver.js';
+import type { Denial } from '../../src/kube/failures.js';
 
 const PODS = '/api/v1/namespaces/openshift-etcd/pods';
 
@@ -50,6 +51,20 @@ describe('KubePodLister', () => {
     await expect(listing).rejects.toThrow('cancelled');
     expect(Date.now() - started).toBeLessThan(3_000);
     await eventually(() => api.lists()[0]!.closed, { timeoutMs: 3_000, description: 'the request closed' });
+  });
+
+  it('reports a list RBAC refused to its listener, with the API server’s words on one line', async () => {
+    const refusal =
+      'pods is forbidden: User "system:serviceaccount:etcd:viewer" cannot list resource "pods" in API group "" in the namespace "openshift-etcd"';
+    api.replyToNextLists({ status: 403, body: statusBody(403, 'Forbidden', `${refusal}\n`) });
+    const denials: Denial[] = [];
+    const lister = new KubePodLister(api.kubeConfig(), 5_000, (denial) => denials.push(denial));
+    await expect(lister.listPodIPs('openshift-etcd', 'app=etcd')).rejects.toThrow(
+      'the operator may not list pods in namespace openshift-etcd',
+    );
+    expect(denials).toEqual([
+      { verb: 'list', resource: 'pods', namespace: 'openshift-etcd', detail: refusal },
+    ]);
   });
 
   it('still gives up at its timeout when the signal does not abort', async () => {
