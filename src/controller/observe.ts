@@ -2,6 +2,7 @@
 // errors in the observation (the analysis then reports Unknown/NoData), never exceptions.
 import type { SourceState } from '../api/v1alpha1/status.js';
 import type { Observation } from '../health/observation.js';
+import type { BackupReader } from '../sources/backup.js';
 import type { PodLister } from '../sources/etcd/discovery.js';
 import type { EndpointPolicy } from '../sources/etcd/endpoint-policy.js';
 import { observe } from '../sources/observe.js';
@@ -15,11 +16,18 @@ export function sourceObserver(
   {
     shared,
     endpointPolicy,
+    backups,
     clock = () => new Date(),
-  }: { shared?: SharedSources; endpointPolicy?: EndpointPolicy; clock?: () => Date } = {},
+  }: {
+    shared?: SharedSources;
+    endpointPolicy?: EndpointPolicy;
+    /** Reads spec.backup's CronJob or EtcdBackups. */
+    backups?: BackupReader;
+    clock?: () => Date;
+  } = {},
 ): Observe {
   return async (request: ObserveRequest): Promise<Observation> => {
-    const { spec, etcdCredentials, prometheusCredentials } = request;
+    const { namespace, spec, etcdCredentials, prometheusCredentials } = request;
     if (etcdCredentials instanceof CredentialError) {
       // Without the members, metrics cannot be attributed to anyone: report both sources.
       const etcdState: SourceState = { state: 'Error', message: etcdCredentials.message };
@@ -40,6 +48,8 @@ export function sourceObserver(
       prometheus: prometheusCredentials instanceof CredentialError ? undefined : prometheusCredentials,
       pods,
       endpointPolicy,
+      backups,
+      namespace,
     });
     if (prometheusFailed) delete options.prometheus;
     const observation = await observe({

@@ -19,6 +19,7 @@ export type CheckName =
   | 'GrpcFailures'
   | 'APIChurn'
   | 'ControlPlaneNodes'
+  | 'Backup'
   | 'MetricsSource';
 
 export type FindingSeverity = 'OK' | 'Info' | 'Warning' | 'Critical' | 'Unknown';

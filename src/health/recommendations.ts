@@ -7,6 +7,7 @@ import { commandStyle } from './commands.js';
 import type { Finding } from './findings.js';
 import { severityRank, type RemedyBuilder, type RemedyContext } from './remedies/context.js';
 import { corruptRemedies, noSpaceRemedies } from './remedies/alarms.js';
+import { backupRemedies } from './remedies/backup.js';
 import { consistencyRemedies } from './remedies/consistency.js';
 import { defragmentRemedies, growthRemedies, quotaRemedies, sizeRemedies } from './remedies/database.js';
 import { leaderChangeRemedies, networkRemedies, quorumRemedies } from './remedies/members.js';
@@ -29,6 +30,7 @@ const TYPE_ORDER = [
   'RecoverFromNoSpace',
   'RestoreQuorum',
   'InvestigateMembership',
+  'TakeBackup',
   'InvestigateStorage',
   'InvestigateMember',
   'InvestigateNetwork',
@@ -80,6 +82,7 @@ const BUILDERS: readonly RemedyBuilder[] = [
   defragmentRemedies,
   nodeRemedies,
   churnRemedies,
+  backupRemedies,
   metricsSourceRemedies,
 ];
 

@@ -3,6 +3,7 @@ import type { ClusterView } from '../cluster.js';
 import type { CheckName, Finding } from '../findings.js';
 import { checkAlarms } from './alarms.js';
 import { checkApiChurn } from './api-churn.js';
+import { checkBackup } from './backup.js';
 import { checkBackendCommit } from './backend-commit.js';
 import { checkConsistency } from './consistency.js';
 import { checkControlPlaneNodes } from './control-plane-nodes.js';
@@ -52,6 +53,8 @@ export const CHECKS: readonly Check[] = [
   { name: 'GrpcFailures', run: checkGrpcFailures, prometheus: 'needed' },
   { name: 'APIChurn', run: checkApiChurn, prometheus: 'needed' },
   { name: 'ControlPlaneNodes', run: checkControlPlaneNodes, prometheus: 'needed' },
+  // Its evidence is its own source (spec.backup); a PromQL one requires spec.prometheus by validation.
+  { name: 'Backup', run: checkBackup, prometheus: 'unused' },
   { name: 'MetricsSource', run: checkMetricsSource, prometheus: 'unused' },
 ];
 
