@@ -376,7 +376,7 @@ export const BackupSchema = z
       }),
     openshift: z.object({}).strict().optional().meta({
       description:
-        "OpenShift's EtcdBackup objects (operator.openshift.io/v1alpha1, taken by the cluster-etcd-operator): the newest with a Completed condition is the last backup. The operator reads them only where its admin bound the ClusterRole etcd-health-operator-etcdbackups.",
+        "OpenShift's EtcdBackup objects (operator.openshift.io/v1alpha1, taken by the cluster-etcd-operator): the newest with a Completed condition is the last backup. The operator lists them only when its admin bound the ClusterRole etcd-health-operator-etcdbackups (the OpenShift overlay does).",
     }),
     prometheus: z
       .object({
