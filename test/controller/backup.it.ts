@@ -25,6 +25,7 @@ import {
   bindToOperator,
 } from '../harness/operator-rbac.js';
 import { cleanupAll, makeTempDir } from '../harness/process.js';
+import { startPrometheus, type PrometheusServer } from '../harness/prometheus.js';
 
 const GRANTED = 'etcd-backups';
 const NOT_GRANTED = 'etcd-elsewhere';
@@ -35,6 +36,7 @@ let cp: ControlPlane;
 let cluster: EtcdCluster;
 let checks: Checks;
 let batch: BatchV1Api;
+let prometheus: PrometheusServer;
 
 const cronJob = (name: string): V1CronJob => ({
   metadata: { name },
@@ -80,6 +82,7 @@ const upgradeable = (check: EtcdHealthCheck) => ({
 
 beforeAll(async () => {
   [cp, cluster] = await Promise.all([startControlPlane(), startEtcdCluster({ members: 1 })]);
+  prometheus = await startPrometheus(cluster);
   checks = checksApi(cp.kubeConfig);
   batch = cp.kubeConfig.makeApiClient(BatchV1Api);
   await applyBaseManifests(cp);
@@ -149,6 +152,50 @@ describe('spec.backup.cronJob with the operator as its ServiceAccount', () => {
     );
     expect(backup).toMatchObject({ status: 'Unknown', reason: 'BackupUnreadable' });
     expect(backup.message).toContain('etcd-health-operator-backups');
+  });
+});
+
+describe('spec.backup.prometheus through a real Prometheus', () => {
+  // The query is evaluated by Prometheus: its value is a unix time computed there.
+  const specWithQuery = (query: string) => ({
+    etcd: { endpoints: cluster.endpoints },
+    prometheus: { url: prometheus.url, labelMatchers: ['job="etcd"'] },
+    interval: '10s',
+    backup: { prometheus: { query }, maxAge: '1h' },
+  });
+  const backupCondition = async () => conditionOf(await checks.get(GRANTED, 'by-query'), 'BackupUpgradeable');
+
+  it('a value two hours ago is stale; a query answering now clears it', async () => {
+    await checks.create(GRANTED, 'by-query', specWithQuery('vector(time() - 7200)'));
+    const stale = await eventually(
+      async () => {
+        const condition = await backupCondition();
+        return condition?.status === 'False' ? condition : undefined;
+      },
+      { timeoutMs: 60_000, description: 'BackupUpgradeable=False from the query' },
+    );
+    expect(stale).toMatchObject({ reason: 'BackupStale' });
+    expect(stale.message).toMatch(/^The last etcd backup \(the backup query, \S+\) is 2h\d*m?\d*s? old/);
+
+    await checks.patchSpec(GRANTED, 'by-query', { backup: { prometheus: { query: 'vector(time())' } } });
+    const fresh = await eventually(
+      async () => {
+        const condition = await backupCondition();
+        return condition?.status === 'True' ? condition : undefined;
+      },
+      { timeoutMs: 60_000, description: 'BackupUpgradeable=True from the query' },
+    );
+    expect(fresh).toMatchObject({ reason: 'AsExpected' });
+  });
+
+  it('a query Prometheus refuses: Unknown with its error', async () => {
+    await checks.create(GRANTED, 'bad-query', specWithQuery('max(up'));
+    const condition = await eventually(
+      async () => conditionOf(await checks.get(GRANTED, 'bad-query'), 'BackupUpgradeable'),
+      { timeoutMs: 60_000, description: 'BackupUpgradeable' },
+    );
+    expect(condition).toMatchObject({ status: 'Unknown', reason: 'BackupUnreadable' });
+    expect(condition.message).toMatch(/the backup query could not be read: HTTP 400: bad_data/);
   });
 });
 
