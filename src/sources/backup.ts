@@ -34,8 +34,8 @@ export interface BackupSourceOptions {
   timeoutMs: number;
 }
 
-// The cluster-etcd-operator marks a finished backup with a Completed condition (OpenShift 4.20 and
-// later, openshift/api operator/v1alpha1 types_etcdbackup.go) or, before, a condition whose type
+// The cluster-etcd-operator marks a finished backup with a Completed condition (current
+// openshift/api operator/v1alpha1 types_etcdbackup.go) or, in earlier versions, a condition whose type
 // is its reason BackupCompleted. config.openshift.io/v1alpha1 Backup holds only a schedule and no
 // status, so it says nothing about a backup that was taken.
 const COMPLETED_TYPES = new Set(['Completed', 'BackupCompleted']);
