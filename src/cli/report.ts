@@ -90,6 +90,7 @@ const CHECK_WORDS: Record<CheckName, string> = {
   GrpcFailures: 'gRPC failures',
   APIChurn: 'API churn',
   ControlPlaneNodes: 'control-plane nodes',
+  Backup: 'backup age',
   MetricsSource: 'metrics source',
 };
 

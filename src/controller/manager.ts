@@ -34,6 +34,7 @@ import { checksReferring, referencesOf } from './references.js';
 import { ReferencedConfigInformers, type ConfigKind } from '../kube/config-informers.js';
 import { operatorTokenTrust, type OperatorToken } from '../sources/credentials.js';
 import { clusterEtcdOperatorReader } from '../kube/cluster-etcd-operator.js';
+import { KubeBackupReader } from '../kube/backups.js';
 import { KubePodLister } from '../kube/pods.js';
 import { KubeStatusWriter } from '../kube/status-writer.js';
 import { ReachPolicy } from './reach.js';
@@ -136,6 +137,7 @@ export class OperatorManager {
         shared: this.shared,
         endpointPolicy: reach.endpoints,
         clusterEtcdOperator: clusterEtcdOperatorReader(kubeConfig),
+        backups: new KubeBackupReader(kubeConfig),
       }),
       reach,
       status: statusWriter,

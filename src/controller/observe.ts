@@ -3,6 +3,7 @@
 import type { SourceState } from '../api/v1alpha1/status.js';
 import { OPENSHIFT_ETCD_NAMESPACE } from '../health/commands.js';
 import type { ClusterEtcdOperatorObservation, Observation } from '../health/observation.js';
+import type { BackupReader } from '../sources/backup.js';
 import type { PodLister } from '../sources/etcd/discovery.js';
 import type { EndpointPolicy } from '../sources/etcd/endpoint-policy.js';
 import { observe } from '../sources/observe.js';
@@ -17,17 +18,20 @@ export function sourceObserver(
     shared,
     endpointPolicy,
     clusterEtcdOperator,
+    backups,
     clock = () => new Date(),
   }: {
     shared?: SharedSources;
     endpointPolicy?: EndpointPolicy;
     /** Reads OpenShift's cluster-etcd-operator; asked only for members discovered in openshift-etcd. */
     clusterEtcdOperator?: (signal?: AbortSignal) => Promise<ClusterEtcdOperatorObservation>;
+    /** Reads spec.backup's CronJob or EtcdBackups. */
+    backups?: BackupReader;
     clock?: () => Date;
   } = {},
 ): Observe {
   return async (request: ObserveRequest): Promise<Observation> => {
-    const { spec, etcdCredentials, prometheusCredentials } = request;
+    const { namespace, spec, etcdCredentials, prometheusCredentials } = request;
     if (etcdCredentials instanceof CredentialError) {
       // Without the members, metrics cannot be attributed to anyone: report both sources.
       const etcdState: SourceState = { state: 'Error', message: etcdCredentials.message };
@@ -48,6 +52,8 @@ export function sourceObserver(
       prometheus: prometheusCredentials instanceof CredentialError ? undefined : prometheusCredentials,
       pods,
       endpointPolicy,
+      backups,
+      namespace,
     });
     if (prometheusFailed) delete options.prometheus;
     const openshift =

@@ -7,6 +7,7 @@ import type { EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
 import { formatSeconds } from '../api/v1alpha1/units.js';
 import type { ClusterView } from './cluster.js';
 import { activeAlarms } from './checks/alarms.js';
+import { BACKUP_NOT_CONFIGURED } from './checks/backup.js';
 import { severityWeight, worstSeverity, type CheckName, type Finding } from './findings.js';
 import type { Limits } from './limits.js';
 import { capitalize, formatPercent, listing, unique } from './text.js';
@@ -103,6 +104,11 @@ const DEGRADED_GROUPS: readonly DegradedGroup[] = [
     appliesTo: (view) => view.observation.clusterEtcdOperator !== undefined,
   },
   {
+    type: 'BackupDegraded',
+    checks: ['Backup'],
+    okMessage: () => 'The last etcd backup is within its maximum age',
+  },
+  {
     type: 'ControlPlaneNodesDegraded',
     checks: ['ControlPlaneNodes'],
     okMessage: (l) =>
@@ -143,6 +149,7 @@ export function checkConditions(
     membersUpgradeable(view),
     quotaUpgradeable(view, findings),
     alarmsUpgradeable(view),
+    backupUpgradeable(view, findings),
     ...own('RemediationUpgradeable'),
     metricsSourceReachable(view, findings),
   ];
@@ -364,6 +371,36 @@ function alarmsUpgradeable(view: ClusterView): ConditionDraft {
     };
   }
   return { type, status: 'True', reason: 'AsExpected', message: 'No alarms are active' };
+}
+
+/** An upgrade without a fresh backup is the risk: a stale or missing backup blocks it. */
+function backupUpgradeable(view: ClusterView, findings: readonly Finding[]): ConditionDraft {
+  const type = 'BackupUpgradeable';
+  if (view.spec.backup === undefined)
+    return { type, status: 'True', reason: 'NotConfigured', message: BACKUP_NOT_CONFIGURED };
+  const own = findings.filter((finding) => finding.check === 'Backup');
+  const risky = own.filter((finding) => finding.severity === 'Warning' || finding.severity === 'Critical');
+  if (risky.length > 0) {
+    return {
+      type,
+      status: 'False',
+      reason: risky[0]!.reason,
+      message: [
+        ...risky.map((finding) => finding.message),
+        'Take an etcd backup before upgrading: a failed upgrade is recovered from it',
+      ].join('\n'),
+    };
+  }
+  const unknown = own.find((finding) => finding.severity === 'Unknown');
+  if (own.length === 0 || unknown !== undefined) {
+    return {
+      type,
+      status: 'Unknown',
+      reason: unknown?.reason ?? 'NoData',
+      message: unknown?.message ?? 'The age of the last backup is unknown',
+    };
+  }
+  return { type, status: 'True', reason: 'AsExpected', message: own[0]!.message };
 }
 
 function metricsSourceReachable(view: ClusterView, findings: readonly Finding[]): ConditionDraft {

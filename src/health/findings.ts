@@ -22,6 +22,7 @@ export type CheckName =
   | 'APILatency'
   | 'ControlPlaneNodes'
   | 'ClusterOperator'
+  | 'Backup'
   | 'MetricsSource';
 
 export type FindingSeverity = 'OK' | 'Info' | 'Warning' | 'Critical' | 'Unknown';

@@ -164,6 +164,15 @@ export interface MetricsObservation {
   nodes?: NodeMetrics[];
 }
 
+/**
+ * The evidence of the last etcd backup that spec.backup names. `evidence` says what was read
+ * ("CronJob etcd-backup"); None means it was read and shows no successful backup at all.
+ */
+export type BackupObservation =
+  | { state: 'Found'; evidence: string; lastSuccess: Date }
+  | { state: 'None'; evidence: string; detail: string }
+  | { state: 'Unreadable'; evidence: string; error: string };
+
 export interface Observation {
   /** When the observation was completed; the analysis' only clock. */
   time: Date;
@@ -171,5 +180,7 @@ export interface Observation {
   metrics: MetricsObservation;
   /** Only where the members are OpenShift's (discovery in openshift-etcd). */
   clusterEtcdOperator?: ClusterEtcdOperatorObservation;
+  /** Present when spec.backup is set and its evidence was looked at. */
+  backup?: BackupObservation;
   durationMs: number;
 }

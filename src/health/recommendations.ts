@@ -8,6 +8,7 @@ import type { Finding } from './findings.js';
 import { severityRank, type RemedyBuilder, type RemedyContext } from './remedies/context.js';
 import { corruptRemedies, noSpaceRemedies } from './remedies/alarms.js';
 import { certificateRemedies } from './remedies/certificates.js';
+import { backupRemedies } from './remedies/backup.js';
 import { consistencyRemedies } from './remedies/consistency.js';
 import { defragmentRemedies, growthRemedies, quotaRemedies, sizeRemedies } from './remedies/database.js';
 import { leaderChangeRemedies, networkRemedies, quorumRemedies } from './remedies/members.js';
@@ -34,6 +35,7 @@ const TYPE_ORDER = [
   'RenewCertificates',
   'RenewClientCertificate',
   'InvestigateMembership',
+  'TakeBackup',
   'InvestigateStorage',
   'InvestigateMember',
   'InvestigateNetwork',
@@ -89,6 +91,7 @@ const BUILDERS: readonly RemedyBuilder[] = [
   nodeRemedies,
   apiLatencyRemedies,
   churnRemedies,
+  backupRemedies,
   metricsSourceRemedies,
 ];
 

@@ -2,8 +2,15 @@
 // Prometheus series are attributed to the members etcd reported. Never throws: a source that
 // breaks becomes a SourceState, and so does a cancelled one (Error "cancelled").
 import type { SourceState } from '../api/v1alpha1/status.js';
-import type { EtcdObservation, MetricsObservation, Observation } from '../health/observation.js';
+import type {
+  BackupObservation,
+  EtcdObservation,
+  MetricsObservation,
+  Observation,
+} from '../health/observation.js';
+import { observeBackup, type BackupSourceOptions } from './backup.js';
 import { observeEtcd, type EtcdSourceOptions } from './etcd/source.js';
+import { createPrometheusClient } from './prometheus/client.js';
 import { metricsObservation, queryPrometheus, type PrometheusSourceOptions } from './prometheus/source.js';
 import type { SharedSources } from './shared.js';
 import { errorText } from './text.js';
@@ -13,6 +20,8 @@ export interface ObserveOptions {
   etcd: EtcdSourceOptions;
   /** Without it the metrics source is NotConfigured. */
   prometheus?: PrometheusSourceOptions;
+  /** spec.backup's evidence; a PromQL source is asked through `prometheus`. Without it, no backup is read. */
+  backup?: Omit<BackupSourceOptions, 'prometheus'>;
   clock?: () => Date;
   /** Answers shared with other checks that ask the same at about the same time. */
   shared?: SharedSources;
@@ -30,7 +39,7 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
   const started = Date.now();
   const prometheusOptions = options.prometheus;
   const { shared, signal } = options;
-  const [etcdRun, prometheusRun] = await Promise.all([
+  const [etcdRun, prometheusRun, backup] = await Promise.all([
     timed(() =>
       shared
         ? shared.observeEtcd(options.etcd, options.freshEtcd ?? false, signal)
@@ -41,6 +50,7 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
           queryPrometheus(prometheusOptions, clock(), shared && ((c) => shared.prometheusClient(c)), signal),
         )
       : undefined,
+    options.backup ? readBackup(options.backup, options, clock(), signal) : undefined,
   ]);
 
   const etcd: EtcdObservation = withDuration(
@@ -67,7 +77,31 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
     }
     metrics = withDuration(assembled, prometheusRun.ms);
   }
-  return { time: clock(), etcd, metrics, durationMs: Date.now() - started };
+  return { time: clock(), etcd, metrics, ...(backup ? { backup } : {}), durationMs: Date.now() - started };
+}
+
+async function readBackup(
+  backup: Omit<BackupSourceOptions, 'prometheus'>,
+  options: ObserveOptions,
+  time: Date,
+  signal: AbortSignal | undefined,
+): Promise<BackupObservation> {
+  const connection = backup.spec.prometheus ? options.prometheus : undefined;
+  const client = connection
+    ? (options.shared?.prometheusClient(connection) ?? createPrometheusClient(connection))
+    : undefined;
+  try {
+    return await observeBackup({ ...backup, ...(client ? { prometheus: { client, time } } : {}) }, signal);
+  } catch (error) {
+    // Only a bug gets here; it still becomes a state rather than an exception.
+    return {
+      state: 'Unreadable',
+      evidence: 'the backup evidence',
+      error: `the backup source failed unexpectedly: ${errorText(error)}`,
+    };
+  } finally {
+    client?.close();
+  }
 }
 
 type Timed<T> = ({ ok: true; value: T } | { ok: false; error: unknown }) & { ms: number };

@@ -2,6 +2,8 @@
 // Durations in the spec are strings ("5m"); the sources take milliseconds.
 import type { EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
 import { parseDurationMs } from '../api/v1alpha1/units.js';
+import { DEFAULT_API_TIMEOUT_MS } from '../runtime/request-options.js';
+import type { BackupReader } from './backup.js';
 import type { EtcdTls } from './etcd/client.js';
 import type { PodLister } from './etcd/discovery.js';
 import type { EndpointPolicy } from './etcd/endpoint-policy.js';
@@ -14,6 +16,10 @@ export interface ResolvedInputs {
   pods?: PodLister;
   /** The admin's restriction of etcd endpoint addresses. */
   endpointPolicy?: EndpointPolicy;
+  /** Reads spec.backup's Kubernetes evidence; absent without a Kubernetes API. */
+  backups?: BackupReader;
+  /** The EtcdHealthCheck's namespace, the only one its backup CronJob is read from. */
+  namespace?: string;
 }
 
 export function observeOptionsFromSpec(spec: EtcdHealthCheckSpec, resolved: ResolvedInputs): ObserveOptions {
@@ -38,6 +44,12 @@ export function observeOptionsFromSpec(spec: EtcdHealthCheckSpec, resolved: Reso
       memberLabel: prometheus.memberLabel,
       rateWindowMs: parseDurationMs(prometheus.rateWindow),
       growthHorizonMs: parseDurationMs(spec.thresholds.growth.horizon),
+    },
+    backup: spec.backup && {
+      spec: spec.backup,
+      namespace: resolved.namespace ?? '',
+      reader: resolved.backups,
+      timeoutMs: DEFAULT_API_TIMEOUT_MS,
     },
   };
 }

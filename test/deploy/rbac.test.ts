@@ -31,6 +31,7 @@ const OVERLAY_RBAC = [
   'deploy/overlays/openshift/credentials-rbac.yaml',
   'deploy/overlays/openshift/discovery-rbac.yaml',
   'deploy/overlays/openshift/monitoring-rbac.yaml',
+  'deploy/overlays/openshift/backup-rbac.yaml',
 ];
 // The option an admin swaps in for credentials-rbac.yaml: only the named Secrets and ConfigMaps.
 const BY_NAME_RBAC = [
@@ -63,9 +64,10 @@ function grants(rules: PolicyRule[]): string[] {
 }
 
 describe('deploy/base/rbac.yaml', () => {
-  it('holds the operator ClusterRole, the credentials and discovery ClusterRoles, the leader-election Role and their bindings', () => {
+  it('holds the operator ClusterRole, the credentials, discovery and backups ClusterRoles, the leader-election Role and their bindings', () => {
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
       'ClusterRole/etcd-health-operator',
+      'ClusterRole/etcd-health-operator-backups',
       'ClusterRole/etcd-health-operator-credentials',
       'ClusterRole/etcd-health-operator-discovery',
       'ClusterRoleBinding/etcd-health-operator',
@@ -93,6 +95,23 @@ describe('deploy/base/rbac.yaml', () => {
     expect(grants(named('ClusterRole', 'etcd-health-operator-discovery')!.rules!)).toEqual(['core/pods: list']);
   });
 
+  it('the backups ClusterRole only gets CronJobs', () => {
+    expect(grants(named('ClusterRole', 'etcd-health-operator-backups')!.rules!)).toEqual(['batch/cronjobs: get']);
+  });
+
+  it('the OpenShift overlay only lists EtcdBackups, cluster-wide because they are cluster-scoped', () => {
+    const openshift = load('deploy/overlays/openshift/backup-rbac.yaml');
+    const role = openshift.find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'etcd-health-operator-etcdbackups');
+    expect(grants(role!.rules!)).toEqual(['operator.openshift.io/etcdbackups: list']);
+    const binding = openshift.find((o) => o.kind === 'ClusterRoleBinding');
+    expect(binding!.roleRef).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: 'etcd-health-operator-etcdbackups',
+    });
+    expect(binding!.subjects).toEqual([SERVICE_ACCOUNT]);
+  });
+
   it.each(['etcd-health-operator-credentials', 'etcd-health-operator-discovery'])(
     'Pods, Secrets and ConfigMaps are readable only per namespace: %s is bound by RoleBindings, never cluster-wide',
     (role) => {
@@ -107,9 +126,19 @@ describe('deploy/base/rbac.yaml', () => {
           .filter(bindsOperator)
           .map((o) => o.roleRef!.name)
           .sort(),
-      ).toEqual(['cluster-monitoring-view', 'etcd-health-operator', 'etcd-health-operator-cluster-etcd-operator']);
+      ).toEqual([
+        'cluster-monitoring-view',
+        'etcd-health-operator',
+        'etcd-health-operator-cluster-etcd-operator',
+        'etcd-health-operator-etcdbackups',
+      ]);
     },
   );
+
+  it('CronJobs are readable only per namespace: nothing binds the backups ClusterRole cluster-wide', () => {
+    // The admin binds it where checks name a CronJob; the manifests bind it nowhere.
+    expect(everything.filter((o) => o.roleRef?.name === 'etcd-health-operator-backups')).toEqual([]);
+  });
 
   it('the credentials-by-name option reads only named Secrets and ConfigMaps, in one namespace', () => {
     expect(byName.map((o) => `${o.kind}/${o.metadata.name} in ${o.metadata.namespace}`).sort()).toEqual([
@@ -152,10 +181,14 @@ describe('deploy/base/rbac.yaml', () => {
     }
   });
 
-  it('nothing writes Secrets, ConfigMaps, pods or the EtcdHealthCheck spec', () => {
+  it('nothing writes Secrets, ConfigMaps, pods, CronJobs, EtcdBackups or the EtcdHealthCheck spec', () => {
     for (const rule of everything.flatMap((o) => o.rules ?? [])) {
       const resources = rule.resources ?? [];
-      if (resources.some((r) => ['secrets', 'configmaps', 'pods', 'etcdhealthchecks'].includes(r))) {
+      if (
+        resources.some((r) =>
+          ['secrets', 'configmaps', 'pods', 'etcdhealthchecks', 'cronjobs', 'etcdbackups'].includes(r),
+        )
+      ) {
         expect({ resources, writes: rule.verbs.filter((v) => WRITE_VERBS.includes(v)) }).toEqual({
           resources,
           writes: [],

@@ -17,6 +17,9 @@ export function toStructural(schema: unknown): unknown {
     // and have no propertyNames; zod's int bounds are JavaScript's safe-integer limits.
     if (key === '$schema' || key === 'propertyNames') continue;
     if (key === 'additionalProperties' && value === false) continue;
+    // The API server stores no empty properties map (omitempty): an object without fields, such as
+    // spec.backup.openshift, is served without it, and a CRD that keeps it conflicts on apply.
+    if (key === 'properties' && Object.keys(value as JsonSchema).length === 0) continue;
     if ((key === 'maximum' || key === 'minimum') && Math.abs(value as number) === Number.MAX_SAFE_INTEGER)
       continue;
     out[key] = key === 'default' || key === 'enum' ? value : toStructural(value);

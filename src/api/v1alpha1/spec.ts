@@ -347,6 +347,89 @@ export const RemediationSchema = z
   })
   .strict();
 
+// Gardener's KubeEtcdFullBackupFailed alert fires when the last full snapshot is older than 86400s,
+// and etcd-druid takes a full snapshot daily by default: a day is the usual bound.
+const DEFAULT_BACKUP_MAX_AGE = '24h';
+// Below this the check interval and the backup job's own run time decide the verdict, not the age.
+const MIN_BACKUP_MAX_AGE = '1m';
+
+export const BACKUP_SOURCE_RULE = 'exactly one of cronJob, openshift and prometheus must be set';
+export const BACKUP_MAX_AGE_RULE = `maxAge must be at least ${MIN_BACKUP_MAX_AGE}`;
+export const BACKUP_PROMETHEUS_RULE = 'backup.prometheus needs spec.prometheus, where its query runs';
+
+export const BackupSchema = z
+  .object({
+    cronJob: z
+      .object({
+        // CronJob names are at most 52 characters: its Jobs append an 11-character suffix.
+        name: z
+          .string()
+          .min(1)
+          .max(52)
+          .regex(
+            /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/,
+            'a CronJob name: lowercase letters, digits, "-" and ".", starting and ending with a letter or digit',
+          )
+          .meta({ description: 'Name of a CronJob in the EtcdHealthCheck namespace.' }),
+      })
+      .strict()
+      .optional()
+      .meta({
+        description:
+          'A CronJob in this namespace that takes the backups: its status.lastSuccessfulTime is the last backup. The operator reads it only where its admin bound the ClusterRole etcd-health-operator-backups.',
+      }),
+    openshift: z.object({}).strict().optional().meta({
+      description:
+        "OpenShift's EtcdBackup objects (operator.openshift.io/v1alpha1, taken by the cluster-etcd-operator): the newest with a Completed condition is the last backup. The operator lists them only when its admin bound the ClusterRole etcd-health-operator-etcdbackups (the OpenShift overlay does).",
+    }),
+    prometheus: z
+      .object({
+        query: z
+          .string()
+          .min(1)
+          .max(1024)
+          .regex(/^\P{Cc}+$/u, 'one line of PromQL, without control characters')
+          .meta({
+            description:
+              'PromQL returning the unix time of the last successful backup, e.g. max(etcdbr_snapshot_latest_timestamp{kind="Full"}); the newest of its series counts. Runs against spec.prometheus with its credentials and timeout.',
+          }),
+      })
+      .strict()
+      .optional()
+      .meta({ description: 'A PromQL expression whose value is the time of the last backup.' }),
+    maxAge: duration(
+      'A last backup older than this is stale: a warning, and Upgradeable=False.',
+      DEFAULT_BACKUP_MAX_AGE,
+    ),
+  })
+  .strict()
+  .refine(
+    (backup) =>
+      [backup.cronJob, backup.openshift, backup.prometheus].filter((source) => source !== undefined)
+        .length === 1,
+    { message: BACKUP_SOURCE_RULE },
+  )
+  .refine((backup) => durationGe(backup.maxAge, MIN_BACKUP_MAX_AGE), {
+    message: BACKUP_MAX_AGE_RULE,
+    path: ['maxAge'],
+  })
+  .meta({
+    description: 'Where the evidence of the last etcd backup is, and how old it may be.',
+    'x-kubernetes-validations': [
+      cel(
+        '(has(self.cronJob) ? 1 : 0) + (has(self.openshift) ? 1 : 0) + (has(self.prometheus) ? 1 : 0) == 1',
+        BACKUP_SOURCE_RULE,
+      ),
+      {
+        ...cel(
+          `!self.maxAge.matches(r'${DURATION_PATTERN}') || duration(self.maxAge) >= duration('${MIN_BACKUP_MAX_AGE}')`,
+          BACKUP_MAX_AGE_RULE,
+        ),
+        fieldPath: '.maxAge',
+      },
+    ],
+  });
+
 export const EtcdHealthCheckSpecSchema = z
   .object({
     etcd: EtcdConnectionSchema,
@@ -360,9 +443,16 @@ export const EtcdHealthCheckSpecSchema = z
       .meta({ description: 'Stop checking; the status keeps its last values.' }),
     thresholds: ThresholdsSchema.prefault({}),
     remediation: RemediationSchema.prefault({}),
+    backup: BackupSchema.optional().meta({
+      description: 'Where to find the evidence of the last etcd backup. Without it, backups are not checked.',
+    }),
   })
   .strict()
   .refine((spec) => durationGe(spec.interval, '10s'), { message: 'interval must be at least 10s' })
+  .refine((spec) => spec.backup?.prometheus === undefined || spec.prometheus !== undefined, {
+    message: BACKUP_PROMETHEUS_RULE,
+    path: ['backup'],
+  })
   .meta({
     description: 'Which etcd cluster to check, where its metrics are, and how to judge and remediate.',
     'x-kubernetes-validations': [
@@ -370,6 +460,13 @@ export const EtcdHealthCheckSpecSchema = z
         `!self.interval.matches(r'${DURATION_PATTERN}') || duration(self.interval) >= duration('10s')`,
         'interval must be at least 10s',
       ),
+      {
+        ...cel(
+          '!has(self.backup) || !has(self.backup.prometheus) || has(self.prometheus)',
+          BACKUP_PROMETHEUS_RULE,
+        ),
+        fieldPath: '.backup',
+      },
     ],
   });
 
@@ -379,6 +476,7 @@ export type Thresholds = EtcdHealthCheckSpec['thresholds'];
 export type RemediationSpec = EtcdHealthCheckSpec['remediation'];
 export type PrometheusSpec = NonNullable<EtcdHealthCheckSpec['prometheus']>;
 export type EtcdConnectionSpec = EtcdHealthCheckSpec['etcd'];
+export type BackupSpec = NonNullable<EtcdHealthCheckSpec['backup']>;
 
 // Refinements run even when a field already failed its pattern; a malformed duration is reported
 // by that pattern, so the comparison treats it as passing instead of throwing.

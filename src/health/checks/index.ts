@@ -4,6 +4,7 @@ import type { CheckName, Finding } from '../findings.js';
 import { checkAlarms } from './alarms.js';
 import { checkApiChurn } from './api-churn.js';
 import { checkApiLatency } from './api-latency.js';
+import { checkBackup } from './backup.js';
 import { checkBackendCommit } from './backend-commit.js';
 import { checkClusterOperator } from './cluster-operator.js';
 import { checkCertificates } from './certificates.js';
@@ -58,6 +59,8 @@ export const CHECKS: readonly Check[] = [
   { name: 'APILatency', run: checkApiLatency, prometheus: 'needed' },
   { name: 'ControlPlaneNodes', run: checkControlPlaneNodes, prometheus: 'needed' },
   { name: 'ClusterOperator', run: checkClusterOperator, prometheus: 'unused' },
+  // Its evidence is its own source (spec.backup); a PromQL one requires spec.prometheus by validation.
+  { name: 'Backup', run: checkBackup, prometheus: 'unused' },
   { name: 'MetricsSource', run: checkMetricsSource, prometheus: 'unused' },
 ];
 
