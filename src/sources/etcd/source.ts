@@ -2,12 +2,12 @@
 // Maintenance Status and a health read, and the alarm list. Without a member list (no quorum) the
 // configured endpoints are observed instead, so that what can be known still is.
 import type { SourceState } from '../../api/v1alpha1/status.js';
-import type { EtcdObservation, MemberObservation } from '../../health/observation.js';
+import type { EtcdObservation, MemberObservation, MemberPod } from '../../health/observation.js';
 import { clip, errorText } from '../text.js';
 import { CANCELLED, followSignal } from '../timeout.js';
 import { connectMember, type EtcdCallOptions, type MemberClient } from './client.js';
 import { dialHttp2, type DialResult } from './dial.js';
-import { discoverEndpoints, type Discovery, type PodLister } from './discovery.js';
+import { discoverEndpoints, type Discovery, type PodLister, type PodWithoutEndpoint } from './discovery.js';
 import type { EndpointPolicy } from './endpoint-policy.js';
 import {
   alarmsFromStatusErrors,
@@ -51,11 +51,11 @@ async function observeEtcdUntil(
 ): Promise<EtcdObservation> {
   const resolved = await resolveEndpoints(options, signal);
   if (signal?.aborted) return cancelledObservation();
-  if (!resolved.ok) return failed(resolved.error);
+  if (!resolved.ok) return withPods(failed(resolved.error), resolved.pods);
   const clients = new ClientPool(options, options.endpointPolicy, signal);
   try {
-    const observation = await observeCluster(resolved.endpoints, clients, resolved.notes);
-    return signal?.aborted ? cancelledObservation() : observation;
+    const observation = await observeCluster(resolved.endpoints, clients, resolved.withoutEndpoint);
+    return signal?.aborted ? cancelledObservation() : withPods(observation, resolved.pods);
   } catch (error) {
     // Only a bug lands here; it still becomes a state, not an exception.
     return failed(`observing etcd failed unexpectedly: ${errorText(error)}`);
@@ -71,7 +71,7 @@ export function cancelledObservation(): EtcdObservation {
 
 async function resolveEndpoints(options: EtcdSourceOptions, signal: AbortSignal | undefined) {
   if (options.endpoints && options.endpoints.length > 0)
-    return { ok: true as const, endpoints: options.endpoints, notes: [] };
+    return { ok: true as const, endpoints: options.endpoints, withoutEndpoint: [], pods: undefined };
   if (!options.discovery) return { ok: false as const, error: 'no etcd endpoints configured' };
   if (!options.pods)
     return { ok: false as const, error: 'endpoint discovery is configured but no pod lister was given' };
@@ -120,12 +120,14 @@ interface Target {
   member: Omit<MemberObservation, 'status' | 'health' | 'error'>;
   /** From the member list; unknown (and learned from Status) when probing bare endpoints. */
   learner?: boolean;
+  /** Why a discovered pod is known to be down without dialling it. */
+  down?: string;
 }
 
 async function observeCluster(
   endpoints: string[],
   clients: ClientPool,
-  notes: string[],
+  withoutEndpoint: PodWithoutEndpoint[],
 ): Promise<EtcdObservation> {
   const list = await firstSuccess(endpoints, async (endpoint) => {
     const connected = await clients.connect(endpoint);
@@ -135,7 +137,12 @@ async function observeCluster(
     const parsed = parseMemberList(answer.value);
     return parsed.ok ? { ok: true, value: { endpoint, list: parsed.list } } : parsed;
   });
-  const targets = list.ok ? targetsFromList(list.value.list, endpoints) : targetsFromEndpoints(endpoints);
+  // Without a member list, a pod that does not run is a member known to be down: it counts
+  // towards the quorum the cluster needs. With one, the list says who the members are.
+  const targets = list.ok
+    ? targetsFromList(list.value.list, endpoints)
+    : [...targetsFromEndpoints(endpoints), ...withoutEndpoint.map(downPodTarget)];
+  const notes = list.ok ? withoutEndpoint.map(({ pod, why }) => `pod ${pod} ${why}`) : [];
   const alarmEndpoints = list.ok ? [list.value.endpoint] : endpoints;
   const [members, alarmList] = await Promise.all([
     Promise.all(targets.map((target) => observeMember(target, clients))),
@@ -197,6 +204,13 @@ function targetsFromEndpoints(endpoints: string[]): Target[] {
   }));
 }
 
+function downPodTarget({ pod, why }: PodWithoutEndpoint): Target {
+  return {
+    member: { id: '', name: pod, clientURLs: [], peerURLs: [], isLearner: false, endpoint: '' },
+    down: `pod ${pod} ${why}`,
+  };
+}
+
 interface Observed {
   observation: MemberObservation;
   clusterId?: string;
@@ -205,7 +219,7 @@ interface Observed {
 async function observeMember(target: Target, clients: ClientPool): Promise<Observed> {
   const member: MemberObservation = { ...target.member };
   if (member.endpoint === '') {
-    member.error = `member ${member.name} has not started (no client URLs)`;
+    member.error = target.down ?? `member ${member.name} has not started (no client URLs)`;
     return { observation: member };
   }
   const connected = await clients.connect(member.endpoint);
@@ -314,6 +328,10 @@ function sourceState(
   const notes = [...context.notes, ...unhealthy];
   if (problems.length > 0) return { state: 'Partial', message: clip([...problems, ...notes].join('; ')) };
   return notes.length > 0 ? { state: 'OK', message: clip(notes.join('; ')) } : { state: 'OK' };
+}
+
+function withPods(observation: EtcdObservation, pods: MemberPod[] | undefined): EtcdObservation {
+  return pods === undefined ? observation : { ...observation, pods };
 }
 
 function failed(message: string): EtcdObservation {
