@@ -63,6 +63,7 @@ const CHECK_WORDS: Record<CheckName, string> = {
   Quorum: 'quorum',
   Alarms: 'alarms',
   Consistency: 'consistency',
+  MemberPods: 'member pods',
   WalFsync: 'WAL fsync',
   BackendCommit: 'backend commit',
   LeaderChanges: 'leader changes',

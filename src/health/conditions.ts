@@ -42,6 +42,11 @@ interface DegradedGroup {
 const DEGRADED_GROUPS: readonly DegradedGroup[] = [
   { type: 'EtcdMembersDegraded', checks: ['Quorum'], okMessage: () => 'No unhealthy members found' },
   {
+    type: 'MemberPodsDegraded',
+    checks: ['MemberPods'],
+    okMessage: () => 'Every member pod is Running and Ready, with no restart in the last hour',
+  },
+  {
     type: 'DiskLatencyDegraded',
     checks: ['WalFsync', 'BackendCommit'],
     okMessage: (l) =>

@@ -12,6 +12,7 @@ export type CheckName =
   | 'Fragmentation'
   | 'Alarms'
   | 'Consistency'
+  | 'MemberPods'
   | 'PeerRoundTrip'
   | 'ProposalsFailed'
   | 'SlowApplies'

@@ -11,6 +11,7 @@ import { consistencyRemedies } from './remedies/consistency.js';
 import { defragmentRemedies, growthRemedies, quotaRemedies, sizeRemedies } from './remedies/database.js';
 import { leaderChangeRemedies, networkRemedies, quorumRemedies } from './remedies/members.js';
 import { metricsSourceRemedies } from './remedies/metrics.js';
+import { podRemedies } from './remedies/pods.js';
 import { storageRemedies } from './remedies/storage.js';
 import { churnRemedies, nodeRemedies, requestRemedies } from './remedies/workload.js';
 import { listing } from './text.js';
@@ -31,6 +32,7 @@ const TYPE_ORDER = [
   'InvestigateMembership',
   'InvestigateStorage',
   'InvestigateMember',
+  'InvestigateMemberPod',
   'InvestigateNetwork',
   'InvestigateLeaderElection',
   'InvestigateRequests',
@@ -70,6 +72,7 @@ const BUILDERS: readonly RemedyBuilder[] = [
   noSpaceRemedies,
   quorumRemedies,
   consistencyRemedies,
+  podRemedies,
   storageRemedies,
   networkRemedies,
   leaderChangeRemedies,

@@ -11,6 +11,7 @@ import { checkFragmentation } from './fragmentation.js';
 import { checkGrowth } from './growth.js';
 import { checkGrpcFailures } from './grpc-failures.js';
 import { checkLeaderChanges } from './leader-changes.js';
+import { checkMemberPods } from './member-pods.js';
 import { checkMetricsSource } from './metrics-source.js';
 import { checkPeerRoundTrip } from './peer-round-trip.js';
 import { checkProposalsFailed } from './proposals-failed.js';
@@ -38,6 +39,7 @@ export const CHECKS: readonly Check[] = [
   { name: 'Quorum', run: checkQuorum, prometheus: 'unused' },
   { name: 'Alarms', run: checkAlarms, prometheus: 'unused' },
   { name: 'Consistency', run: checkConsistency, prometheus: 'unused' },
+  { name: 'MemberPods', run: checkMemberPods, prometheus: 'unused' },
   { name: 'WalFsync', run: checkWalFsync, prometheus: 'needed' },
   { name: 'BackendCommit', run: checkBackendCommit, prometheus: 'needed' },
   { name: 'LeaderChanges', run: checkLeaderChanges, prometheus: 'needed' },
