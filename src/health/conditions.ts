@@ -7,6 +7,7 @@ import type { EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
 import { formatSeconds } from '../api/v1alpha1/units.js';
 import type { ClusterView } from './cluster.js';
 import { activeAlarms } from './checks/alarms.js';
+import { GRPC_SLOW_SECONDS } from './checks/grpc-latency.js';
 import { severityWeight, worstSeverity, type CheckName, type Finding } from './findings.js';
 import type { Limits } from './limits.js';
 import { capitalize, formatPercent, listing, unique } from './text.js';
@@ -73,15 +74,15 @@ const DEGRADED_GROUPS: readonly DegradedGroup[] = [
   },
   {
     type: 'NetworkDegraded',
-    checks: ['PeerRoundTrip'],
+    checks: ['PeerRoundTrip', 'PeerFailures'],
     okMessage: (l) =>
-      `Peer round trip p99 is below ${formatSeconds(l.peerRoundTripSeconds.warning)} on every member checked`,
+      `Peer round trip p99 is below ${formatSeconds(l.peerRoundTripSeconds.warning)} on every member checked, and no send to a peer failed`,
   },
   {
     type: 'RequestsDegraded',
-    checks: ['ProposalsFailed', 'SlowApplies', 'SlowReadIndexes', 'GrpcFailures'],
+    checks: ['ProposalsFailed', 'SlowApplies', 'SlowReadIndexes', 'GrpcFailures', 'GrpcLatency'],
     okMessage: (l) =>
-      `No failed proposals, slow applies or slow read indexes, and failed gRPC requests are below ${formatPercent(l.grpcFailedPercent.warning)}`,
+      `No failed proposals, slow applies or slow read indexes, failed gRPC requests are below ${formatPercent(l.grpcFailedPercent.warning)}, and unary gRPC p99 is below ${formatSeconds(GRPC_SLOW_SECONDS)} where measured`,
   },
   {
     type: 'APIChurnDegraded',

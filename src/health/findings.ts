@@ -14,10 +14,12 @@ export type CheckName =
   | 'Consistency'
   | 'MemberPods'
   | 'PeerRoundTrip'
+  | 'PeerFailures'
   | 'ProposalsFailed'
   | 'SlowApplies'
   | 'SlowReadIndexes'
   | 'GrpcFailures'
+  | 'GrpcLatency'
   | 'APIChurn'
   | 'ControlPlaneNodes'
   | 'MetricsSource';

@@ -85,6 +85,12 @@ export interface MemberMetrics {
   walFsyncP99?: number;
   backendCommitP99?: number;
   peerRoundTripP99?: number;
+  /** Failed sends to peers per second (etcd_network_peer_sent_failures_total, over all peers). */
+  peerSentFailuresRate?: number;
+  /** Heartbeats the member failed to send per second, as a leader (etcd_server_heartbeat_send_failures_total). */
+  heartbeatSendFailuresRate?: number;
+  /** The slowest unary gRPC method's p99 handling time; etcd exposes it only with --metrics=extensive. */
+  grpcUnaryP99?: number;
   proposalsFailedRate?: number;
   slowAppliesRate?: number;
   slowReadIndexesRate?: number;

@@ -10,9 +10,11 @@ import { checkDatabaseSize } from './database-size.js';
 import { checkFragmentation } from './fragmentation.js';
 import { checkGrowth } from './growth.js';
 import { checkGrpcFailures } from './grpc-failures.js';
+import { checkGrpcLatency } from './grpc-latency.js';
 import { checkLeaderChanges } from './leader-changes.js';
 import { checkMemberPods } from './member-pods.js';
 import { checkMetricsSource } from './metrics-source.js';
+import { checkPeerFailures } from './peer-failures.js';
 import { checkPeerRoundTrip } from './peer-round-trip.js';
 import { checkProposalsFailed } from './proposals-failed.js';
 import { checkQuorum } from './quorum.js';
@@ -48,10 +50,12 @@ export const CHECKS: readonly Check[] = [
   { name: 'Growth', run: checkGrowth, prometheus: 'needed' },
   { name: 'Fragmentation', run: checkFragmentation, prometheus: 'unused' },
   { name: 'PeerRoundTrip', run: checkPeerRoundTrip, prometheus: 'needed' },
+  { name: 'PeerFailures', run: checkPeerFailures, prometheus: 'needed' },
   { name: 'ProposalsFailed', run: checkProposalsFailed, prometheus: 'needed' },
   { name: 'SlowApplies', run: checkSlowApplies, prometheus: 'needed' },
   { name: 'SlowReadIndexes', run: checkSlowReadIndexes, prometheus: 'needed' },
   { name: 'GrpcFailures', run: checkGrpcFailures, prometheus: 'needed' },
+  { name: 'GrpcLatency', run: checkGrpcLatency, prometheus: 'needed' },
   { name: 'APIChurn', run: checkApiChurn, prometheus: 'needed' },
   { name: 'ControlPlaneNodes', run: checkControlPlaneNodes, prometheus: 'needed' },
   { name: 'MetricsSource', run: checkMetricsSource, prometheus: 'unused' },

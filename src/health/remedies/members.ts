@@ -81,28 +81,31 @@ export const leaderChangeRemedies: RemedyBuilder = (context, findings) =>
   }));
 
 export const networkRemedies: RemedyBuilder = (context, findings) =>
-  actionable(findings, ['PeerRoundTrip']).map((finding): Recommendation => {
-    const member = findMember(context.view, finding.target);
-    const peers = context.view.members.filter((other) => other !== member && other.clientURL !== '');
-    return {
-      type: 'InvestigateNetwork',
-      severity: severityOf(finding),
-      target: finding.target,
-      reason: finding.reason,
-      message:
-        sentence(finding.message) +
-        ' Slow peer round trips delay heartbeats and commits and cause leader elections: check latency and packet loss between the members, and that the heartbeat interval is close to the round-trip time.',
-      commands:
-        member === undefined || member.clientURL === ''
-          ? undefined
-          : commandList(
-              ...peers.map((peer) =>
-                onHost(
-                  context.style,
-                  member,
-                  `ping -c 10 ${hostOf(peer.observation.peerURLs[0] ?? peer.clientURL)}`,
+  actionable(findings, ['PeerRoundTrip', 'PeerFailures'])
+    // Sends to a member that is down fail: that member's own recommendation covers it.
+    .filter((finding) => finding.reason !== 'PeerDown')
+    .map((finding): Recommendation => {
+      const member = findMember(context.view, finding.target);
+      const peers = context.view.members.filter((other) => other !== member && other.clientURL !== '');
+      return {
+        type: 'InvestigateNetwork',
+        severity: severityOf(finding),
+        target: finding.target,
+        reason: finding.reason,
+        message:
+          sentence(finding.message) +
+          ' Slow or lost messages between members delay heartbeats and commits and cause leader elections: check latency and packet loss between the members, and that the heartbeat interval is close to the round-trip time.',
+        commands:
+          member === undefined || member.clientURL === ''
+            ? undefined
+            : commandList(
+                ...peers.map((peer) =>
+                  onHost(
+                    context.style,
+                    member,
+                    `ping -c 10 ${hostOf(peer.observation.peerURLs[0] ?? peer.clientURL)}`,
+                  ),
                 ),
               ),
-            ),
-    };
-  });
+      };
+    });
