@@ -11,6 +11,7 @@ import { observe } from '../sources/observe.js';
 import { observeOptionsFromSpec } from '../sources/options.js';
 import { USAGE, parseCheckArgs } from './check-args.js';
 import { buildCheckInput } from './check-input.js';
+import { pastedCommandInput } from './pasted-commands.js';
 import { startProgress } from './progress.js';
 import { renderMachine, renderText, type CheckReport } from './report.js';
 import { EXIT_INVALID_INPUT, verdictOf } from './verdict.js';
@@ -36,6 +37,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const { spec, analysisSpec, resolved, origin, notes } = built.input;
   if (!args.quiet) for (const note of notes) process.stderr.write(`etcd-health: note: ${note}\n`);
 
+  const commands = pastedCommandInput(args, process.env, process.cwd());
   const endpoints = spec.etcd.endpoints ?? [];
   const what = `querying etcd (${endpoints.length} endpoint${endpoints.length === 1 ? '' : 's'})${spec.prometheus ? ` and Prometheus at ${spec.prometheus.url}` : ''}`;
   const textOptions = () => ({
@@ -62,6 +64,7 @@ async function main(argv: readonly string[]): Promise<number> {
       spec: options.spec,
       previousConditions: options.previousConditions,
       generation: 1,
+      commands,
     });
     const verdict = verdictOf(analysis, observation);
     return { origin, prometheusUrl: spec.prometheus?.url, observation, analysis, verdict };

@@ -33,6 +33,7 @@ import {
 import { checksReferring, referencesOf } from './references.js';
 import { ReferencedConfigInformers, type ConfigKind } from '../kube/config-informers.js';
 import { operatorTokenTrust, type OperatorToken } from '../sources/credentials.js';
+import { clusterEtcdOperatorReader } from '../kube/cluster-etcd-operator.js';
 import { KubePodLister } from '../kube/pods.js';
 import { KubeStatusWriter } from '../kube/status-writer.js';
 import { ReachPolicy } from './reach.js';
@@ -134,6 +135,7 @@ export class OperatorManager {
       observe: sourceObserver(new KubePodLister(kubeConfig), {
         shared: this.shared,
         endpointPolicy: reach.endpoints,
+        clusterEtcdOperator: clusterEtcdOperatorReader(kubeConfig),
       }),
       reach,
       status: statusWriter,

@@ -1,7 +1,8 @@
 // Adapts the sources to the reconciler: credentials that could not be resolved become source
 // errors in the observation (the analysis then reports Unknown/NoData), never exceptions.
 import type { SourceState } from '../api/v1alpha1/status.js';
-import type { Observation } from '../health/observation.js';
+import { OPENSHIFT_ETCD_NAMESPACE } from '../health/commands.js';
+import type { ClusterEtcdOperatorObservation, Observation } from '../health/observation.js';
 import type { PodLister } from '../sources/etcd/discovery.js';
 import type { EndpointPolicy } from '../sources/etcd/endpoint-policy.js';
 import { observe } from '../sources/observe.js';
@@ -15,8 +16,15 @@ export function sourceObserver(
   {
     shared,
     endpointPolicy,
+    clusterEtcdOperator,
     clock = () => new Date(),
-  }: { shared?: SharedSources; endpointPolicy?: EndpointPolicy; clock?: () => Date } = {},
+  }: {
+    shared?: SharedSources;
+    endpointPolicy?: EndpointPolicy;
+    /** Reads OpenShift's cluster-etcd-operator; asked only for members discovered in openshift-etcd. */
+    clusterEtcdOperator?: (signal?: AbortSignal) => Promise<ClusterEtcdOperatorObservation>;
+    clock?: () => Date;
+  } = {},
 ): Observe {
   return async (request: ObserveRequest): Promise<Observation> => {
     const { spec, etcdCredentials, prometheusCredentials } = request;
@@ -42,6 +50,10 @@ export function sourceObserver(
       endpointPolicy,
     });
     if (prometheusFailed) delete options.prometheus;
+    const openshift =
+      clusterEtcdOperator && spec.etcd.discovery?.namespace === OPENSHIFT_ETCD_NAMESPACE
+        ? clusterEtcdOperator(request.signal)
+        : undefined;
     const observation = await observe({
       ...options,
       clock,
@@ -56,6 +68,7 @@ export function sourceObserver(
       const message = `${prometheusFailed.reason}: ${prometheusFailed.message}`;
       observation.metrics = { source: { state: 'Error', message }, members: {} };
     }
+    if (openshift) observation.clusterEtcdOperator = await openshift;
     return observation;
   };
 }

@@ -145,6 +145,7 @@ export class EtcdHealthCheckReconciler {
       generation,
       assessment,
       ...(remediation ? { remediation: remediation.conditions } : {}),
+      commands: { namespace },
     });
     const sent =
       prometheusCredentials instanceof CredentialError ? undefined : prometheusCredentials.bearerToken;

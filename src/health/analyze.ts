@@ -5,6 +5,7 @@ import type { EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
 import type { Condition, MemberStatus, Recommendation, Summary } from '../api/v1alpha1/status.js';
 import { runChecks } from './checks/index.js';
 import { buildClusterView, type ClusterView } from './cluster.js';
+import type { CommandInput } from './commands.js';
 import { checkConditions, remediationConditions } from './conditions.js';
 import type { Finding } from './findings.js';
 import { memberStatuses } from './members.js';
@@ -39,6 +40,8 @@ export interface AnalysisInput {
   assessment?: Assessment;
   /** The remediator's own conditions; without them those of no automated run. */
   remediation?: readonly ConditionDraft[];
+  /** What the recommended commands need beyond the spec: the namespace, the CLI's TLS files and shell. */
+  commands?: CommandInput;
 }
 
 export interface Analysis {
@@ -64,7 +67,7 @@ export function analyze(input: AnalysisInput): Analysis {
     generation,
     view.limits.degradedInertiaMs,
   );
-  const recommendations = recommend(view, findings);
+  const recommendations = recommend(view, findings, input.commands);
   return {
     findings,
     conditions: [...unions, ...perCheck],

@@ -38,6 +38,8 @@ interface DegradedGroup {
   type: string;
   checks: readonly CheckName[];
   okMessage: (limits: Limits) => string;
+  /** Where the group means something at all; elsewhere it has no condition. */
+  appliesTo?: (view: ClusterView) => boolean;
 }
 
 const DEGRADED_GROUPS: readonly DegradedGroup[] = [
@@ -73,6 +75,12 @@ const DEGRADED_GROUPS: readonly DegradedGroup[] = [
       'Members agree on the cluster ID, the member list and the minor version, and none lags behind the leader or its own commits',
   },
   {
+    type: 'CertificatesDegraded',
+    checks: ['Certificates'],
+    okMessage: () =>
+      "Every certificate checked (the members' serving certificates and the client certificate) is valid for more than 30 days",
+  },
+  {
     type: 'NetworkDegraded',
     checks: ['PeerRoundTrip', 'PeerFailures'],
     okMessage: (l) =>
@@ -85,9 +93,20 @@ const DEGRADED_GROUPS: readonly DegradedGroup[] = [
       `No failed proposals, slow applies or slow read indexes, failed gRPC requests are below ${formatPercent(l.grpcFailedPercent.warning)}, and unary gRPC p99 is below ${formatSeconds(GRPC_SLOW_SECONDS)} where measured`,
   },
   {
+    type: 'APILatencyDegraded',
+    checks: ['APILatency'],
+    okMessage: (l) => `Mutating API request p99 is below ${formatSeconds(l.apiLatencySeconds.warning)}`,
+  },
+  {
     type: 'APIChurnDegraded',
     checks: ['APIChurn'],
     okMessage: () => 'Mutating and in-flight API requests are below their warning thresholds',
+  },
+  {
+    type: 'ClusterEtcdOperatorDegraded',
+    checks: ['ClusterOperator'],
+    okMessage: () => 'clusteroperator/etcd is Available and not Degraded',
+    appliesTo: (view) => view.observation.clusterEtcdOperator !== undefined,
   },
   {
     type: 'ControlPlaneNodesDegraded',
@@ -123,7 +142,9 @@ export function checkConditions(
     membersAvailable(view),
     membersProgressing(view),
     ...own('RemediationProgressing'),
-    ...DEGRADED_GROUPS.map((group) => degradedCondition(view.limits, group, findings)),
+    ...DEGRADED_GROUPS.filter((group) => group.appliesTo?.(view) ?? true).map((group) =>
+      degradedCondition(view.limits, group, findings),
+    ),
     ...own('RemediationDegraded'),
     membersUpgradeable(view),
     quotaUpgradeable(view, findings),

@@ -12,6 +12,7 @@ export type CheckName =
   | 'Fragmentation'
   | 'Alarms'
   | 'Consistency'
+  | 'Certificates'
   | 'MemberPods'
   | 'PeerRoundTrip'
   | 'PeerFailures'
@@ -21,7 +22,9 @@ export type CheckName =
   | 'GrpcFailures'
   | 'GrpcLatency'
   | 'APIChurn'
+  | 'APILatency'
   | 'ControlPlaneNodes'
+  | 'ClusterOperator'
   | 'MetricsSource';
 
 export type FindingSeverity = 'OK' | 'Info' | 'Warning' | 'Critical' | 'Unknown';

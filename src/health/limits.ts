@@ -30,6 +30,7 @@ export interface Limits {
   grpcMinRequestsPerSecond: number;
   apiMutatingRequestsPerSecond: Band;
   apiInflightRequests: Band;
+  apiLatencySeconds: Band;
   nodeCpuPercent: number;
   warnOnSwap: boolean;
   degradedInertiaMs: number;
@@ -73,6 +74,10 @@ export function limitsFrom(thresholds: Thresholds): Limits {
     grpcMinRequestsPerSecond: t.grpcFailures.minRequestsPerSecond,
     apiMutatingRequestsPerSecond: t.apiChurn.mutatingRequestsPerSecond,
     apiInflightRequests: t.apiChurn.inflightRequests,
+    apiLatencySeconds: {
+      warning: seconds(t.apiLatencyP99.warning),
+      critical: seconds(t.apiLatencyP99.critical),
+    },
     nodeCpuPercent: t.controlPlaneNodes.cpuPercent,
     warnOnSwap: t.controlPlaneNodes.warnOnSwap,
     degradedInertiaMs: parseDurationMs(t.degradedInertia),

@@ -23,6 +23,20 @@ export interface EndpointStatus {
   errors: string[];
 }
 
+/** An X.509 certificate as far as its expiry goes. */
+export interface CertificateValidity {
+  /** The subject, one line ("CN=etcd-0"). */
+  subject: string;
+  /** The end of its validity, ISO 8601. */
+  notAfter: string;
+}
+
+/**
+ * The certificate a member served at the TLS handshake of this check, or only that the handshake
+ * refused it as expired (the date is not seen then).
+ */
+export type ServingCertificate = CertificateValidity | { expired: true };
+
 export interface MemberObservation {
   /** Member ID as a decimal uint64 string; "" when only the endpoint is known (member list failed). */
   id: string;
@@ -39,6 +53,10 @@ export interface MemberObservation {
   health?: { healthy: boolean; error?: string; tookMs: number };
   /** Why the member could not be reached, in words that name the endpoint. */
   error?: string;
+  /** Seen at the TLS handshake; absent for plain-HTTP endpoints and handshakes that did not happen. */
+  certificate?: ServingCertificate;
+  /** The Kubernetes node its pod runs on, when discovery found the pod. */
+  node?: string;
 }
 
 /** One container of a member's pod, as its status tells (the pod spec is not read). */
@@ -78,6 +96,25 @@ export interface EtcdObservation {
   alarms: { memberId: string; alarm: AlarmType }[];
   /** Whether the alarm list could be read; false means "unknown", not "no alarms". */
   alarmsKnown: boolean;
+  /** The client certificate the check presents; absent when it presents none. */
+  clientCertificate?: CertificateValidity | { error: string };
+}
+
+/** A condition of another operator's object, as read. */
+export interface OperatorCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+}
+
+/** OpenShift's cluster-etcd-operator, read when the members are discovered in openshift-etcd. */
+export interface ClusterEtcdOperatorObservation {
+  /** clusteroperator/etcd's conditions; missing when they could not be read (`error` says why). */
+  conditions?: OperatorCondition[];
+  /** Whether its defragmentation controller runs (DefragControllerDisabled on etcd.operator.openshift.io/cluster). */
+  defragController: 'Enabled' | 'Disabled' | 'Unknown';
+  error?: string;
 }
 
 /** Metric values of one member. Latencies in seconds, rates per second, sizes in bytes. */
@@ -121,6 +158,19 @@ export interface ChurnEntry {
   requestsPerSecond: number;
 }
 
+/** Requests per second that API Priority and Fairness dispatched for one flow schema. */
+export interface FlowEntry {
+  flowSchema: string;
+  priorityLevel: string;
+  requestsPerSecond: number;
+}
+
+/** Objects the kube-apiserver stores for one resource. */
+export interface StoredObjects {
+  resource: string;
+  objects: number;
+}
+
 export interface MetricsObservation {
   source: SourceState;
   /**
@@ -137,6 +187,13 @@ export interface MetricsObservation {
   apiInflightRequests?: number;
   /** Top resource/verb pairs by mutating request rate. */
   apiTopChurn?: ChurnEntry[];
+  /** p99 of the kube-apiserver's mutating requests, and of its own requests to etcd (seconds). */
+  apiMutatingP99Seconds?: number;
+  apiEtcdRequestP99Seconds?: number;
+  /** Top flow schemas (API Priority and Fairness) by dispatched requests. */
+  apiTopFlows?: FlowEntry[];
+  /** Largest resources by stored objects. */
+  apiTopStoredObjects?: StoredObjects[];
   /** Present only when node-exporter metrics exist. */
   nodes?: NodeMetrics[];
 }
@@ -146,5 +203,7 @@ export interface Observation {
   time: Date;
   etcd: EtcdObservation;
   metrics: MetricsObservation;
+  /** Only where the members are OpenShift's (discovery in openshift-etcd). */
+  clusterEtcdOperator?: ClusterEtcdOperatorObservation;
   durationMs: number;
 }

@@ -3,17 +3,19 @@
 import type { Recommendation } from '../api/v1alpha1/status.js';
 import { activeAlarms } from './checks/alarms.js';
 import { compareText, type ClusterView } from './cluster.js';
-import { commandStyle } from './commands.js';
+import { commandStyle, needsTlsFiles, type CommandInput, type CommandStyle } from './commands.js';
 import type { Finding } from './findings.js';
 import { severityRank, type RemedyBuilder, type RemedyContext } from './remedies/context.js';
 import { corruptRemedies, noSpaceRemedies } from './remedies/alarms.js';
+import { certificateRemedies } from './remedies/certificates.js';
 import { consistencyRemedies } from './remedies/consistency.js';
 import { defragmentRemedies, growthRemedies, quotaRemedies, sizeRemedies } from './remedies/database.js';
 import { leaderChangeRemedies, networkRemedies, quorumRemedies } from './remedies/members.js';
 import { metricsSourceRemedies } from './remedies/metrics.js';
+import { clusterOperatorRemedies } from './remedies/openshift.js';
 import { podRemedies } from './remedies/pods.js';
 import { storageRemedies } from './remedies/storage.js';
-import { churnRemedies, nodeRemedies, requestRemedies } from './remedies/workload.js';
+import { apiLatencyRemedies, churnRemedies, nodeRemedies, requestRemedies } from './remedies/workload.js';
 import { listing } from './text.js';
 
 /** status.recommendations holds at most 20 entries; the most severe are kept. */
@@ -29,6 +31,9 @@ const TYPE_ORDER = [
   'RestoreFromBackup',
   'RecoverFromNoSpace',
   'RestoreQuorum',
+  'InvestigateClusterEtcdOperator',
+  'RenewCertificates',
+  'RenewClientCertificate',
   'InvestigateMembership',
   'InvestigateStorage',
   'InvestigateMember',
@@ -42,6 +47,7 @@ const TYPE_ORDER = [
   'InvestigateDatabaseGrowth',
   'Defragment',
   'InvestigateNodeResources',
+  'InvestigateAPILatency',
   'InvestigateAPIChurn',
   'CompleteUpgrade',
   'FixMetricsSource',
@@ -71,6 +77,8 @@ const BUILDERS: readonly RemedyBuilder[] = [
   corruptRemedies,
   noSpaceRemedies,
   quorumRemedies,
+  clusterOperatorRemedies,
+  certificateRemedies,
   consistencyRemedies,
   podRemedies,
   storageRemedies,
@@ -82,20 +90,37 @@ const BUILDERS: readonly RemedyBuilder[] = [
   growthRemedies,
   defragmentRemedies,
   nodeRemedies,
+  apiLatencyRemedies,
   churnRemedies,
   metricsSourceRemedies,
 ];
 
-export function recommend(view: ClusterView, findings: readonly Finding[]): Recommendation[] {
+export function recommend(
+  view: ClusterView,
+  findings: readonly Finding[],
+  commands: CommandInput = {},
+): Recommendation[] {
   const context: RemedyContext = {
     view,
-    style: commandStyle(view.spec, view),
+    style: commandStyle(view.spec, view, commands),
     corrupt: activeAlarms(view).has('CORRUPT'),
   };
   const built = BUILDERS.flatMap((build) => build(context, findings)).filter(
     (recommendation) => !(context.corrupt && MAINTENANCE_TYPES.has(recommendation.type)),
   );
-  return fold(built).sort(byPriority).slice(0, MAX_RECOMMENDATIONS).map(capCommands);
+  return fold(built)
+    .sort(byPriority)
+    .slice(0, MAX_RECOMMENDATIONS)
+    .map((recommendation) => withTlsFiles(context.style, recommendation))
+    .map(capCommands);
+}
+
+/** The command that writes the TLS files the etcdctl commands name, ahead of them (and of the cap). */
+function withTlsFiles(style: CommandStyle, recommendation: Recommendation): Recommendation {
+  const commands = recommendation.commands;
+  if (style.extractTlsFiles === undefined || !commands?.some((command) => needsTlsFiles(style, command)))
+    return recommendation;
+  return { ...recommendation, commands: [style.extractTlsFiles, ...commands] };
 }
 
 /** Drops what a present root cause explains and tells, in the root cause, what it settles too. */

@@ -26,10 +26,11 @@ import type { EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
 import type { RemediationRecord, RemediationStatus } from '../api/v1alpha1/status.js';
 import { formatBytes, parseDurationMs } from '../api/v1alpha1/units.js';
 import { activeAlarms } from '../health/checks/alarms.js';
+import { defragmentsItself } from '../health/checks/cluster-operator.js';
 import type { ClusterView, MemberView } from '../health/cluster.js';
 import type { Finding } from '../health/findings.js';
 import { isFaultTolerant, quorumSize } from '../health/quorum.js';
-import { physicalSize, quotaBytes } from '../health/sizes.js';
+import { physicalSize, quotaBytes, sizePair } from '../health/sizes.js';
 import { capitalize, formatPercent, listing } from '../health/text.js';
 import { historyOf, lastFinishedAt } from './state.js';
 import { describeWindow, windowState } from './window.js';
@@ -46,7 +47,7 @@ export const NOSPACE_EPISODE_MAX_AGE_MS = 6 * 60 * 60_000;
 /** A Running step whose member has not answered again after this long is failed. */
 export const DEFAULT_RUNNING_DEADLINE_MS = 10 * 60_000;
 
-export type StepReason = 'HighFragmentation' | 'NoSpaceRecovery' | 'HistoryBound';
+export type StepReason = 'QuotaPressure' | 'HighFragmentation' | 'NoSpaceRecovery' | 'HistoryBound';
 
 export type DeferReason =
   | 'Paused'
@@ -59,6 +60,7 @@ export type DeferReason =
   | 'StillAboveQuota'
   | 'ClusterUnhealthy'
   | 'SingleMember'
+  | 'ClusterEtcdOperatorDefragments'
   | 'NotFaultTolerant'
   | 'NoLeader'
   | 'OutsideWindow'
@@ -182,6 +184,8 @@ export function plan(input: PlanInput): Decision {
   if (work.kind !== 'Work') return work;
   const { step } = work;
 
+  const managed = clusterEtcdOperatorGate(view, step);
+  if (managed) return managed;
   const unsafe = healthGate(view, input.spec, step);
   if (unsafe) return unsafe;
   const now = input.now.getTime();
@@ -336,24 +340,92 @@ function routineWork(input: PlanInput): Work | Defer | Idle {
   return defragmentation;
 }
 
-/** Defragmentation of members whose fragmentation finding qualifies (spec.thresholds.fragmentation). */
+/**
+ * Defragmentation gives back only the free pages inside the DB file, so a member under quota
+ * pressure qualifies when that is worth it: at least this share of its quota. etcd-defrag's
+ * documented rule (`dbQuotaUsage > 0.8 || dbSize - dbSizeInUse > 200*1024*1024`) and cozystack's
+ * EtcdDefragPolicy (80% of the quota or 200 Mi free) defragment near the quota instead of waiting
+ * for NOSPACE; a floor relative to the quota keeps a nearly compact member from being
+ * defragmented (blocking its I/O) for nothing.
+ */
+export const QUOTA_RECLAIM_MIN_PERCENT = 10;
+
+interface DefragCandidate {
+  member: MemberView;
+  reason: Extract<StepReason, 'QuotaPressure' | 'HighFragmentation'>;
+  /** Within a reason, higher goes first: quota use, or fragmentation, in percent. */
+  rank: number;
+  detail: string;
+}
+
+/**
+ * Members whose defragmentation is due: quota pressure (spec.thresholds.quotaUsage warning tier
+ * and enough to reclaim) before fragmentation (spec.thresholds.fragmentation), each most pressing first.
+ */
+function defragCandidates(view: ClusterView, findings: readonly Finding[]): DefragCandidate[] {
+  const byMember = (check: string, qualifies: (f: Finding) => boolean) =>
+    new Map(findings.filter((f) => f.check === check && qualifies(f)).map((f) => [f.target, f] as const));
+  const pressure = byMember(
+    'QuotaUsage',
+    (f) => f.reason === 'QuotaPressure' && (f.severity === 'Warning' || f.severity === 'Critical'),
+  );
+  const fragmented = byMember('Fragmentation', (f) => f.reason === 'HighFragmentation');
+  const size = (m: MemberView) => {
+    const bytes = physicalSize(m)?.bytes;
+    return `DB ${bytes === undefined ? 'size unknown' : formatBytes(bytes)}`;
+  };
+  const candidates = defragTargets(view).flatMap((m): DefragCandidate[] => {
+    const quota = quotaBytes(m);
+    const pair = sizePair(m);
+    const reclaimable = pair && pair.inUse <= pair.dbSize ? pair.dbSize - pair.inUse : undefined;
+    const usage = pressure.get(m.name)?.value;
+    if (
+      usage !== undefined &&
+      quota !== undefined &&
+      reclaimable !== undefined &&
+      reclaimable * 100 >= quota * QUOTA_RECLAIM_MIN_PERCENT
+    ) {
+      return [
+        {
+          member: m,
+          reason: 'QuotaPressure',
+          rank: usage,
+          detail: `${size(m)}, ${formatPercent(usage)} of its quota, ${formatBytes(reclaimable)} to reclaim`,
+        },
+      ];
+    }
+    const percent = fragmented.get(m.name)?.value;
+    return percent === undefined
+      ? []
+      : [
+          {
+            member: m,
+            reason: 'HighFragmentation',
+            rank: percent,
+            detail: `${size(m)}, ${formatPercent(percent)} fragmented`,
+          },
+        ];
+  });
+  const order = (c: DefragCandidate) => (c.reason === 'QuotaPressure' ? 0 : 1);
+  return candidates.sort(
+    (a, b) => order(a) - order(b) || b.rank - a.rank || compare(a.member.name, b.member.name),
+  );
+}
+
+/** Defragmentation of the members defragCandidates names, outside their cooldown. */
 function defragmentWork(input: PlanInput): Work | Defer | undefined {
   const { view, findings, state, now, spec } = input;
-  const qualifying = new Map(
-    findings
-      .filter((f) => f.check === 'Fragmentation' && f.reason === 'HighFragmentation')
-      .map((f) => [f.target, f] as const),
-  );
-  const candidates = defragTargets(view).filter((m) => qualifying.has(m.name));
+  const candidates = defragCandidates(view, findings);
   if (candidates.length === 0) return undefined;
   const cooldownMs = parseDurationMs(spec.remediation.memberCooldown);
   const cooling: { member: MemberView; until: number }[] = [];
-  const ready: MemberView[] = [];
-  for (const member of candidates) {
+  const ready: DefragCandidate[] = [];
+  for (const candidate of candidates) {
+    const { member } = candidate;
     const last = Date.parse(state?.lastDefragByMember?.[member.name] ?? '');
     if (Number.isFinite(last) && now.getTime() - last < cooldownMs)
       cooling.push({ member, until: last + cooldownMs });
-    else ready.push(member);
+    else ready.push(candidate);
   }
   if (ready.length === 0) {
     const until = Math.min(...cooling.map((c) => c.until));
@@ -363,13 +435,17 @@ function defragmentWork(input: PlanInput): Work | Defer | undefined {
       { retryAfterMs: until - now.getTime() },
     );
   }
-  const percent = (m: MemberView) => qualifying.get(m.name)?.value ?? 0;
-  const ordered = [...ready].sort((a, b) => percent(b) - percent(a) || compare(a.name, b.name));
-  const needing = new Set(candidates.map((m) => m.name));
-  return nextDefragStep(view, state, ordered, needing, 'HighFragmentation', false, (m) => {
-    const size = physicalSize(m)?.bytes;
-    return `DB ${size === undefined ? 'size unknown' : formatBytes(size)}, ${formatPercent(percent(m))} fragmented`;
-  });
+  const needing = new Set(candidates.map((c) => c.member.name));
+  const of = new Map(ready.map((c) => [c.member.name, c] as const));
+  return nextDefragStep(
+    view,
+    state,
+    ready.map((c) => c.member),
+    needing,
+    (m) => of.get(m.name)!.reason,
+    false,
+    (m) => of.get(m.name)!.detail,
+  );
 }
 
 /**
@@ -415,10 +491,18 @@ function noSpaceWork(input: PlanInput): Work | Defer {
   });
   if (pending.length > 0) {
     const needing = new Set(pending.map((m) => m.name));
-    return nextDefragStep(view, state, pending, needing, 'NoSpaceRecovery', true, (m) => {
-      const size = physicalSize(m)?.bytes;
-      return `DB ${size === undefined ? 'size unknown' : formatBytes(size)}, NOSPACE recovery`;
-    });
+    return nextDefragStep(
+      view,
+      state,
+      pending,
+      needing,
+      () => 'NoSpaceRecovery',
+      true,
+      (m) => {
+        const size = physicalSize(m)?.bytes;
+        return `DB ${size === undefined ? 'size unknown' : formatBytes(size)}, NOSPACE recovery`;
+      },
+    );
   }
 
   const disarm: Step = {
@@ -520,7 +604,7 @@ function nextDefragStep(
   members: MemberView[],
   /** Members that still need a defragmentation: the leadership goes elsewhere if possible. */
   needing: ReadonlySet<string>,
-  reason: StepReason,
+  reasonOf: (m: MemberView) => StepReason,
   urgent: boolean,
   detail: (m: MemberView) => string,
 ): Work | Defer {
@@ -533,7 +617,7 @@ function nextDefragStep(
     urgent,
     step: {
       action: 'Defragment',
-      reason,
+      reason: reasonOf(m),
       member: ref(m),
       endpoint: m.clientURL,
       dbSizeBefore: physicalSize(m)?.bytes,
@@ -555,7 +639,7 @@ function nextDefragStep(
       urgent,
       step: {
         action: 'MoveLeader',
-        reason,
+        reason: reasonOf(leader),
         member: ref(leader),
         transferee: ref(transferee),
         endpoint: leader.clientURL,
@@ -570,6 +654,27 @@ function nextDefragStep(
       : transferFailed
         ? ', the leader, in place: moving the leadership away failed'
         : ', the leader, in place: no other member can take over',
+  );
+}
+
+/**
+ * On OpenShift the cluster-etcd-operator defragments its members itself (fragmented >= 45% and
+ * >= 100 MB, every 11 minutes): this operator never defragments (nor moves the leadership for a
+ * defragmentation) beside it. Its documented switch hands the job over: the ConfigMap
+ * etcd-disable-defrag in openshift-etcd-operator sets DefragControllerDisabled=True.
+ */
+function clusterEtcdOperatorGate(view: ClusterView, step: Step): Defer | undefined {
+  const operator = view.observation.clusterEtcdOperator;
+  if (!defragmentsItself(operator) || (step.action !== 'Defragment' && step.action !== 'MoveLeader'))
+    return undefined;
+  const state =
+    operator!.defragController === 'Enabled'
+      ? "the cluster-etcd-operator's defragmentation controller runs on this cluster (DefragControllerDisabled=False on etcd.operator.openshift.io/cluster) and defragments these members itself"
+      : `whether the cluster-etcd-operator's defragmentation controller runs cannot be told (${operator!.error ?? 'etcd.operator.openshift.io/cluster has no DefragControllerDisabled condition'}), and two controllers defragmenting at once could block two members together`;
+  return defer(
+    'ClusterEtcdOperatorDefragments',
+    `${capitalize(step.summary)} is left undone: ${state}. To hand defragmentation to this operator instead, an admin disables that controller: oc create configmap etcd-disable-defrag -n openshift-etcd-operator`,
+    { step },
   );
 }
 

@@ -203,8 +203,9 @@ describe('control plane harness', () => {
 
   it('stop() ends both processes and removes the temp dir', async () => {
     const { etcd, apiServer } = cp.pids();
+    expect(etcd).toBeDefined();
     await cp.stop();
-    expect(alive(etcd)).toBe(false);
+    expect(alive(etcd!)).toBe(false);
     expect(alive(apiServer)).toBe(false);
     expect(existsSync(cp.dir)).toBe(false);
     await expect(cp.stop()).resolves.toBeUndefined();

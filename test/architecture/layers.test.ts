@@ -16,8 +16,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   sources: ['api', 'health', 'runtime'],
   remediation: ['api', 'health', 'runtime', 'sources'],
   observability: ['api', 'health', 'remediation'],
-  // Kubernetes adapters: they implement the ports of the layers above (e.g. remediation's StatusStore).
-  kube: ['api', 'remediation', 'runtime', 'sources'],
+  // Kubernetes adapters: they implement the ports of the layers above (e.g. remediation's StatusStore)
+  // and read what the observation holds of other operators (health's ClusterEtcdOperatorObservation).
+  kube: ['api', 'health', 'remediation', 'runtime', 'sources'],
   controller: ['api', 'health', 'kube', 'observability', 'remediation', 'runtime', 'sources'],
   cli: ['api', 'controller', 'health', 'runtime', 'sources'],
 };

@@ -243,6 +243,34 @@ describe('EtcdHealthCheckReconciler', () => {
     );
   });
 
+  it("names the check's own namespace in the command that extracts its TLS Secret for etcdctl", async () => {
+    const spec = {
+      ...validSpec,
+      etcd: { endpoints: ['https://127.0.0.2:2379'], tlsSecretRef: { name: 'etcd-client' } },
+    };
+    const https = (url: string) => url.replace('http://', 'https://');
+    const { reconciler, writes } = scenario(checkObject(spec), {
+      secrets: { 'ops/etcd-client': { 'ca.crt': 'CA', 'tls.crt': 'CERT', 'tls.key': 'KEY' } },
+      observation: () => {
+        const observation = healthyObservation();
+        for (const member of observation.etcd.members) {
+          member.endpoint = https(member.endpoint);
+          member.clientURLs = member.clientURLs.map(https);
+        }
+        observation.etcd.alarms = [{ memberId: '1002', alarm: 'NOSPACE' }];
+        return observation;
+      },
+    });
+    await reconciler.reconcile('ops/etcd', log);
+    const recovery = writes[0]!.recommendations?.find((r) => r.type === 'RecoverFromNoSpace');
+    expect(recovery?.commands?.[0]).toMatch(
+      /^\(umask 077 && mkdir -p etcd-client && kubectl -n ops get secret etcd-client -o jsonpath=/,
+    );
+    expect(recovery?.commands?.[1]).toContain(
+      '--cacert=etcd-client/ca.crt --cert=etcd-client/tls.crt --key=etcd-client/tls.key',
+    );
+  });
+
   it('hands the signal of the reconcile to the observation', async () => {
     const { reconciler, observed } = scenario(checkObject(validSpec));
     const abort = new AbortController();

@@ -38,7 +38,9 @@ const BY_NAME_RBAC = [
   'deploy/overlays/openshift/credentials-by-name.yaml',
 ];
 const byName = BY_NAME_RBAC.flatMap(load);
-const everything = [...objects, ...OVERLAY_RBAC.flatMap(load), ...byName];
+// OpenShift: get on two cluster-scoped objects of the cluster-etcd-operator, by name.
+const CLUSTER_ETCD_OPERATOR_RBAC = 'deploy/overlays/openshift/cluster-etcd-operator-rbac.yaml';
+const everything = [...objects, ...OVERLAY_RBAC.flatMap(load), ...byName, ...load(CLUSTER_ETCD_OPERATOR_RBAC)];
 const unnamed = [...objects, ...OVERLAY_RBAC.flatMap(load)];
 const byKind = (kind: string, from = objects) => from.filter((o) => o.kind === kind);
 const named = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
@@ -105,7 +107,7 @@ describe('deploy/base/rbac.yaml', () => {
           .filter(bindsOperator)
           .map((o) => o.roleRef!.name)
           .sort(),
-      ).toEqual(['cluster-monitoring-view', 'etcd-health-operator']);
+      ).toEqual(['cluster-monitoring-view', 'etcd-health-operator', 'etcd-health-operator-cluster-etcd-operator']);
     },
   );
 
@@ -140,7 +142,7 @@ describe('deploy/base/rbac.yaml', () => {
     expect(role!.metadata.namespace ?? 'etcd-health-operator').toBe('etcd-health-operator');
   });
 
-  it('no rule uses a wildcard, resourceNames (outside the credentials-by-name option) or nonResourceURLs', () => {
+  it('no rule uses a wildcard, resourceNames (outside the by-name options) or nonResourceURLs', () => {
     for (const rule of unnamed.flatMap((o) => o.rules ?? [])) {
       for (const list of [rule.apiGroups ?? [], rule.resources ?? [], rule.verbs]) {
         expect(list.filter((entry) => entry.includes('*'))).toEqual([]);
@@ -188,5 +190,16 @@ describe('deploy/base/rbac.yaml', () => {
       name: 'etcd-health-operator-leader-election',
     });
     expect(named('RoleBinding', 'etcd-health-operator-leader-election')!.subjects).toEqual([SERVICE_ACCOUNT]);
+  });
+
+  it('the OpenShift cluster-etcd-operator role only gets clusteroperator/etcd and etcd/cluster, by name', () => {
+    const role = load(CLUSTER_ETCD_OPERATOR_RBAC).find(
+      (o) => o.kind === 'ClusterRole',
+    )!;
+    expect(grants(role.rules!)).toEqual([
+      'config.openshift.io/clusteroperators: get',
+      'operator.openshift.io/etcds: get',
+    ]);
+    expect(role.rules!.map((rule) => rule.resourceNames)).toEqual([['etcd'], ['cluster']]);
   });
 });

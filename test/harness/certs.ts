@@ -1,7 +1,8 @@
 // Certificates for a TLS etcd test cluster, made at test time with openssl: a CA, one certificate
 // per member (IP SANs; serverAuth and clientAuth, because a member presents its peer certificate
 // as a client to the other members), a client certificate for the operator and Prometheus, and an
-// unrelated CA for the wrong-CA test.
+// unrelated CA for the wrong-CA test. Valid for a year unless a test asks for less: the
+// certificates check warns at 30 days.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,11 +22,33 @@ export interface ClusterTls {
   member(name: string): CertificateFiles;
 }
 
-export function createClusterTls(dir: string, members: { name: string; ip: string }[]): ClusterTls {
-  const ca = createCertificateAuthority(dir, 'etcd-ca');
-  const otherCa = createCertificateAuthority(dir, 'other-ca');
-  const client = issueCertificate(ca, dir, 'client', { commonName: 'etcd-health-operator', usage: 'client' });
-  const certs = new Map(members.map((m) => [m.name, issueMemberCertificate(ca, dir, m.name, m.ip)]));
+/** Days until expiry, when a test wants a certificate to expire soon. */
+export interface CertificateDays {
+  /** By member name. */
+  members?: Record<string, number>;
+  client?: number;
+}
+
+const DEFAULT_DAYS = 365;
+
+export function createClusterTls(
+  dir: string,
+  members: { name: string; ip: string }[],
+  days: CertificateDays = {},
+): ClusterTls {
+  const ca = createCertificateAuthority(dir, 'etcd-ca', 'etcd-ca-ca', DEFAULT_DAYS);
+  const otherCa = createCertificateAuthority(dir, 'other-ca', 'other-ca-ca', DEFAULT_DAYS);
+  const client = issueCertificate(ca, dir, 'client', {
+    commonName: 'etcd-health-operator',
+    usage: 'client',
+    days: days.client ?? DEFAULT_DAYS,
+  });
+  const certs = new Map(
+    members.map((m) => [
+      m.name,
+      issueMemberCertificate(ca, dir, m.name, m.ip, days.members?.[m.name] ?? DEFAULT_DAYS),
+    ]),
+  );
   return {
     ca,
     client,
@@ -43,6 +66,7 @@ function issueMemberCertificate(
   dir: string,
   name: string,
   ip: string,
+  days: number,
 ): CertificateFiles {
   const { privateKeyPath: keyPath } = generateKeyPair(dir, name);
   const csrPath = join(dir, `${name}.csr`);
@@ -62,7 +86,7 @@ function issueMemberCertificate(
   openssl(['req', '-new', '-key', keyPath, '-out', csrPath, '-subj', `/CN=${name}`]);
   // prettier-ignore
   openssl([
-    'x509', '-req', '-sha256', '-days', '2', '-in', csrPath, '-CA', ca.certPath, '-CAkey', ca.keyPath,
+    'x509', '-req', '-sha256', '-days', String(days), '-in', csrPath, '-CA', ca.certPath, '-CAkey', ca.keyPath,
     '-CAcreateserial', '-CAserial', join(dir, 'serial'), '-extfile', extPath, '-out', certPath,
   ]);
   return {

@@ -39,6 +39,11 @@ export interface ControlPlaneOptions {
   startTimeoutMs?: number;
   /** Extra kube-apiserver flags, appended after the defaults (a repeated flag wins). */
   apiServerArgs?: string[];
+  /**
+   * Client URLs (comma-separated, plain http) of an etcd the test started: the kube-apiserver
+   * stores into it instead of an etcd of its own, so that faults of that etcd reach the API.
+   */
+  etcdServers?: string;
 }
 
 export interface KubectlOptions {
@@ -104,8 +109,8 @@ export interface ControlPlane {
    * etcd; resolves when /readyz is 200. `whileDown` runs while it is stopped.
    */
   restartApiServer(options?: { whileDown?: () => Promise<void> | void }): Promise<void>;
-  /** PIDs of the running etcd and kube-apiserver (the latter changes on restart). */
-  pids(): { etcd: number; apiServer: number };
+  /** PIDs of the running etcd (none with options.etcdServers) and kube-apiserver (changes on restart). */
+  pids(): { etcd?: number; apiServer: number };
   /** Last `lines` lines of a component's log, for failure messages. */
   logTail(component: 'etcd' | 'apiServer', lines?: number): string;
   /** Stops kube-apiserver, then etcd, and removes the temp dir. Idempotent. */
@@ -262,9 +267,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const pki = createPki(pkiDir);
     const timings: ControlPlaneTimings = { etcdReadyMs: 0, apiServerReadyMs: 0, crdsReadyMs: 0, totalMs: 0 };
 
-    // etcd: a single member on loopback, fsync off (test data only).
-    let etcdUrl = '';
-    for (let attempt = 1; ; attempt++) {
+    // etcd: a single member on loopback, fsync off (test data only), unless the test brings one.
+    let etcdUrl = options.etcdServers ?? '';
+    for (let attempt = 1; !options.etcdServers; attempt++) {
       const clientPort = await freePort();
       let peerPort = await freePort();
       while (peerPort === clientPort) peerPort = await freePort();
@@ -501,7 +506,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       writeKubeconfigForToken,
       kubectl,
       restartApiServer,
-      pids: () => ({ etcd: etcd!.pid, apiServer: apiServer!.pid }),
+      pids: () => ({ ...(etcd ? { etcd: etcd.pid } : {}), apiServer: apiServer!.pid }),
       logTail: (component, lines = 40) => tail(logs[component], lines),
       stop,
     };

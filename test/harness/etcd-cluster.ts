@@ -7,7 +7,7 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { allocateAddressBlock, type AddressBlock } from './addresses.js';
 import { etcdBinary, etcdVersionUnderTest, type EtcdVersion } from './binaries.js';
-import { createClusterTls, type ClusterTls } from './certs.js';
+import { createClusterTls, type CertificateDays, type ClusterTls } from './certs.js';
 import { eventually } from './eventually.js';
 import { pidAlive } from './leaks.js';
 import {
@@ -23,6 +23,8 @@ export interface EtcdClusterOptions {
   members?: number;
   version?: EtcdVersion;
   tls?: boolean;
+  /** With tls: certificates that expire sooner than the default year. */
+  certificateDays?: CertificateDays;
   quotaBackendBytes?: number;
   /** Delay every fsync/fdatasync of this member by `delayUs` microseconds (strace inject). */
   slowDisk?: { member: string; delayUs: number };
@@ -97,7 +99,7 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
     };
     return state;
   });
-  const tls = options.tls ? createClusterTls(dir, members) : undefined;
+  const tls = options.tls ? createClusterTls(dir, members, options.certificateDays) : undefined;
   const initialCluster = members.map((m) => `${m.name}=${m.peerURL}`).join(',');
   const pids: number[] = [];
   const clients: Etcd3[] = [];

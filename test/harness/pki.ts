@@ -1,6 +1,7 @@
 // Throwaway PKI for a test control plane: keys come from node:crypto (ECDSA P-256, PKCS#8/SPKI PEM),
 // certificates are signed by Debian's openssl CLI (node:crypto cannot create X.509 certificates).
-// Everything is written into a directory the caller owns (a harness temp dir), valid for two days.
+// Everything is written into a directory the caller owns (a harness temp dir), valid for two days
+// unless the caller says otherwise.
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -27,9 +28,13 @@ export interface CertificateRequest {
   dnsNames?: string[];
   ipAddresses?: string[];
   usage: 'server' | 'client';
+  /** Days from now until it expires; two unless given. */
+  days?: number;
+  /** An end of validity in the past instead, for an expired certificate (valid the day before). */
+  expiredOn?: Date;
 }
 
-const VALIDITY_DAYS = '2';
+const VALIDITY_DAYS = 2;
 
 function openssl(args: string[]): void {
   try {
@@ -68,12 +73,13 @@ export function createCertificateAuthority(
   dir: string,
   name: string,
   commonName = `${name}-ca`,
+  days = VALIDITY_DAYS,
 ): CertificateFiles {
   const { privateKeyPath: keyPath } = generateKeyPair(dir, name);
   const certPath = join(dir, `${name}.crt`);
   // prettier-ignore
   openssl([
-    'req', '-x509', '-new', '-sha256', '-days', VALIDITY_DAYS,
+    'req', '-x509', '-new', '-sha256', '-days', String(days),
     '-key', keyPath, '-out', certPath, '-subj', subject(commonName),
     '-addext', 'basicConstraints=critical,CA:TRUE',
     '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
@@ -118,9 +124,18 @@ export function issueCertificate(
     '-subj',
     subject(request.commonName, request.organizations),
   ]);
+  if (request.expiredOn) {
+    signWithDates(ca, dir, name, { csrPath, extPath, certPath }, request.expiredOn);
+    return {
+      certPath,
+      keyPath,
+      certPem: readFileSync(certPath, 'utf8'),
+      keyPem: readFileSync(keyPath, 'utf8'),
+    };
+  }
   // prettier-ignore
   openssl([
-    'x509', '-req', '-sha256', '-days', VALIDITY_DAYS, '-in', csrPath,
+    'x509', '-req', '-sha256', '-days', String(request.days ?? VALIDITY_DAYS), '-in', csrPath,
     '-CA', ca.certPath, '-CAkey', ca.keyPath, '-set_serial', `0x${randomBytes(16).toString('hex')}`,
     '-extfile', extPath, '-out', certPath,
   ]);
@@ -130,4 +145,46 @@ export function issueCertificate(
     certPem: readFileSync(certPath, 'utf8'),
     keyPem: readFileSync(keyPath, 'utf8'),
   };
+}
+
+/**
+ * `openssl x509 -req` counts validity only forward from now; `openssl ca` takes both dates, with a
+ * throwaway database of its own.
+ */
+function signWithDates(
+  ca: CertificateFiles,
+  dir: string,
+  name: string,
+  files: { csrPath: string; extPath: string; certPath: string },
+  notAfter: Date,
+): void {
+  const database = join(dir, `${name}.index`);
+  const config = join(dir, `${name}.ca.cnf`);
+  writeFileSync(database, '');
+  writeFileSync(join(dir, `${name}.serial`), `${randomBytes(16).toString('hex')}\n`);
+  writeFileSync(
+    config,
+    [
+      '[ca]',
+      'default_ca = signer',
+      '[signer]',
+      `database = ${database}`,
+      `new_certs_dir = ${dir}`,
+      `serial = ${join(dir, `${name}.serial`)}`,
+      'policy = any',
+      'default_md = sha256',
+      'unique_subject = no',
+      '[any]',
+      'commonName = supplied',
+      'organizationName = optional',
+    ].join('\n') + '\n',
+  );
+  const asn1 = (date: Date) => `${date.toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
+  const notBefore = new Date(notAfter.getTime() - 86_400_000);
+  // prettier-ignore
+  openssl([
+    'ca', '-batch', '-notext', '-config', config, '-cert', ca.certPath, '-keyfile', ca.keyPath,
+    '-in', files.csrPath, '-out', files.certPath, '-extfile', files.extPath,
+    '-startdate', asn1(notBefore), '-enddate', asn1(notAfter),
+  ]);
 }

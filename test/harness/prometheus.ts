@@ -30,6 +30,8 @@ export interface PrometheusOptions {
   scrapeIntervalSeconds?: number;
   /** Log every query Prometheus evaluates to this file (`global.query_log_file`). */
   queryLogFile?: string;
+  /** Also scrape a kube-apiserver (job "apiserver"), with a bearer token allowed to get /metrics. */
+  apiServer?: { server: string; caPem: string; token: string };
 }
 
 export async function startPrometheus(
@@ -54,6 +56,13 @@ export async function startPrometheus(
     }),
     static_configs: [{ targets: cluster.members.map((m) => `${m.ip}:2379`) }],
   };
+  const apiServerScrape = options.apiServer && {
+    job_name: 'apiserver',
+    scheme: 'https',
+    tls_config: { ca_file: secretFile(dir, 'apiserver-ca.crt', options.apiServer.caPem) },
+    authorization: { credentials_file: secretFile(dir, 'apiserver.token', options.apiServer.token) },
+    static_configs: [{ targets: [new URL(options.apiServer.server).host] }],
+  };
   // JSON is YAML: no YAML writer needed.
   const config = {
     global: {
@@ -62,7 +71,7 @@ export async function startPrometheus(
       evaluation_interval: interval,
       ...(options.queryLogFile ? { query_log_file: options.queryLogFile } : {}),
     },
-    scrape_configs: [scrape],
+    scrape_configs: [scrape, ...(apiServerScrape ? [apiServerScrape] : [])],
   };
   const configPath = join(dir, 'prometheus.yml');
   writeFileSync(configPath, JSON.stringify(config, null, 2));
@@ -127,4 +136,10 @@ export async function startPrometheus(
     throw error;
   }
   return server;
+}
+
+function secretFile(dir: string, name: string, content: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, content, { mode: 0o600 });
+  return path;
 }

@@ -4,6 +4,7 @@ import { remediationConditions } from '../../src/health/conditions.js';
 import type { CheckName, Finding } from '../../src/health/findings.js';
 import type {
   AlarmType,
+  ClusterEtcdOperatorObservation,
   EndpointStatus,
   MemberMetrics,
   MemberObservation,
@@ -94,6 +95,7 @@ function healthyMember(index: number, leaderIndex: number): MemberObservation {
       errors: [],
     },
     health: { healthy: true, tookMs: 3 },
+    certificate: { subject: `CN=${memberName(index)}`, notAfter: daysAfter(T0, 365).toISOString() },
   };
 }
 
@@ -118,6 +120,8 @@ export function healthyCluster(n = 3, ...changes: Change[]): Observation {
       apiMutatingRequestsPerSecond: 20,
       apiInflightRequests: 10,
       apiTopChurn: [{ resource: 'leases', verb: 'PUT', requestsPerSecond: 12 }],
+      apiMutatingP99Seconds: 0.05,
+      apiEtcdRequestP99Seconds: 0.01,
     },
     durationMs: 120,
   };
@@ -252,6 +256,10 @@ export function secondsAfter(start: Date, seconds: number): Date {
   return new Date(start.getTime() + seconds * 1000);
 }
 
+export function daysAfter(start: Date, days: number): Date {
+  return secondsAfter(start, days * 86_400);
+}
+
 /** Analysis options as tests give them: the remediation as the run the remediator reports. */
 type RunOptions = Partial<Omit<AnalysisInput, 'observation' | 'remediation'>> & {
   remediation?: RemediationRun;
@@ -265,6 +273,7 @@ export function run(observation: Observation, options: RunOptions = {}): Analysi
     previousConditions: options.previousConditions ?? [],
     generation: options.generation ?? 1,
     remediation: remediationConditions(spec, options.remediation),
+    ...(options.commands ? { commands: options.commands } : {}),
   });
 }
 
@@ -301,3 +310,19 @@ export function runSeries(
   }
   return results;
 }
+
+/** clusteroperator/etcd of a healthy OpenShift etcd, the cluster-etcd-operator defragmenting. */
+export const onOpenShift =
+  (patch: Partial<ClusterEtcdOperatorObservation> = {}): Change =>
+  (observation) => {
+    observation.clusterEtcdOperator = {
+      conditions: [
+        { type: 'Available', status: 'True', reason: 'AsExpected' },
+        { type: 'Degraded', status: 'False', reason: 'AsExpected' },
+        { type: 'Progressing', status: 'False', reason: 'AsExpected' },
+        { type: 'Upgradeable', status: 'True', reason: 'AsExpected' },
+      ],
+      defragController: 'Enabled',
+      ...patch,
+    };
+  };

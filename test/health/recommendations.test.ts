@@ -16,6 +16,7 @@ import {
   withClusterMetrics,
   withMetric,
   withMetricsEverywhere,
+  withMember,
   withMetricsSource,
   withStatus,
   withStatusEverywhere,
@@ -67,11 +68,21 @@ describe('seed triage: slow WAL fsync and slow backend commit on one member', ()
     expect(storage.map((recommendation) => recommendation.target)).toEqual(['etcd-1']);
   });
 
-  it('give iostat and fio commands on that member host', () => {
+  it("give iostat and fio commands for that member's host, as they are while its node is unknown", () => {
     expect(storage[0]!.commands).toEqual([
-      'ssh 127.0.0.2 iostat -xm 5',
-      'ssh 127.0.0.2 fio --rw=write --ioengine=sync --fdatasync=1 --directory=/var/lib/etcd --size=22m --bs=2300 --name=etcd-fsync-test --unlink=1',
+      'iostat -xm 5',
+      'fio --rw=write --ioengine=sync --fdatasync=1 --directory=/var/lib/etcd --size=22m --bs=2300 --name=etcd-fsync-test --unlink=1',
     ]);
+    expect(storage[0]!.message).toContain(
+      "Run the host commands below on the host of member etcd-1: the check does not know its node's name.",
+    );
+  });
+
+  it('give them through ssh to the node of the member pod when discovery found it', () => {
+    const known = run(healthyCluster(3, slowDisk(1), withMember(1, { node: 'worker-7' })));
+    const [investigate] = ofType(known.recommendations, 'InvestigateStorage');
+    expect(investigate!.commands![0]).toBe('ssh worker-7 iostat -xm 5');
+    expect(investigate!.message).not.toContain('does not know');
   });
 
   it('use oc debug on OpenShift', () => {
@@ -126,13 +137,17 @@ describe('defragmentation of a large DB with little in use', () => {
     expect(defrag!.commands!.some((command) => command.includes('move-leader'))).toBe(false);
   });
 
-  it('adds the TLS files of spec.etcd.tlsSecretRef', () => {
+  it('adds the TLS files of spec.etcd.tlsSecretRef, after the command that extracts them', () => {
     const [defrag] = ofType(
-      run(healthyCluster(3, fragmented(2)), { spec: WITH_TLS }).recommendations,
+      run(healthyCluster(3, fragmented(2)), { spec: WITH_TLS, commands: { namespace: 'team-a' } })
+        .recommendations,
       'Defragment',
     );
-    expect(defrag!.commands![1]).toBe(
-      `etcdctl --endpoints=${clientURL(2)} --cacert ca.crt --cert tls.crt --key tls.key --command-timeout=60s defrag`,
+    expect(defrag!.commands![0]).toBe(
+      "(umask 077 && mkdir -p etcd-client && kubectl -n team-a get secret etcd-client -o jsonpath='{.data.ca\\.crt}' | base64 -d > etcd-client/ca.crt && kubectl -n team-a get secret etcd-client -o jsonpath='{.data.tls\\.crt}' | base64 -d > etcd-client/tls.crt && kubectl -n team-a get secret etcd-client -o jsonpath='{.data.tls\\.key}' | base64 -d > etcd-client/tls.key)",
+    );
+    expect(defrag!.commands![2]).toBe(
+      `etcdctl --endpoints=${clientURL(2)} --cacert=etcd-client/ca.crt --cert=etcd-client/tls.crt --key=etcd-client/tls.key --command-timeout=60s defrag`,
     );
   });
 

@@ -2,7 +2,16 @@
 import { describe, expect, it } from '@jest/globals';
 import { CHECKS, checksUsingPrometheus } from '../../src/health/checks/index.js';
 import { buildClusterView } from '../../src/health/cluster.js';
-import { DEFAULT_SPEC, healthyCluster, killed, withAlarm, withMetricsSource } from './fixtures.js';
+import {
+  DEFAULT_SPEC,
+  healthyCluster,
+  killed,
+  onOpenShift,
+  withAlarm,
+  withMetricsSource,
+} from './fixtures.js';
+
+// On OpenShift every check has something to say; ClusterOperator says nothing elsewhere.
 
 describe('the check registry', () => {
   it('names each check once', () => {
@@ -11,9 +20,12 @@ describe('the check registry', () => {
   });
 
   it.each([
-    ['a healthy cluster', healthyCluster(3)],
-    ['a cluster with a member down and an alarm', healthyCluster(3, killed(2), withAlarm('NOSPACE', 0))],
-    ['a cluster without Prometheus', healthyCluster(3, withMetricsSource('NotConfigured'))],
+    ['a healthy cluster', healthyCluster(3, onOpenShift())],
+    [
+      'a cluster with a member down and an alarm',
+      healthyCluster(3, killed(2), withAlarm('NOSPACE', 0), onOpenShift()),
+    ],
+    ['a cluster without Prometheus', healthyCluster(3, withMetricsSource('NotConfigured'), onOpenShift())],
   ])('lets each check report only under its own name on %s', (_label, observation) => {
     const view = buildClusterView(observation, DEFAULT_SPEC);
     for (const check of CHECKS) {
@@ -24,7 +36,10 @@ describe('the check registry', () => {
   });
 
   it('marks as needing Prometheus exactly the checks that are Unknown without it', () => {
-    const view = buildClusterView(healthyCluster(3, withMetricsSource('NotConfigured')), DEFAULT_SPEC);
+    const view = buildClusterView(
+      healthyCluster(3, withMetricsSource('NotConfigured'), onOpenShift()),
+      DEFAULT_SPEC,
+    );
     const unknownWithout = CHECKS.filter((check) =>
       check.run(view).every((finding) => finding.severity === 'Unknown'),
     ).map((check) => check.name);

@@ -97,6 +97,18 @@ describe('KubePodLister', () => {
     ]);
   });
 
+  it('names the node each pod is scheduled on (spec.nodeName), where there is one', async () => {
+    api.objects = [
+      { ...pod('etcd-a', 'Running', '10.0.0.1'), spec: { nodeName: 'master-0' } },
+      pod('etcd-b', 'Running', '10.0.0.2'),
+    ];
+    const lister = new KubePodLister(api.kubeConfig(), 5_000);
+    expect(await lister.listPods('openshift-etcd', 'app=etcd')).toEqual([
+      { name: 'etcd-a', ip: '10.0.0.1', phase: 'Running', nodeName: 'master-0', containers: [] },
+      { name: 'etcd-b', ip: '10.0.0.2', phase: 'Running', containers: [] },
+    ]);
+  });
+
   it('gives up as soon as the signal aborts, long before its timeout, and hangs up', async () => {
     api.replyToNextLists('no-response');
     const lister = new KubePodLister(api.kubeConfig(), 30_000);

@@ -2,7 +2,11 @@
 // observation, status.remediation and the time.
 import { describe, expect, it } from '@jest/globals';
 import type { RemediationStatus } from '../../src/api/v1alpha1/status.js';
-import { MAX_CONSECUTIVE_FAILURES, type Decision } from '../../src/remediation/plan.js';
+import {
+  MAX_CONSECUTIVE_FAILURES,
+  QUOTA_RECLAIM_MIN_PERCENT,
+  type Decision,
+} from '../../src/remediation/plan.js';
 import {
   GiB,
   MiB,
@@ -507,4 +511,48 @@ it('plans from the observation only: the time comes from the caller', () => {
   expect(decide(observation, { now: new Date(NOW.getTime() + 1) })).toEqual(
     decide(observation, { now: new Date(NOW.getTime() + 1) }),
   );
+});
+
+describe('defragmentation under quota pressure', () => {
+  // Quota 100 MiB: the warning tier starts at 75 MiB, and a member qualifies when at least
+  // QUOTA_RECLAIM_MIN_PERCENT (10 MiB) would be given back. None of these is fragmented enough
+  // for the fragmentation rule (45% and 100 MiB).
+  const nearQuota = (index: number, dbSizeMiB: number, inUseMiB: number): Change =>
+    withStatus(index, { dbSize: dbSizeMiB * MiB, dbSizeInUse: inUseMiB * MiB, dbSizeQuota: 100 * MiB });
+
+  it.each<[string, number, number, boolean]>([
+    ['at the warning tier with 20 MiB to reclaim', 75, 55, true],
+    ['just below the warning tier', 74.9, 54.9, false],
+    ['at the critical tier', 90, 70, true],
+    [`with exactly ${QUOTA_RECLAIM_MIN_PERCENT}% of the quota to reclaim`, 80, 70, true],
+    [`with just under ${QUOTA_RECLAIM_MIN_PERCENT}% of the quota to reclaim`, 80, 70.01, false],
+    ['with nothing to reclaim', 95, 95, false],
+  ])('a member %s', (_name, dbSizeMiB, inUseMiB, qualifies) => {
+    const decision = decide(healthyCluster(3, nearQuota(1, dbSizeMiB, inUseMiB)));
+    if (qualifies) {
+      expect(step(decision)).toMatchObject({
+        action: 'Defragment',
+        reason: 'QuotaPressure',
+        member: { name: 'etcd-1' },
+      });
+      expect(step(decision).summary).toMatch(/of its quota, .* to reclaim/);
+    } else {
+      expect(decision).toMatchObject({ kind: 'Idle', reason: 'NothingToDo' });
+    }
+  });
+
+  it('does not qualify a member whose quota is unknown', () => {
+    const unknownQuota = withStatus(1, { dbSize: 90 * MiB, dbSizeInUse: 50 * MiB, dbSizeQuota: 0 });
+    expect(decide(healthyCluster(3, unknownQuota))).toMatchObject({ kind: 'Idle' });
+  });
+
+  it('goes before fragmentation, the fullest member first', () => {
+    const observation = healthyCluster(4, fragmented(1), nearQuota(2, 80, 60), nearQuota(3, 90, 60));
+    expect(step(decide(observation))).toMatchObject({ reason: 'QuotaPressure', member: { name: 'etcd-3' } });
+  });
+
+  it('moves the leadership away before defragmenting a leader under pressure', () => {
+    const decision = decide(healthyCluster(3, nearQuota(0, 90, 60)));
+    expect(step(decision)).toMatchObject({ action: 'MoveLeader', reason: 'QuotaPressure' });
+  });
 });

@@ -1,10 +1,15 @@
 // The HTTP/2 dial that precedes every gRPC client: it must answer within its timeout and never
 // leave a socket behind.
-import { afterEach, describe, expect, it } from '@jest/globals';
-import { createServer as createHttp2Server } from 'node:http2';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttp2Server, createSecureServer } from 'node:http2';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { dialHttp2 } from '../../src/sources/etcd/dial.js';
 import { eventually } from '../harness/eventually.js';
+import { createCertificateAuthority, issueCertificate, type CertificateFiles } from '../harness/pki.js';
 
 interface Listening {
   url: string;
@@ -90,5 +95,72 @@ describe('dialHttp2', () => {
   it('reports an endpoint that is no URL', async () => {
     const result = await dialHttp2('not a url', undefined, 2_000);
     expect(result).toMatchObject({ ok: false, error: expect.stringMatching(/^dial: Invalid URL/) });
+  });
+});
+
+describe('dialHttp2 over TLS: the certificate the server presented', () => {
+  let dir: string;
+  let ca: CertificateFiles;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ehc-dial-'));
+    ca = createCertificateAuthority(dir, 'dial-ca');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function serve(certificate: CertificateFiles): Promise<Listening> {
+    const server = await listen(
+      createSecureServer({ cert: certificate.certPem, key: certificate.keyPem, allowHTTP1: false }),
+    );
+    return { ...server, url: server.url.replace('http://', 'https://') };
+  }
+
+  it('comes with a successful dial, as its subject and end of validity', async () => {
+    const served = issueCertificate(ca, dir, 'member', {
+      commonName: 'member-1',
+      ipAddresses: ['127.0.0.1'],
+      usage: 'server',
+      days: 3,
+    });
+    const server = await serve(served);
+    const result = await dialHttp2(server.url, { caPem: ca.certPem }, 2_000);
+    expect(result).toEqual({
+      ok: true,
+      tookMs: expect.any(Number),
+      certificate: {
+        subject: 'CN=member-1',
+        notAfter: new Date(new X509Certificate(served.certPem).validTo).toISOString(),
+      },
+    });
+  });
+
+  it('is told as expired when the handshake refuses it for that', async () => {
+    const served = issueCertificate(ca, dir, 'expired', {
+      commonName: 'member-2',
+      ipAddresses: ['127.0.0.1'],
+      usage: 'server',
+      expiredOn: new Date(Date.now() - 86_400_000),
+    });
+    const server = await serve(served);
+    const result = await dialHttp2(server.url, { caPem: ca.certPem }, 2_000);
+    expect(result).toEqual({
+      ok: false,
+      error: 'dial: certificate has expired (CERT_HAS_EXPIRED)',
+      tookMs: expect.any(Number),
+      certificate: { expired: true },
+    });
+  });
+
+  it('is not claimed when the handshake fails for another reason', async () => {
+    const other = createCertificateAuthority(dir, 'other-ca');
+    const server = await serve(
+      issueCertificate(other, dir, 'stranger', {
+        commonName: 'stranger',
+        ipAddresses: ['127.0.0.1'],
+        usage: 'server',
+      }),
+    );
+    const result = await dialHttp2(server.url, { caPem: ca.certPem }, 2_000);
+    expect(result.ok).toBe(false);
+    expect(result.certificate).toBeUndefined();
   });
 });

@@ -24,22 +24,24 @@ function lister(answer: () => Promise<MemberPod[]>) {
 }
 
 describe('discoverEndpoints', () => {
-  it('turns pod IPs into client URLs, sorted by pod name', async () => {
+  it('turns pod IPs into client URLs, sorted by pod name, with their nodes', async () => {
     const { pods, calls } = lister(() =>
       Promise.resolve([
-        running('etcd-master-2', '10.0.0.3'),
-        running('etcd-master-0', '10.0.0.1'),
+        { ...running('etcd-master-2', '10.0.0.3'), nodeName: 'master-2' },
+        { ...running('etcd-master-0', '10.0.0.1'), nodeName: 'master-0' },
         running('etcd-master-1', 'fd00::2'),
       ]),
     );
     expect(await discoverEndpoints(OPENSHIFT, pods, 1_000)).toEqual({
       ok: true,
       endpoints: ['https://10.0.0.1:2379', 'https://[fd00::2]:2379', 'https://10.0.0.3:2379'],
+      // The node of each pod that names one: where commands on the member's host go.
+      nodes: { 'https://10.0.0.1:2379': 'master-0', 'https://10.0.0.3:2379': 'master-2' },
       withoutEndpoint: [],
       pods: [
-        running('etcd-master-0', '10.0.0.1'),
+        { ...running('etcd-master-0', '10.0.0.1'), nodeName: 'master-0' },
         running('etcd-master-1', 'fd00::2'),
-        running('etcd-master-2', '10.0.0.3'),
+        { ...running('etcd-master-2', '10.0.0.3'), nodeName: 'master-2' },
       ],
     });
     expect(calls).toEqual([['openshift-etcd', 'app=etcd']]);
@@ -56,6 +58,7 @@ describe('discoverEndpoints', () => {
     expect(await discoverEndpoints({ ...OPENSHIFT, scheme: 'http', port: 12379 }, pods, 1_000)).toEqual({
       ok: true,
       endpoints: ['http://10.0.0.1:12379'],
+      nodes: {},
       withoutEndpoint: [
         { pod: 'etcd-b', why: 'has no IP yet' },
         { pod: 'etcd-c', why: 'has an invalid IP "10.0.0.1:2379"' },
@@ -74,6 +77,7 @@ describe('discoverEndpoints', () => {
     expect(await discoverEndpoints(OPENSHIFT, pods, 1_000)).toEqual({
       ok: true,
       endpoints: ['https://10.0.0.1:2379'],
+      nodes: {},
       withoutEndpoint: [
         { pod: 'etcd-b', why: 'is Pending' },
         { pod: 'etcd-c', why: 'is Failed' },

@@ -123,6 +123,26 @@ describe('observe', () => {
     expect(observation.etcd.pods).toEqual(pods);
   });
 
+  it('gives each discovered member the node of its pod', async () => {
+    const port = Number(new URL(refused).port);
+    const observation = await observe({
+      etcd: {
+        discovery: { namespace: 'etcd', labelSelector: 'app=etcd', port, scheme: 'http' },
+        pods: {
+          listPods: () =>
+            Promise.resolve([
+              { name: 'etcd-0', ip: '127.0.0.1', phase: 'Running', nodeName: 'node-a', containers: [] },
+            ]),
+        },
+        dialTimeoutMs: 500,
+        requestTimeoutMs: 500,
+      },
+    });
+    expect(observation.etcd.members).toEqual([
+      expect.objectContaining({ endpoint: refused, node: 'node-a' }),
+    ]);
+  });
+
   it('never dials a discovered endpoint outside the endpoint policy, and says which flag refused it', async () => {
     const port = Number(new URL(hung.url).port);
     const acceptedBefore = hung.accepted();

@@ -327,6 +327,43 @@ describe('metricsObservation', () => {
     ]);
   });
 
+  it('reads API latency, the flows that carry the load and the largest resources', () => {
+    const answers = healthyAnswers();
+    set(answers, 'apiMutatingP99Seconds', { ok: true, samples: [{ labels: {}, value: 1.2 }], warnings: [] });
+    set(answers, 'apiEtcdRequestP99Seconds', {
+      ok: true,
+      samples: [{ labels: {}, value: 0.9 }],
+      warnings: [],
+    });
+    set(answers, 'apiTopFlows', {
+      ok: true,
+      samples: [
+        { labels: { flow_schema: 'service-accounts', priority_level: 'workload-low' }, value: 5 },
+        { labels: { flow_schema: 'kube-scheduler\u001b[31m', priority_level: 'workload-high' }, value: 50 },
+      ],
+      warnings: [],
+    });
+    set(answers, 'apiTopStoredObjects', {
+      ok: true,
+      samples: [
+        { labels: { resource: 'pods' }, value: 300 },
+        // The API server reports -1 when it could not count.
+        { labels: { resource: 'secrets' }, value: -1 },
+        { labels: { resource: 'events' }, value: 9000 },
+      ],
+      warnings: [],
+    });
+    const observation = metricsObservation(snapshot(answers), MEMBERS);
+    expect(observation.apiMutatingP99Seconds).toBe(1.2);
+    expect(observation.apiEtcdRequestP99Seconds).toBe(0.9);
+    expect(observation.apiTopFlows?.map((flow) => flow.requestsPerSecond)).toEqual([50, 5]);
+    expect(observation.apiTopFlows?.[0]?.flowSchema).not.toContain('\u001b');
+    expect(observation.apiTopStoredObjects).toEqual([
+      { resource: 'events', objects: 9000 },
+      { resource: 'pods', objects: 300 },
+    ]);
+  });
+
   it('attributes nothing but says so when etcd knows no member', () => {
     const observation = metricsObservation(snapshot(healthyAnswers()), [{ ...MEMBERS[0]!, id: '' }]);
     expect(observation.members).toEqual({});

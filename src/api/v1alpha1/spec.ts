@@ -165,11 +165,11 @@ export const PrometheusSchema = z
     ],
   });
 
-const latencyBand = (name: string, warning: string, critical: string) =>
+const latencyBand = (name: string, warning: string, critical: string, subject = 'a member') =>
   z
     .object({
-      warning: duration(`${name} p99 at or above which a member gets a warning.`, warning),
-      critical: duration(`${name} p99 at or above which a member is critical.`, critical),
+      warning: duration(`${name} p99 at or above which ${subject} gets a warning.`, warning),
+      critical: duration(`${name} p99 at or above which ${subject} is critical.`, critical),
     })
     .strict()
     .prefault({})
@@ -278,6 +278,10 @@ export const ThresholdsSchema = z
       })
       .strict()
       .prefault({}),
+    // Kubernetes' API call latency SLO: mutating single-object calls p99 <= 1 s over 5 minutes
+    // (sig-scalability slos/api_call_latency.md); 5 s is that SLO's bound for a namespace-wide LIST,
+    // a write as slow as that times out clients with short deadlines.
+    apiLatencyP99: latencyBand('Mutating API request', '1s', '5s', 'the API server'),
     controlPlaneNodes: z
       .object({
         cpuPercent: percent('Node CPU use that warns.', 80),

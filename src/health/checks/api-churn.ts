@@ -79,12 +79,26 @@ function judge(view: ClusterView, raw: number | undefined, band: Band, measure: 
   };
 }
 
-/** "; top: pods PATCH 120/s, events POST 80/s": which resource floods the API server. */
+/**
+ * "; top: pods PATCH 120/s, events POST 80/s; flows: workload-low (priority level workload-low)
+ * 150/s": which resource floods the API server, and which API Priority and Fairness flow carries it.
+ */
 function topChurn(view: ClusterView): string {
-  const entries = [...(view.observation.metrics.apiTopChurn ?? [])]
-    .filter((entry) => Number.isFinite(entry.requestsPerSecond))
-    .sort((a, b) => b.requestsPerSecond - a.requestsPerSecond)
-    .slice(0, 3);
-  if (entries.length === 0) return '';
-  return `; top: ${entries.map((entry) => `${entry.resource} ${entry.verb} ${formatRate(entry.requestsPerSecond)}`).join(', ')}`;
+  const top = <T extends { requestsPerSecond: number }>(entries: readonly T[] | undefined) =>
+    [...(entries ?? [])]
+      .filter((entry) => Number.isFinite(entry.requestsPerSecond))
+      .sort((a, b) => b.requestsPerSecond - a.requestsPerSecond)
+      .slice(0, 3);
+  const { apiTopChurn, apiTopFlows } = view.observation.metrics;
+  const churn = top(apiTopChurn).map(
+    (entry) => `${entry.resource} ${entry.verb} ${formatRate(entry.requestsPerSecond)}`,
+  );
+  const flows = top(apiTopFlows).map(
+    (entry) =>
+      `${entry.flowSchema} (priority level ${entry.priorityLevel}) ${formatRate(entry.requestsPerSecond)}`,
+  );
+  return [
+    ...(churn.length > 0 ? [`; top: ${churn.join(', ')}`] : []),
+    ...(flows.length > 0 ? [`; flows: ${flows.join(', ')}`] : []),
+  ].join('');
 }

@@ -3,7 +3,10 @@ import type { ClusterView } from '../cluster.js';
 import type { CheckName, Finding } from '../findings.js';
 import { checkAlarms } from './alarms.js';
 import { checkApiChurn } from './api-churn.js';
+import { checkApiLatency } from './api-latency.js';
 import { checkBackendCommit } from './backend-commit.js';
+import { checkClusterOperator } from './cluster-operator.js';
+import { checkCertificates } from './certificates.js';
 import { checkConsistency } from './consistency.js';
 import { checkControlPlaneNodes } from './control-plane-nodes.js';
 import { checkDatabaseSize } from './database-size.js';
@@ -41,6 +44,7 @@ export const CHECKS: readonly Check[] = [
   { name: 'Quorum', run: checkQuorum, prometheus: 'unused' },
   { name: 'Alarms', run: checkAlarms, prometheus: 'unused' },
   { name: 'Consistency', run: checkConsistency, prometheus: 'unused' },
+  { name: 'Certificates', run: checkCertificates, prometheus: 'unused' },
   { name: 'MemberPods', run: checkMemberPods, prometheus: 'unused' },
   { name: 'WalFsync', run: checkWalFsync, prometheus: 'needed' },
   { name: 'BackendCommit', run: checkBackendCommit, prometheus: 'needed' },
@@ -57,7 +61,9 @@ export const CHECKS: readonly Check[] = [
   { name: 'GrpcFailures', run: checkGrpcFailures, prometheus: 'needed' },
   { name: 'GrpcLatency', run: checkGrpcLatency, prometheus: 'needed' },
   { name: 'APIChurn', run: checkApiChurn, prometheus: 'needed' },
+  { name: 'APILatency', run: checkApiLatency, prometheus: 'needed' },
   { name: 'ControlPlaneNodes', run: checkControlPlaneNodes, prometheus: 'needed' },
+  { name: 'ClusterOperator', run: checkClusterOperator, prometheus: 'unused' },
   { name: 'MetricsSource', run: checkMetricsSource, prometheus: 'unused' },
 ];
 

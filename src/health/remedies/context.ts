@@ -2,6 +2,7 @@
 import type { Recommendation, Severity } from '../../api/v1alpha1/status.js';
 import { compareText, type ClusterView } from '../cluster.js';
 import type { CommandStyle } from '../commands.js';
+import { defragmentsItself } from '../checks/cluster-operator.js';
 import { CLUSTER_TARGET, type CheckName, type Finding } from '../findings.js';
 import { unique } from '../text.js';
 
@@ -68,9 +69,13 @@ export function commandList(...commands: (string | undefined)[]): string[] | und
   return present.length > 0 ? present : undefined;
 }
 
-/** A hint that the operator can do the job itself; never while data is corrupt or when it already acts. */
+/**
+ * A hint that the operator can do the job itself; never while data is corrupt, when it already
+ * acts, or where the cluster-etcd-operator defragments (the operator then leaves maintenance to it).
+ */
 export function automationHint(context: RemedyContext, what: string): string {
   if (context.corrupt || context.view.spec.remediation.mode !== 'Recommend') return '';
+  if (defragmentsItself(context.view.observation.clusterEtcdOperator)) return '';
   return ` With spec.remediation.mode: Automatic the operator ${what} itself, after a health check of every member.`;
 }
 

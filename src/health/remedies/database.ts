@@ -2,7 +2,8 @@
 // followed by defragmentation gives space back (etcd-io/etcd#16779).
 import type { Recommendation } from '../../api/v1alpha1/status.js';
 import { findMember } from '../cluster.js';
-import { etcdctlCluster, etcdctlOn, hexId, type CommandStyle } from '../commands.js';
+import { etcdctlCluster, etcdctlOn, hexId } from '../commands.js';
+import { formatCount } from '../text.js';
 import {
   actionable,
   automationHint,
@@ -14,12 +15,28 @@ import {
   sentence,
   severityOf,
   type RemedyBuilder,
+  type RemedyContext,
 } from './context.js';
 
-/** Keys per resource, largest first: where the data is (Kubernetes keys are /registry/<resource>/..., OpenShift adds /kubernetes.io and /openshift.io). */
-function keysPerResource(style: CommandStyle): string | undefined {
-  const list = etcdctlCluster(style, 'get / --prefix --keys-only');
-  return list && `${list} | grep -v '^$' | cut -d/ -f2,3 | sort | uniq -c | sort -rn | head -20`;
+/**
+ * Where the data is, largest first. With a kube-apiserver scraped: its per-resource object counts,
+ * which cost etcd nothing. Otherwise keys per resource from a keys-only scan of every key
+ * (Kubernetes keys are /registry/<resource>/..., OpenShift adds /kubernetes.io and /openshift.io).
+ */
+function largestResources(context: RemedyContext): { note: string; command: string | undefined } {
+  const stored = context.view.observation.metrics.apiTopStoredObjects ?? [];
+  if (stored.length > 0) {
+    const top = stored.slice(0, 5).map((entry) => `${entry.resource} ${formatCount(entry.objects)}`);
+    return {
+      note: ` Largest resources by stored objects: ${top.join(', ')}.`,
+      command: `${context.style.kubectl} get --raw /metrics | grep -E '^apiserver_resource_objects' | sort -k2 -rn | head -20`,
+    };
+  }
+  const list = etcdctlCluster(context.style, 'get / --prefix --keys-only');
+  return {
+    note: '',
+    command: list && `${list} | grep -v '^$' | cut -d/ -f2,3 | sort | uniq -c | sort -rn | head -20`,
+  };
 }
 
 export const defragmentRemedies: RemedyBuilder = (context, findings) =>
@@ -61,6 +78,7 @@ export const quotaRemedies: RemedyBuilder = (context, findings) =>
     const { view, style } = context;
     const covered = coverage(group);
     const member = covered.members === undefined ? findMember(view, covered.target) : undefined;
+    const largest = largestResources(context);
     return {
       type: 'RelieveQuotaPressure',
       severity: mostSevere(group.map(severityOf)),
@@ -68,38 +86,47 @@ export const quotaRemedies: RemedyBuilder = (context, findings) =>
       reason: group[0]!.reason,
       message:
         evidence(group) +
-        ' When a member reaches its quota, etcd raises NOSPACE and the whole cluster stops accepting writes. The quota counts the physical DB size: compact, then defragment each member to give space back, remove the data that grows, or raise --quota-backend-bytes (8 GiB is the suggested maximum; OpenShift: spec.backendQuotaGiB of etcd/cluster).',
+        ' When a member reaches its quota, etcd raises NOSPACE and the whole cluster stops accepting writes. The quota counts the physical DB size: compact, then defragment each member to give space back, remove the data that grows, or raise --quota-backend-bytes (8 GiB is the suggested maximum; OpenShift: spec.backendQuotaGiB of etcd/cluster).' +
+        largest.note,
       commands: commandList(
         covered.members !== undefined
           ? etcdctlCluster(style, 'endpoint status -w table')
           : member && member.clientURL !== ''
             ? etcdctlOn(style, member, 'endpoint status -w table')
             : undefined,
-        keysPerResource(style),
+        largest.command,
       ),
     };
   });
 
 export const sizeRemedies: RemedyBuilder = (context, findings) =>
-  byReason(actionable(findings, ['DatabaseSize'])).map((group): Recommendation => ({
-    type: 'ReduceDatabaseSize',
-    severity: mostSevere(group.map(severityOf)),
-    ...coverage(group),
-    reason: group[0]!.reason,
-    message:
-      evidence(group) +
-      ' Large databases slow down defragmentation, snapshots and member restarts. Find which resources hold the most keys and clean them up (old events, leaked objects, large ConfigMaps or Secrets); compaction and defragmentation then return the space.',
-    commands: commandList(keysPerResource(context.style)),
-  }));
+  byReason(actionable(findings, ['DatabaseSize'])).map((group): Recommendation => {
+    const largest = largestResources(context);
+    return {
+      type: 'ReduceDatabaseSize',
+      severity: mostSevere(group.map(severityOf)),
+      ...coverage(group),
+      reason: group[0]!.reason,
+      message:
+        evidence(group) +
+        ' Large databases slow down defragmentation, snapshots and member restarts. Find which resources hold the most keys and clean them up (old events, leaked objects, large ConfigMaps or Secrets); compaction and defragmentation then return the space.' +
+        largest.note,
+      commands: commandList(largest.command),
+    };
+  });
 
 export const growthRemedies: RemedyBuilder = (context, findings) =>
-  byReason(actionable(findings, ['Growth'])).map((group): Recommendation => ({
-    type: 'InvestigateDatabaseGrowth',
-    severity: mostSevere(group.map(severityOf)),
-    ...coverage(group),
-    reason: group[0]!.reason,
-    message:
-      evidence(group) +
-      ' Find what writes the new data and stop it before the quota is reached and etcd refuses writes (NOSPACE).',
-    commands: commandList(keysPerResource(context.style)),
-  }));
+  byReason(actionable(findings, ['Growth'])).map((group): Recommendation => {
+    const largest = largestResources(context);
+    return {
+      type: 'InvestigateDatabaseGrowth',
+      severity: mostSevere(group.map(severityOf)),
+      ...coverage(group),
+      reason: group[0]!.reason,
+      message:
+        evidence(group) +
+        ' Find what writes the new data and stop it before the quota is reached and etcd refuses writes (NOSPACE).' +
+        largest.note,
+      commands: commandList(largest.command),
+    };
+  });

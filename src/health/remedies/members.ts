@@ -1,7 +1,7 @@
 // Quorum, members, leader elections and the network between members.
 import type { Recommendation } from '../../api/v1alpha1/status.js';
 import { findMember } from '../cluster.js';
-import { etcdctlCluster, etcdctlOn, etcdLogs, listEtcdPods, onHost } from '../commands.js';
+import { etcdctlCluster, etcdctlOn, etcdLogs, listEtcdPods, nodeOf, onHost, onHostOf } from '../commands.js';
 import { CLUSTER_TARGET } from '../findings.js';
 import { hostOf } from '../text.js';
 import { actionable, commandList, sentence, severityOf, type RemedyBuilder } from './context.js';
@@ -87,6 +87,8 @@ export const networkRemedies: RemedyBuilder = (context, findings) =>
     .map((finding): Recommendation => {
       const member = findMember(context.view, finding.target);
       const peers = context.view.members.filter((other) => other !== member && other.clientURL !== '');
+      const reachable = member !== undefined && member.clientURL !== '';
+      const node = reachable ? nodeOf(context.style, member) : undefined;
       return {
         type: 'InvestigateNetwork',
         severity: severityOf(finding),
@@ -94,18 +96,20 @@ export const networkRemedies: RemedyBuilder = (context, findings) =>
         reason: finding.reason,
         message:
           sentence(finding.message) +
-          ' Slow or lost messages between members delay heartbeats and commits and cause leader elections: check latency and packet loss between the members, and that the heartbeat interval is close to the round-trip time.',
-        commands:
-          member === undefined || member.clientURL === ''
-            ? undefined
-            : commandList(
-                ...peers.map((peer) =>
-                  onHost(
-                    context.style,
-                    member,
-                    `ping -c 10 ${hostOf(peer.observation.peerURLs[0] ?? peer.clientURL)}`,
-                  ),
+          ' Slow or lost messages between members delay heartbeats and commits and cause leader elections: check latency and packet loss between the members, and that the heartbeat interval is close to the round-trip time.' +
+          (reachable && peers.length > 0 ? onHostOf(node, `member ${finding.target}`) : ''),
+        commands: reachable
+          ? commandList(
+              // The peers' own addresses are what the member's traffic goes to: right to ping.
+              ...peers.map((peer) =>
+                onHost(
+                  context.style,
+                  node,
+                  // ping takes an IPv6 address without the URL's brackets.
+                  `ping -c 10 ${hostOf(peer.observation.peerURLs[0] ?? peer.clientURL).replace(/^\[(.*)\]$/, '$1')}`,
                 ),
               ),
+            )
+          : undefined,
       };
     });

@@ -3,7 +3,7 @@
 import type { Recommendation } from '../../api/v1alpha1/status.js';
 import { formatSeconds } from '../../api/v1alpha1/units.js';
 import { findMember } from '../cluster.js';
-import { onHost } from '../commands.js';
+import { nodeOf, onHost, onHostOf } from '../commands.js';
 import { actionable, commandList, mostSevere, sentence, severityOf, type RemedyBuilder } from './context.js';
 
 export const storageRemedies: RemedyBuilder = (context, findings) => {
@@ -16,6 +16,7 @@ export const storageRemedies: RemedyBuilder = (context, findings) => {
     const member = findMember(context.view, target);
     const limits = context.view.limits;
     const evidence = own.map((finding) => sentence(finding.message)).join(' ');
+    const node = member && nodeOf(context.style, member);
     const opening = fsync && commit ? `Both WAL fsync and backend commit are slow on ${target}. ` : '';
     return {
       type: 'InvestigateStorage',
@@ -26,21 +27,22 @@ export const storageRemedies: RemedyBuilder = (context, findings) => {
         `${opening}${evidence}` +
         ` Slow storage is the usual root cause of etcd trouble: check the latency and IOPS of the disk holding the etcd data directory` +
         ` (etcd wants WAL fsync p99 below ${formatSeconds(limits.walFsyncSeconds.warning)} and backend commit p99 below ${formatSeconds(limits.backendCommitSeconds.warning)}),` +
-        ` whether other workloads, VM snapshots or backups compete for it, and move etcd to a dedicated SSD/NVMe or provisioned-IOPS volume if needed.`,
+        ` whether other workloads, VM snapshots or backups compete for it, and move etcd to a dedicated SSD/NVMe or provisioned-IOPS volume if needed.` +
+        (member === undefined ? '' : onHostOf(node, `member ${target}`)),
       commands:
         member === undefined
           ? undefined
           : commandList(
-              onHost(context.style, member, 'iostat -xm 5'),
+              onHost(context.style, node, 'iostat -xm 5'),
               context.style.openshift
                 ? onHost(
                     context.style,
-                    member,
+                    node,
                     'podman run --rm --volume /var/lib/etcd:/var/lib/etcd:Z quay.io/cloud-bulldozer/etcd-perf',
                   )
                 : onHost(
                     context.style,
-                    member,
+                    node,
                     'fio --rw=write --ioengine=sync --fdatasync=1 --directory=/var/lib/etcd --size=22m --bs=2300 --name=etcd-fsync-test --unlink=1',
                   ),
             ),

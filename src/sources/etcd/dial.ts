@@ -8,11 +8,19 @@
 import { connect as http2Connect, type ClientHttp2Session } from 'node:http2';
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import type { ServingCertificate } from '../../health/observation.js';
 import { errorText, oneLine } from '../text.js';
 import { CANCELLED } from '../timeout.js';
+import { describeCertificate } from './certificates.js';
 import type { EtcdTls } from './client.js';
 
-export type DialResult = { ok: true; tookMs: number } | { ok: false; error: string; tookMs: number };
+/**
+ * With TLS, the certificate the server presented is part of the answer, also when the handshake
+ * refused it as expired: the certificates check reads it from here, without a second connection.
+ */
+export type DialResult =
+  | { ok: true; tookMs: number; certificate?: ServingCertificate }
+  | { ok: false; error: string; tookMs: number; certificate?: ServingCertificate };
 
 export function dialHttp2(
   endpoint: string,
@@ -24,6 +32,7 @@ export function dialHttp2(
   return new Promise((resolve) => {
     let socket: Socket | undefined;
     let session: ClientHttp2Session | undefined;
+    let certificate: ServingCertificate | undefined;
     let done = false;
     const finish = (error?: string) => {
       if (done) return;
@@ -33,7 +42,12 @@ export function dialHttp2(
       session?.destroy();
       socket?.destroy();
       const tookMs = Date.now() - started;
-      resolve(error === undefined ? { ok: true, tookMs } : { ok: false, error: `dial: ${error}`, tookMs });
+      const seen = certificate === undefined ? {} : { certificate };
+      resolve(
+        error === undefined
+          ? { ok: true, tookMs, ...seen }
+          : { ok: false, error: `dial: ${error}`, tookMs, ...seen },
+      );
     };
     const timer = setTimeout(() => finish(`no HTTP/2 answer within ${timeoutMs}ms`), timeoutMs);
     const onAbort = (): void => finish(CANCELLED);
@@ -56,7 +70,17 @@ export function dialHttp2(
           })
         : tcpConnect({ host, port });
       socket = connected;
-      connected.once('error', (error) => finish(describeDialError(error)));
+      if ('getPeerX509Certificate' in connected) {
+        connected.once('secureConnect', () => {
+          const peer = connected.getPeerX509Certificate();
+          if (peer) certificate = describeCertificate(peer);
+        });
+      }
+      connected.once('error', (error) => {
+        // A refused handshake destroys the socket with the certificate: only its verdict is left.
+        if ((error as NodeJS.ErrnoException).code === 'CERT_HAS_EXPIRED') certificate = { expired: true };
+        finish(describeDialError(error));
+      });
       connected.once('close', () => finish('connection closed before the HTTP/2 handshake'));
       session = http2Connect(endpoint, { createConnection: () => connected });
       session.once('remoteSettings', () => finish());

@@ -29,7 +29,14 @@ export interface PodWithoutEndpoint {
 
 /** `pods`, in name order, whenever the list answered, even when no pod gives an endpoint. */
 export type DiscoveredEndpoints =
-  | { ok: true; endpoints: string[]; withoutEndpoint: PodWithoutEndpoint[]; pods: MemberPod[] }
+  | {
+      ok: true;
+      endpoints: string[];
+      /** The node of each endpoint's pod, by endpoint; where commands on a member's host go. */
+      nodes: Record<string, string>;
+      withoutEndpoint: PodWithoutEndpoint[];
+      pods: MemberPod[];
+    }
   | { ok: false; error: string; pods?: MemberPod[] };
 
 export async function discoverEndpoints(
@@ -61,6 +68,7 @@ export async function discoverEndpoints(
   const sorted = [...listed].sort((a, b) => a.name.localeCompare(b.name));
   const withoutEndpoint: PodWithoutEndpoint[] = [];
   const endpoints = new Set<string>();
+  const nodes: Record<string, string> = {};
   for (const pod of sorted) {
     const family = isIP(pod.ip);
     // The IP of a pod that does not run may already belong to another pod.
@@ -70,7 +78,9 @@ export async function discoverEndpoints(
       const why = pod.ip ? `has an invalid IP ${JSON.stringify(pod.ip)}` : 'has no IP yet';
       withoutEndpoint.push({ pod: pod.name, why });
     } else {
-      endpoints.add(`${discovery.scheme}://${family === 6 ? `[${pod.ip}]` : pod.ip}:${discovery.port}`);
+      const endpoint = `${discovery.scheme}://${family === 6 ? `[${pod.ip}]` : pod.ip}:${discovery.port}`;
+      endpoints.add(endpoint);
+      if (pod.nodeName) nodes[endpoint] = pod.nodeName;
     }
   }
   if (endpoints.size === 0) {
@@ -81,5 +91,5 @@ export async function discoverEndpoints(
       pods: sorted,
     };
   }
-  return { ok: true, endpoints: [...endpoints], withoutEndpoint, pods: sorted };
+  return { ok: true, endpoints: [...endpoints], nodes, withoutEndpoint, pods: sorted };
 }

@@ -2,9 +2,15 @@
 // Maintenance Status and a health read, and the alarm list. Without a member list (no quorum) the
 // configured endpoints are observed instead, so that what can be known still is.
 import type { SourceState } from '../../api/v1alpha1/status.js';
-import type { EtcdObservation, MemberObservation, MemberPod } from '../../health/observation.js';
+import type {
+  EtcdObservation,
+  MemberObservation,
+  MemberPod,
+  ServingCertificate,
+} from '../../health/observation.js';
 import { clip, errorText } from '../text.js';
 import { CANCELLED, followSignal } from '../timeout.js';
+import { clientCertificate } from './certificates.js';
 import { connectMember, type EtcdCallOptions, type MemberClient } from './client.js';
 import { dialHttp2, type DialResult } from './dial.js';
 import { discoverEndpoints, type Discovery, type PodLister, type PodWithoutEndpoint } from './discovery.js';
@@ -54,8 +60,18 @@ async function observeEtcdUntil(
   if (!resolved.ok) return withPods(failed(resolved.error), resolved.pods);
   const clients = new ClientPool(options, options.endpointPolicy, signal);
   try {
-    const observation = await observeCluster(resolved.endpoints, clients, resolved.withoutEndpoint);
-    return signal?.aborted ? cancelledObservation() : withPods(observation, resolved.pods);
+    const observation = await observeCluster(
+      resolved.endpoints,
+      clients,
+      resolved.withoutEndpoint,
+      resolved.nodes,
+    );
+    if (signal?.aborted) return cancelledObservation();
+    const certPem = options.tls?.certPem;
+    const withCertificate = certPem
+      ? { ...observation, clientCertificate: clientCertificate(certPem) }
+      : observation;
+    return withPods(withCertificate, resolved.pods);
   } catch (error) {
     // Only a bug lands here; it still becomes a state, not an exception.
     return failed(`observing etcd failed unexpectedly: ${errorText(error)}`);
@@ -71,7 +87,13 @@ export function cancelledObservation(): EtcdObservation {
 
 async function resolveEndpoints(options: EtcdSourceOptions, signal: AbortSignal | undefined) {
   if (options.endpoints && options.endpoints.length > 0)
-    return { ok: true as const, endpoints: options.endpoints, withoutEndpoint: [], pods: undefined };
+    return {
+      ok: true as const,
+      endpoints: options.endpoints,
+      nodes: {},
+      withoutEndpoint: [],
+      pods: undefined,
+    };
   if (!options.discovery) return { ok: false as const, error: 'no etcd endpoints configured' };
   if (!options.pods)
     return { ok: false as const, error: 'endpoint discovery is configured but no pod lister was given' };
@@ -88,12 +110,16 @@ class ClientPool {
     private readonly signal?: AbortSignal,
   ) {}
   /**
-   * The endpoint's client, once a dial proved it speaks HTTP/2; its dial error otherwise. An
-   * endpoint the policy refuses is never dialled, whether configured, discovered or advertised.
+   * The endpoint's client, once a dial proved it speaks HTTP/2; its dial error otherwise; either
+   * with the certificate the dial saw. An endpoint the policy refuses is never dialled, whether
+   * configured, discovered or advertised.
    */
   async connect(
     endpoint: string,
-  ): Promise<{ ok: true; client: MemberClient } | { ok: false; error: string }> {
+  ): Promise<
+    | { ok: true; client: MemberClient; certificate?: ServingCertificate }
+    | { ok: false; error: string; certificate?: ServingCertificate }
+  > {
     const refusal = this.policy?.refusal(endpoint);
     if (refusal) return { ok: false, error: refusal };
     let dial = this.dials.get(endpoint);
@@ -108,7 +134,7 @@ class ClientPool {
       client = connectMember(endpoint, this.options, this.signal);
       this.clients.set(endpoint, client);
     }
-    return { ok: true, client };
+    return { ok: true, client, ...(dialed.certificate ? { certificate: dialed.certificate } : {}) };
   }
   closeAll(): void {
     for (const client of this.clients.values()) client.close();
@@ -128,6 +154,7 @@ async function observeCluster(
   endpoints: string[],
   clients: ClientPool,
   withoutEndpoint: PodWithoutEndpoint[],
+  nodes: Readonly<Record<string, string>>,
 ): Promise<EtcdObservation> {
   const list = await firstSuccess(endpoints, async (endpoint) => {
     const connected = await clients.connect(endpoint);
@@ -140,8 +167,11 @@ async function observeCluster(
   // Without a member list, a pod that does not run is a member known to be down: it counts
   // towards the quorum the cluster needs. With one, the list says who the members are.
   const targets = list.ok
-    ? targetsFromList(list.value.list, endpoints)
-    : [...targetsFromEndpoints(endpoints), ...withoutEndpoint.map(downPodTarget)];
+    ? targetsFromList(list.value.list, endpoints).map((target) => withNode(target, nodes))
+    : [
+        ...targetsFromEndpoints(endpoints).map((target) => withNode(target, nodes)),
+        ...withoutEndpoint.map(downPodTarget),
+      ];
   const notes = list.ok ? withoutEndpoint.map(({ pod, why }) => `pod ${pod} ${why}`) : [];
   const alarmEndpoints = list.ok ? [list.value.endpoint] : endpoints;
   const [members, alarmList] = await Promise.all([
@@ -198,6 +228,13 @@ function targetsFromList(list: MemberList, configured: string[]): Target[] {
   });
 }
 
+/** The node of the member's pod, found by any of its client URLs. */
+function withNode(target: Target, nodes: Readonly<Record<string, string>>): Target {
+  const urls = [target.member.endpoint, ...target.member.clientURLs].map((url) => url.replace(/\/+$/, ''));
+  const url = urls.find((candidate) => Object.hasOwn(nodes, candidate));
+  return url === undefined ? target : { ...target, member: { ...target.member, node: nodes[url]! } };
+}
+
 function targetsFromEndpoints(endpoints: string[]): Target[] {
   return endpoints.map((endpoint) => ({
     member: { id: '', name: endpoint, clientURLs: [endpoint], peerURLs: [], isLearner: false, endpoint },
@@ -223,6 +260,7 @@ async function observeMember(target: Target, clients: ClientPool): Promise<Obser
     return { observation: member };
   }
   const connected = await clients.connect(member.endpoint);
+  if (connected.certificate) member.certificate = connected.certificate;
   if (!connected.ok) {
     member.error = `${member.endpoint}: ${connected.error}`;
     member.health = { healthy: false, error: member.error, tookMs: 0 };

@@ -29,6 +29,10 @@ export type ClusterField =
   | 'apiMutatingRequestsPerSecond'
   | 'apiInflightRequests'
   | 'apiTopChurn'
+  | 'apiMutatingP99Seconds'
+  | 'apiEtcdRequestP99Seconds'
+  | 'apiTopFlows'
+  | 'apiTopStoredObjects'
   | 'nodeCpuPercent'
   | 'nodeSwapUsedBytes'
   | 'nodeMemoryAvailablePercent';
@@ -279,6 +283,44 @@ export const SIGNALS: readonly Signal[] = [
     title: 'API churn by resource and verb',
     required: false,
     promql: (ctx) => `topk(${TOP_CHURN_ENTRIES}, sum by (resource, verb) (${mutatingRequests(ctx)}))`,
+  },
+  // API latency against etcd latency, field guide step 3: both from the kube-apiserver, whose
+  // etcd_request_duration_seconds times its own writes to etcd (create, update, delete).
+  {
+    kind: 'cluster',
+    field: 'apiMutatingP99Seconds',
+    title: 'API mutating request p99',
+    required: false,
+    promql: (ctx) =>
+      `histogram_quantile(0.99, sum by (le) (rate(${formatSelector('apiserver_request_duration_seconds_bucket', [{ name: 'verb', op: '=~', value: MUTATING_VERBS }])}[${window(ctx)}])))`,
+  },
+  {
+    kind: 'cluster',
+    field: 'apiEtcdRequestP99Seconds',
+    title: 'API server etcd write p99',
+    required: false,
+    promql: (ctx) =>
+      `histogram_quantile(0.99, sum by (le) (rate(${formatSelector('etcd_request_duration_seconds_bucket', [{ name: 'operation', op: '=~', value: 'create|update|delete' }])}[${window(ctx)}])))`,
+  },
+  // API storm attribution, field guide step 10: which API Priority and Fairness flow carries the
+  // load, and which resources hold the most objects (instead of a key scan of etcd).
+  {
+    kind: 'cluster',
+    field: 'apiTopFlows',
+    title: 'API requests by flow schema',
+    required: false,
+    promql: (ctx) =>
+      `topk(${TOP_CHURN_ENTRIES}, sum by (flow_schema, priority_level) (rate(apiserver_flowcontrol_dispatched_requests_total[${window(ctx)}])))`,
+  },
+  {
+    kind: 'cluster',
+    field: 'apiTopStoredObjects',
+    title: 'stored objects by resource',
+    required: false,
+    // apiserver_storage_objects is deprecated since 1.34 for apiserver_resource_objects; older
+    // API servers have only the former.
+    promql: () =>
+      `topk(${TOP_CHURN_ENTRIES}, max by (resource) (apiserver_resource_objects) or max by (resource) (apiserver_storage_objects))`,
   },
   // Nodes, field guide steps 7-8; only when node-exporter metrics exist.
   {

@@ -2,7 +2,13 @@
 // the series to etcd members. Two steps, so that the queries can run while etcd is still being
 // observed and the mapping can use the member list etcd returned.
 import type { SourceState } from '../../api/v1alpha1/status.js';
-import type { ChurnEntry, MetricsObservation, NodeMetrics } from '../../health/observation.js';
+import type {
+  ChurnEntry,
+  FlowEntry,
+  MetricsObservation,
+  NodeMetrics,
+  StoredObjects,
+} from '../../health/observation.js';
 import { clip, errorText, sanitizedLine } from '../text.js';
 import { followSignal } from '../timeout.js';
 import {
@@ -280,7 +286,28 @@ function assignCluster(
     case 'leaderChanges15m':
     case 'apiMutatingRequestsPerSecond':
     case 'apiInflightRequests':
+    case 'apiMutatingP99Seconds':
+    case 'apiEtcdRequestP99Seconds':
       out[signal.field] = first;
+      return;
+    case 'apiTopFlows':
+      out.apiTopFlows = samples
+        .map((s): FlowEntry => ({
+          flowSchema: sanitizedLine(s.labels.flow_schema ?? '', [], 64),
+          priorityLevel: sanitizedLine(s.labels.priority_level ?? '', [], 64),
+          requestsPerSecond: s.value,
+        }))
+        .sort((a, b) => b.requestsPerSecond - a.requestsPerSecond);
+      return;
+    case 'apiTopStoredObjects':
+      // -1 means the API server could not count them.
+      out.apiTopStoredObjects = samples
+        .filter((s) => s.value >= 0)
+        .map((s): StoredObjects => ({
+          resource: sanitizedLine(s.labels.resource ?? '', [], 64),
+          objects: s.value,
+        }))
+        .sort((a, b) => b.objects - a.objects);
       return;
     case 'apiTopChurn':
       out.apiTopChurn = samples
