@@ -8,6 +8,7 @@ import { formatSeconds } from '../api/v1alpha1/units.js';
 import type { ClusterView } from './cluster.js';
 import { activeAlarms } from './checks/alarms.js';
 import { BACKUP_NOT_CONFIGURED } from './checks/backup.js';
+import { GRPC_SLOW_SECONDS } from './checks/grpc-latency.js';
 import { severityWeight, worstSeverity, type CheckName, type Finding } from './findings.js';
 import type { Limits } from './limits.js';
 import { capitalize, formatPercent, listing, unique } from './text.js';
@@ -45,6 +46,11 @@ interface DegradedGroup {
 const DEGRADED_GROUPS: readonly DegradedGroup[] = [
   { type: 'EtcdMembersDegraded', checks: ['Quorum'], okMessage: () => 'No unhealthy members found' },
   {
+    type: 'MemberPodsDegraded',
+    checks: ['MemberPods'],
+    okMessage: () => 'Every member pod is Running and Ready, with no restart in the last hour',
+  },
+  {
     type: 'DiskLatencyDegraded',
     checks: ['WalFsync', 'BackendCommit'],
     okMessage: (l) =>
@@ -77,15 +83,15 @@ const DEGRADED_GROUPS: readonly DegradedGroup[] = [
   },
   {
     type: 'NetworkDegraded',
-    checks: ['PeerRoundTrip'],
+    checks: ['PeerRoundTrip', 'PeerFailures'],
     okMessage: (l) =>
-      `Peer round trip p99 is below ${formatSeconds(l.peerRoundTripSeconds.warning)} on every member checked`,
+      `Peer round trip p99 is below ${formatSeconds(l.peerRoundTripSeconds.warning)} on every member checked, and no send to a peer failed`,
   },
   {
     type: 'RequestsDegraded',
-    checks: ['ProposalsFailed', 'SlowApplies', 'SlowReadIndexes', 'GrpcFailures'],
+    checks: ['ProposalsFailed', 'SlowApplies', 'SlowReadIndexes', 'GrpcFailures', 'GrpcLatency'],
     okMessage: (l) =>
-      `No failed proposals, slow applies or slow read indexes, and failed gRPC requests are below ${formatPercent(l.grpcFailedPercent.warning)}`,
+      `No failed proposals, slow applies or slow read indexes, failed gRPC requests are below ${formatPercent(l.grpcFailedPercent.warning)}, and unary gRPC p99 is below ${formatSeconds(GRPC_SLOW_SECONDS)} where measured`,
   },
   {
     type: 'APILatencyDegraded',

@@ -59,8 +59,36 @@ export interface MemberObservation {
   node?: string;
 }
 
+/** One container of a member's pod, as its status tells (the pod spec is not read). */
+export interface PodContainer {
+  name: string;
+  ready: boolean;
+  restartCount: number;
+  /** Why it is waiting (CrashLoopBackOff, ImagePullBackOff, ...); absent while it runs. */
+  waitingReason?: string;
+  /** Why its previous run ended (OOMKilled, Error, ...); absent before its first restart. */
+  lastTermination?: { reason: string; exitCode?: number; finishedAt?: string };
+}
+
+/** A pod of spec.etcd.discovery, as its status tells, whether it runs or not. */
+export interface MemberPod {
+  name: string;
+  /** Empty while the pod has no IP. */
+  ip: string;
+  /** Pending, Running, Succeeded, Failed, Unknown; empty when the status has none. */
+  phase: string;
+  nodeName?: string;
+  /** The pod's Ready condition; absent when the status has none. */
+  ready?: boolean;
+  /** Set once the pod is being deleted. */
+  deleting?: boolean;
+  containers: PodContainer[];
+}
+
 export interface EtcdObservation {
   source: SourceState;
+  /** The pods spec.etcd.discovery listed, in name order; absent without discovery or when the list failed. */
+  pods?: MemberPod[];
   clusterId?: string;
   /** Whether the member list came from etcd (true) or only from the configured endpoints. */
   memberListKnown: boolean;
@@ -94,6 +122,12 @@ export interface MemberMetrics {
   walFsyncP99?: number;
   backendCommitP99?: number;
   peerRoundTripP99?: number;
+  /** Failed sends to peers per second (etcd_network_peer_sent_failures_total, over all peers). */
+  peerSentFailuresRate?: number;
+  /** Heartbeats the member failed to send per second, as a leader (etcd_server_heartbeat_send_failures_total). */
+  heartbeatSendFailuresRate?: number;
+  /** The slowest unary gRPC method's p99 handling time; etcd exposes it only with --metrics=extensive. */
+  grpcUnaryP99?: number;
   proposalsFailedRate?: number;
   slowAppliesRate?: number;
   slowReadIndexesRate?: number;

@@ -14,6 +14,7 @@ import { defragmentRemedies, growthRemedies, quotaRemedies, sizeRemedies } from 
 import { leaderChangeRemedies, networkRemedies, quorumRemedies } from './remedies/members.js';
 import { metricsSourceRemedies } from './remedies/metrics.js';
 import { clusterOperatorRemedies } from './remedies/openshift.js';
+import { podRemedies } from './remedies/pods.js';
 import { storageRemedies } from './remedies/storage.js';
 import { apiLatencyRemedies, churnRemedies, nodeRemedies, requestRemedies } from './remedies/workload.js';
 import { listing } from './text.js';
@@ -38,6 +39,7 @@ const TYPE_ORDER = [
   'TakeBackup',
   'InvestigateStorage',
   'InvestigateMember',
+  'InvestigateMemberPod',
   'InvestigateNetwork',
   'InvestigateLeaderElection',
   'InvestigateRequests',
@@ -80,6 +82,7 @@ const BUILDERS: readonly RemedyBuilder[] = [
   clusterOperatorRemedies,
   certificateRemedies,
   consistencyRemedies,
+  podRemedies,
   storageRemedies,
   networkRemedies,
   leaderChangeRemedies,

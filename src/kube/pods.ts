@@ -1,22 +1,17 @@
 // The pod list of spec.etcd.discovery, with a timeout (client-node 1.4 has none by default: a
 // per-call middleware sets an AbortSignal) that the reconcile's own signal can cut short.
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, type V1ContainerStatus, type V1Pod } from '@kubernetes/client-node';
+import type { MemberPod, PodContainer } from '../sources/etcd/discovery.js';
 import { DEFAULT_API_TIMEOUT_MS, withDeadline, withSignal } from '../runtime/index.js';
 import { CANCELLED } from '../sources/timeout.js';
 import { denialOf, describeFailure, type Denial } from './failures.js';
 
-export interface PodAddress {
-  name: string;
-  ip: string;
-  node?: string;
-}
-
 const DISCOVERY_ROLE = 'etcd-health-operator-discovery';
 
 /**
- * Lists the running etcd pods for spec.etcd.discovery. Only in namespaces the reach policy
- * allowed (the reconciler asks it first); RBAC grants the list only where the admin bound the
- * ClusterRole etcd-health-operator-discovery.
+ * Lists the etcd pods for spec.etcd.discovery, running or not, with what their status says. Only
+ * in namespaces the reach policy allowed (the reconciler asks it first); RBAC grants the list only
+ * where the admin bound the ClusterRole etcd-health-operator-discovery.
  */
 export class KubePodLister {
   private readonly api: CoreV1Api;
@@ -31,7 +26,7 @@ export class KubePodLister {
   }
 
   /** Gives up after the timeout or when `signal` aborts, whichever comes first. */
-  async listPodIPs(namespace: string, labelSelector: string, signal?: AbortSignal): Promise<PodAddress[]> {
+  async listPods(namespace: string, labelSelector: string, signal?: AbortSignal): Promise<MemberPod[]> {
     const pods = await withDeadline(this.timeoutMs, signal, (deadline) =>
       this.api.listNamespacedPod({ namespace, labelSelector }, withSignal(deadline)),
     ).catch((error: unknown) => {
@@ -39,14 +34,48 @@ export class KubePodLister {
       if (denial) this.onDenied?.(denial);
       throw new Error(signal?.aborted ? CANCELLED : listFailure(error, namespace, denial));
     });
-    return pods.items
-      .filter((pod) => pod.status?.phase === 'Running' && pod.status.podIP && pod.metadata?.name)
-      .map((pod) => ({
-        name: pod.metadata!.name!,
-        ip: pod.status!.podIP!,
-        ...(pod.spec?.nodeName ? { node: pod.spec.nodeName } : {}),
-      }));
+    return pods.items.flatMap((pod) => (pod.metadata?.name ? [memberPod(pod, pod.metadata.name)] : []));
   }
+}
+
+function memberPod(pod: V1Pod, name: string): MemberPod {
+  const status = pod.status;
+  const ready = status?.conditions?.find((condition) => condition.type === 'Ready')?.status;
+  return {
+    name,
+    ip: status?.podIP ?? '',
+    phase: status?.phase ?? '',
+    ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}),
+    ...(ready === 'True' || ready === 'False' ? { ready: ready === 'True' } : {}),
+    ...(pod.metadata?.deletionTimestamp ? { deleting: true } : {}),
+    containers: (status?.containerStatuses ?? []).map(podContainer),
+  };
+}
+
+function podContainer(container: V1ContainerStatus): PodContainer {
+  const waiting = container.state?.waiting?.reason;
+  const last = container.lastState?.terminated;
+  return {
+    name: container.name,
+    ready: container.ready,
+    restartCount: container.restartCount,
+    ...(waiting ? { waitingReason: waiting } : {}),
+    ...(last
+      ? {
+          lastTermination: {
+            reason: last.reason ?? `exit code ${last.exitCode}`,
+            exitCode: last.exitCode,
+            ...(validTime(last.finishedAt) ? { finishedAt: validTime(last.finishedAt) } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+/** The time as RFC 3339, or undefined when the API server sent none or one that does not parse. */
+function validTime(time: Date | undefined): string | undefined {
+  const date = time === undefined ? undefined : new Date(time);
+  return date === undefined || Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
 
 /** A failed pod list in words, without the response's headers or body (client-node puts both in its message). */

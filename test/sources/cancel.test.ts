@@ -97,7 +97,7 @@ describe('observe with an aborted signal', () => {
   it('hands the signal to the pod lister and does not wait for one that ignores it', async () => {
     let given: AbortSignal | undefined;
     const pods: PodLister = {
-      listPodIPs: (_namespace, _selector, signal) => {
+      listPods: (_namespace, _selector, signal) => {
         given = signal;
         return new Promise(() => undefined);
       },

@@ -59,7 +59,7 @@ describe('observe', () => {
     const observation = await observe({
       etcd: {
         discovery: { namespace: 'openshift-etcd', labelSelector: 'app=etcd', port: 2379, scheme: 'https' },
-        pods: { listPodIPs: () => Promise.reject(new Error('forbidden')) },
+        pods: { listPods: () => Promise.reject(new Error('forbidden')) },
         dialTimeoutMs: 500,
         requestTimeoutMs: 500,
       },
@@ -75,7 +75,10 @@ describe('observe', () => {
     const observation = await observe({
       etcd: {
         discovery: { namespace: 'etcd', labelSelector: 'app=etcd', port, scheme: 'http' },
-        pods: { listPodIPs: () => Promise.resolve([{ name: 'etcd-0', ip: '127.0.0.1' }]) },
+        pods: {
+          listPods: () =>
+            Promise.resolve([{ name: 'etcd-0', ip: '127.0.0.1', phase: 'Running', containers: [] }]),
+        },
         dialTimeoutMs: 500,
         requestTimeoutMs: 500,
       },
@@ -83,12 +86,54 @@ describe('observe', () => {
     expect(observation.etcd.members.map((m) => m.endpoint)).toEqual([refused]);
   });
 
+  it('without a member list, makes a discovered pod that does not run a member known to be down, and carries every pod', async () => {
+    const port = Number(new URL(refused).port);
+    const pods = [
+      { name: 'etcd-0', ip: '127.0.0.1', phase: 'Running', containers: [] },
+      { name: 'etcd-1', ip: '', phase: 'Pending', containers: [] },
+    ];
+    const observation = await observe({
+      etcd: {
+        discovery: { namespace: 'etcd', labelSelector: 'app=etcd', port, scheme: 'http' },
+        pods: { listPods: () => Promise.resolve(pods) },
+        dialTimeoutMs: 500,
+        requestTimeoutMs: 500,
+      },
+    });
+    expect(observation.etcd.memberListKnown).toBe(false);
+    expect(observation.etcd.members.map((m) => [m.name, m.endpoint, m.error])).toEqual([
+      ['etcd-1', '', 'pod etcd-1 is Pending'],
+      [refused, refused, expect.stringContaining(`${refused}: dial: `)],
+    ]);
+    expect(observation.etcd.source.message).toContain('pod etcd-1 is Pending');
+    expect(observation.etcd.pods).toEqual(pods);
+  });
+
+  it('carries the pods when discovery finds none to dial', async () => {
+    const pods = [{ name: 'etcd-0', ip: '', phase: 'Pending', containers: [] }];
+    const observation = await observe({
+      etcd: {
+        discovery: { namespace: 'etcd', labelSelector: 'app=etcd', port: 2379, scheme: 'http' },
+        pods: { listPods: () => Promise.resolve(pods) },
+        dialTimeoutMs: 500,
+        requestTimeoutMs: 500,
+      },
+    });
+    expect(observation.etcd.source).toMatchObject({ state: 'Error' });
+    expect(observation.etcd.pods).toEqual(pods);
+  });
+
   it('gives each discovered member the node of its pod', async () => {
     const port = Number(new URL(refused).port);
     const observation = await observe({
       etcd: {
         discovery: { namespace: 'etcd', labelSelector: 'app=etcd', port, scheme: 'http' },
-        pods: { listPodIPs: () => Promise.resolve([{ name: 'etcd-0', ip: '127.0.0.1', node: 'node-a' }]) },
+        pods: {
+          listPods: () =>
+            Promise.resolve([
+              { name: 'etcd-0', ip: '127.0.0.1', phase: 'Running', nodeName: 'node-a', containers: [] },
+            ]),
+        },
         dialTimeoutMs: 500,
         requestTimeoutMs: 500,
       },
@@ -104,7 +149,10 @@ describe('observe', () => {
     const observation = await observe({
       etcd: {
         discovery: { namespace: 'etcd', labelSelector: 'app=etcd', port, scheme: 'http' },
-        pods: { listPodIPs: () => Promise.resolve([{ name: 'etcd-0', ip: '127.0.0.1' }]) },
+        pods: {
+          listPods: () =>
+            Promise.resolve([{ name: 'etcd-0', ip: '127.0.0.1', phase: 'Running', containers: [] }]),
+        },
         endpointPolicy: new EndpointPolicy(['10.0.0.0/8']),
         dialTimeoutMs: 500,
         requestTimeoutMs: 500,

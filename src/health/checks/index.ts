@@ -14,8 +14,11 @@ import { checkDatabaseSize } from './database-size.js';
 import { checkFragmentation } from './fragmentation.js';
 import { checkGrowth } from './growth.js';
 import { checkGrpcFailures } from './grpc-failures.js';
+import { checkGrpcLatency } from './grpc-latency.js';
 import { checkLeaderChanges } from './leader-changes.js';
+import { checkMemberPods } from './member-pods.js';
 import { checkMetricsSource } from './metrics-source.js';
+import { checkPeerFailures } from './peer-failures.js';
 import { checkPeerRoundTrip } from './peer-round-trip.js';
 import { checkProposalsFailed } from './proposals-failed.js';
 import { checkQuorum } from './quorum.js';
@@ -43,6 +46,7 @@ export const CHECKS: readonly Check[] = [
   { name: 'Alarms', run: checkAlarms, prometheus: 'unused' },
   { name: 'Consistency', run: checkConsistency, prometheus: 'unused' },
   { name: 'Certificates', run: checkCertificates, prometheus: 'unused' },
+  { name: 'MemberPods', run: checkMemberPods, prometheus: 'unused' },
   { name: 'WalFsync', run: checkWalFsync, prometheus: 'needed' },
   { name: 'BackendCommit', run: checkBackendCommit, prometheus: 'needed' },
   { name: 'LeaderChanges', run: checkLeaderChanges, prometheus: 'needed' },
@@ -51,10 +55,12 @@ export const CHECKS: readonly Check[] = [
   { name: 'Growth', run: checkGrowth, prometheus: 'needed' },
   { name: 'Fragmentation', run: checkFragmentation, prometheus: 'unused' },
   { name: 'PeerRoundTrip', run: checkPeerRoundTrip, prometheus: 'needed' },
+  { name: 'PeerFailures', run: checkPeerFailures, prometheus: 'needed' },
   { name: 'ProposalsFailed', run: checkProposalsFailed, prometheus: 'needed' },
   { name: 'SlowApplies', run: checkSlowApplies, prometheus: 'needed' },
   { name: 'SlowReadIndexes', run: checkSlowReadIndexes, prometheus: 'needed' },
   { name: 'GrpcFailures', run: checkGrpcFailures, prometheus: 'needed' },
+  { name: 'GrpcLatency', run: checkGrpcLatency, prometheus: 'needed' },
   { name: 'APIChurn', run: checkApiChurn, prometheus: 'needed' },
   { name: 'APILatency', run: checkApiLatency, prometheus: 'needed' },
   { name: 'ControlPlaneNodes', run: checkControlPlaneNodes, prometheus: 'needed' },

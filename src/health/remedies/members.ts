@@ -81,32 +81,35 @@ export const leaderChangeRemedies: RemedyBuilder = (context, findings) =>
   }));
 
 export const networkRemedies: RemedyBuilder = (context, findings) =>
-  actionable(findings, ['PeerRoundTrip']).map((finding): Recommendation => {
-    const member = findMember(context.view, finding.target);
-    const peers = context.view.members.filter((other) => other !== member && other.clientURL !== '');
-    const reachable = member !== undefined && member.clientURL !== '';
-    const node = reachable ? nodeOf(context.style, member) : undefined;
-    return {
-      type: 'InvestigateNetwork',
-      severity: severityOf(finding),
-      target: finding.target,
-      reason: finding.reason,
-      message:
-        sentence(finding.message) +
-        ' Slow peer round trips delay heartbeats and commits and cause leader elections: check latency and packet loss between the members, and that the heartbeat interval is close to the round-trip time.' +
-        (reachable && peers.length > 0 ? onHostOf(node, `member ${finding.target}`) : ''),
-      commands: reachable
-        ? commandList(
-            // The peers' own addresses are what the member's traffic goes to: right to ping.
-            ...peers.map((peer) =>
-              onHost(
-                context.style,
-                node,
-                // ping takes an IPv6 address without the URL's brackets.
-                `ping -c 10 ${hostOf(peer.observation.peerURLs[0] ?? peer.clientURL).replace(/^\[(.*)\]$/, '$1')}`,
+  actionable(findings, ['PeerRoundTrip', 'PeerFailures'])
+    // Sends to a member that is down fail: that member's own recommendation covers it.
+    .filter((finding) => finding.reason !== 'PeerDown')
+    .map((finding): Recommendation => {
+      const member = findMember(context.view, finding.target);
+      const peers = context.view.members.filter((other) => other !== member && other.clientURL !== '');
+      const reachable = member !== undefined && member.clientURL !== '';
+      const node = reachable ? nodeOf(context.style, member) : undefined;
+      return {
+        type: 'InvestigateNetwork',
+        severity: severityOf(finding),
+        target: finding.target,
+        reason: finding.reason,
+        message:
+          sentence(finding.message) +
+          ' Slow or lost messages between members delay heartbeats and commits and cause leader elections: check latency and packet loss between the members, and that the heartbeat interval is close to the round-trip time.' +
+          (reachable && peers.length > 0 ? onHostOf(node, `member ${finding.target}`) : ''),
+        commands: reachable
+          ? commandList(
+              // The peers' own addresses are what the member's traffic goes to: right to ping.
+              ...peers.map((peer) =>
+                onHost(
+                  context.style,
+                  node,
+                  // ping takes an IPv6 address without the URL's brackets.
+                  `ping -c 10 ${hostOf(peer.observation.peerURLs[0] ?? peer.clientURL).replace(/^\[(.*)\]$/, '$1')}`,
+                ),
               ),
-            ),
-          )
-        : undefined,
-    };
-  });
+            )
+          : undefined,
+      };
+    });

@@ -18,6 +18,11 @@ const REQUEST_HINTS: Record<string, { advice: string; logPattern: string }> = {
     advice: "Look at the leader's load and the network to it.",
     logPattern: 'waiting for ReadIndex response took too long',
   },
+  SlowGRPCRequests: {
+    advice:
+      'Look at which methods are slow: large range requests (lists without a limit), a slow disk or an overloaded member.',
+    logPattern: 'apply request took too long|slow',
+  },
   FailedGRPCRequests: {
     advice:
       'Look at which methods fail and with which codes; Unavailable and DeadlineExceeded usually mean an overloaded or leaderless member.',
@@ -26,26 +31,30 @@ const REQUEST_HINTS: Record<string, { advice: string; logPattern: string }> = {
 };
 
 export const requestRemedies: RemedyBuilder = (context, findings) =>
-  actionable(findings, ['ProposalsFailed', 'SlowApplies', 'SlowReadIndexes', 'GrpcFailures']).map(
-    (finding): Recommendation => {
-      const member = findMember(context.view, finding.target);
-      const hint = REQUEST_HINTS[finding.reason];
-      return {
-        type: 'InvestigateRequests',
-        severity: severityOf(finding),
-        target: finding.target,
-        reason: finding.reason,
-        message: `${sentence(finding.message)}${hint ? ` ${hint.advice}` : ''}`,
-        commands:
-          member === undefined || member.clientURL === ''
-            ? undefined
-            : commandList(
-                etcdctlOn(context.style, member, 'endpoint status -w table'),
-                hint ? etcdLogs(context.style, member, hint.logPattern) : undefined,
-              ),
-      };
-    },
-  );
+  actionable(findings, [
+    'ProposalsFailed',
+    'SlowApplies',
+    'SlowReadIndexes',
+    'GrpcFailures',
+    'GrpcLatency',
+  ]).map((finding): Recommendation => {
+    const member = findMember(context.view, finding.target);
+    const hint = REQUEST_HINTS[finding.reason];
+    return {
+      type: 'InvestigateRequests',
+      severity: severityOf(finding),
+      target: finding.target,
+      reason: finding.reason,
+      message: `${sentence(finding.message)}${hint ? ` ${hint.advice}` : ''}`,
+      commands:
+        member === undefined || member.clientURL === ''
+          ? undefined
+          : commandList(
+              etcdctlOn(context.style, member, 'endpoint status -w table'),
+              hint ? etcdLogs(context.style, member, hint.logPattern) : undefined,
+            ),
+    };
+  });
 
 export const churnRemedies: RemedyBuilder = (context, findings) => {
   // Without kube-apiserver metrics the check does not apply: nothing to investigate.

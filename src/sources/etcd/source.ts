@@ -2,13 +2,18 @@
 // Maintenance Status and a health read, and the alarm list. Without a member list (no quorum) the
 // configured endpoints are observed instead, so that what can be known still is.
 import type { SourceState } from '../../api/v1alpha1/status.js';
-import type { EtcdObservation, MemberObservation, ServingCertificate } from '../../health/observation.js';
+import type {
+  EtcdObservation,
+  MemberObservation,
+  MemberPod,
+  ServingCertificate,
+} from '../../health/observation.js';
 import { clip, errorText } from '../text.js';
 import { CANCELLED, followSignal } from '../timeout.js';
 import { clientCertificate } from './certificates.js';
 import { connectMember, type EtcdCallOptions, type MemberClient } from './client.js';
 import { dialHttp2, type DialResult } from './dial.js';
-import { discoverEndpoints, type Discovery, type PodLister } from './discovery.js';
+import { discoverEndpoints, type Discovery, type PodLister, type PodWithoutEndpoint } from './discovery.js';
 import type { EndpointPolicy } from './endpoint-policy.js';
 import {
   alarmsFromStatusErrors,
@@ -52,13 +57,21 @@ async function observeEtcdUntil(
 ): Promise<EtcdObservation> {
   const resolved = await resolveEndpoints(options, signal);
   if (signal?.aborted) return cancelledObservation();
-  if (!resolved.ok) return failed(resolved.error);
+  if (!resolved.ok) return withPods(failed(resolved.error), resolved.pods);
   const clients = new ClientPool(options, options.endpointPolicy, signal);
   try {
-    const observation = await observeCluster(resolved.endpoints, clients, resolved.notes, resolved.nodes);
+    const observation = await observeCluster(
+      resolved.endpoints,
+      clients,
+      resolved.withoutEndpoint,
+      resolved.nodes,
+    );
     if (signal?.aborted) return cancelledObservation();
     const certPem = options.tls?.certPem;
-    return certPem ? { ...observation, clientCertificate: clientCertificate(certPem) } : observation;
+    const withCertificate = certPem
+      ? { ...observation, clientCertificate: clientCertificate(certPem) }
+      : observation;
+    return withPods(withCertificate, resolved.pods);
   } catch (error) {
     // Only a bug lands here; it still becomes a state, not an exception.
     return failed(`observing etcd failed unexpectedly: ${errorText(error)}`);
@@ -74,7 +87,13 @@ export function cancelledObservation(): EtcdObservation {
 
 async function resolveEndpoints(options: EtcdSourceOptions, signal: AbortSignal | undefined) {
   if (options.endpoints && options.endpoints.length > 0)
-    return { ok: true as const, endpoints: options.endpoints, nodes: {}, notes: [] };
+    return {
+      ok: true as const,
+      endpoints: options.endpoints,
+      nodes: {},
+      withoutEndpoint: [],
+      pods: undefined,
+    };
   if (!options.discovery) return { ok: false as const, error: 'no etcd endpoints configured' };
   if (!options.pods)
     return { ok: false as const, error: 'endpoint discovery is configured but no pod lister was given' };
@@ -127,12 +146,14 @@ interface Target {
   member: Omit<MemberObservation, 'status' | 'health' | 'error'>;
   /** From the member list; unknown (and learned from Status) when probing bare endpoints. */
   learner?: boolean;
+  /** Why a discovered pod is known to be down without dialling it. */
+  down?: string;
 }
 
 async function observeCluster(
   endpoints: string[],
   clients: ClientPool,
-  notes: string[],
+  withoutEndpoint: PodWithoutEndpoint[],
   nodes: Readonly<Record<string, string>>,
 ): Promise<EtcdObservation> {
   const list = await firstSuccess(endpoints, async (endpoint) => {
@@ -143,9 +164,15 @@ async function observeCluster(
     const parsed = parseMemberList(answer.value);
     return parsed.ok ? { ok: true, value: { endpoint, list: parsed.list } } : parsed;
   });
-  const targets = (
-    list.ok ? targetsFromList(list.value.list, endpoints) : targetsFromEndpoints(endpoints)
-  ).map((target) => withNode(target, nodes));
+  // Without a member list, a pod that does not run is a member known to be down: it counts
+  // towards the quorum the cluster needs. With one, the list says who the members are.
+  const targets = list.ok
+    ? targetsFromList(list.value.list, endpoints).map((target) => withNode(target, nodes))
+    : [
+        ...targetsFromEndpoints(endpoints).map((target) => withNode(target, nodes)),
+        ...withoutEndpoint.map(downPodTarget),
+      ];
+  const notes = list.ok ? withoutEndpoint.map(({ pod, why }) => `pod ${pod} ${why}`) : [];
   const alarmEndpoints = list.ok ? [list.value.endpoint] : endpoints;
   const [members, alarmList] = await Promise.all([
     Promise.all(targets.map((target) => observeMember(target, clients))),
@@ -214,6 +241,13 @@ function targetsFromEndpoints(endpoints: string[]): Target[] {
   }));
 }
 
+function downPodTarget({ pod, why }: PodWithoutEndpoint): Target {
+  return {
+    member: { id: '', name: pod, clientURLs: [], peerURLs: [], isLearner: false, endpoint: '' },
+    down: `pod ${pod} ${why}`,
+  };
+}
+
 interface Observed {
   observation: MemberObservation;
   clusterId?: string;
@@ -222,7 +256,7 @@ interface Observed {
 async function observeMember(target: Target, clients: ClientPool): Promise<Observed> {
   const member: MemberObservation = { ...target.member };
   if (member.endpoint === '') {
-    member.error = `member ${member.name} has not started (no client URLs)`;
+    member.error = target.down ?? `member ${member.name} has not started (no client URLs)`;
     return { observation: member };
   }
   const connected = await clients.connect(member.endpoint);
@@ -332,6 +366,10 @@ function sourceState(
   const notes = [...context.notes, ...unhealthy];
   if (problems.length > 0) return { state: 'Partial', message: clip([...problems, ...notes].join('; ')) };
   return notes.length > 0 ? { state: 'OK', message: clip(notes.join('; ')) } : { state: 'OK' };
+}
+
+function withPods(observation: EtcdObservation, pods: MemberPod[] | undefined): EtcdObservation {
+  return pods === undefined ? observation : { ...observation, pods };
 }
 
 function failed(message: string): EtcdObservation {

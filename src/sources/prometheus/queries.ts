@@ -72,6 +72,8 @@ const rate = (metric: string) => (ctx: QueryContext) =>
 const lastValue = (metric: string) => (ctx: QueryContext) =>
   `max by (${by(ctx)}) (last_over_time(${etcd(ctx, metric)}[${window(ctx)}]))`;
 
+const hasLeader = (ctx: QueryContext) => `min by (${by(ctx)}) (${etcd(ctx, 'etcd_server_has_leader')})`;
+
 /**
  * Leader changes without increase()'s extrapolation (which turns 1 change into 0.9 or 1.1;
  * cluster-etcd-operator 4b9fd47f7 "avoid extrapolation in leadership alert"): per member the
@@ -110,6 +112,38 @@ export const SIGNALS: readonly Signal[] = [
     required: 'withPeers',
     promql: (ctx) =>
       `max by (${by(ctx)}) (histogram_quantile(0.99, sum by (${by(ctx, 'To', 'le')}) (rate(${etcd(ctx, 'etcd_network_peer_round_trip_time_seconds_bucket')}[${window(ctx)}]))))`,
+  },
+  {
+    // Packet loss between members, beside the round trip (field guide step 9). The counter has a
+    // series per peer only once a send failed: `or 0 * has_leader` says 0 for a member that never
+    // failed, not "no data".
+    kind: 'member',
+    field: 'peerSentFailuresRate',
+    title: 'peer send failure rate',
+    required: 'withPeers',
+    promql: (ctx) => `${rate('etcd_network_peer_sent_failures_total')(ctx)} or (0 * ${hasLeader(ctx)})`,
+  },
+  {
+    kind: 'member',
+    field: 'heartbeatSendFailuresRate',
+    title: 'heartbeat send failure rate',
+    required: 'withPeers',
+    promql: (ctx) => `${rate('etcd_server_heartbeat_send_failures_total')(ctx)} or (0 * ${hasLeader(ctx)})`,
+  },
+  {
+    // mixin etcdGRPCRequestsSlow: the p99 per unary method but Defragment (slow by nature), the
+    // slowest method counts. Only with etcd's --metrics=extensive, hence never required.
+    kind: 'member',
+    field: 'grpcUnaryP99',
+    title: 'gRPC unary request p99',
+    required: 'never',
+    promql: (ctx) => {
+      const buckets = etcd(ctx, 'grpc_server_handling_seconds_bucket', [
+        { name: 'grpc_type', op: '=', value: 'unary' },
+        { name: 'grpc_method', op: '!=', value: 'Defragment' },
+      ]);
+      return `max by (${by(ctx)}) (histogram_quantile(0.99, sum by (${by(ctx, 'grpc_service', 'grpc_method', 'le')}) (rate(${buckets}[${window(ctx)}]))))`;
+    },
   },
   {
     kind: 'member',
@@ -198,7 +232,7 @@ export const SIGNALS: readonly Signal[] = [
     field: 'hasLeader',
     title: 'has leader',
     required: 'always',
-    promql: (ctx) => `min by (${by(ctx)}) (${etcd(ctx, 'etcd_server_has_leader')})`,
+    promql: hasLeader,
   },
   {
     kind: 'member',
