@@ -39,6 +39,8 @@ export interface SignalAnswer {
 
 export interface PrometheusSnapshot {
   url: string;
+  /** How messages name the source; "Prometheus <url>" by default. */
+  where?: string;
   memberLabel: string;
   matchers: LabelMatcher[];
   /** Set when the options were unusable; no query ran then. */
@@ -105,7 +107,7 @@ export function metricsObservation(
   snapshot: PrometheusSnapshot,
   members: readonly MemberIdentity[],
 ): MetricsObservation {
-  const where = `Prometheus ${snapshot.url}`;
+  const where = snapshot.where ?? `Prometheus ${snapshot.url}`;
   if (snapshot.configError)
     return { source: { state: 'Error', message: `${where}: ${snapshot.configError}` }, members: {} };
   const failed = snapshot.answers.filter((a) => !a.outcome.ok);
