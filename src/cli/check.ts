@@ -7,6 +7,7 @@ import type { EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
 import type { Condition } from '../api/v1alpha1/status.js';
 import { parseDurationMs } from '../api/v1alpha1/units.js';
 import { analyze } from '../health/analyze.js';
+import { plural } from '../health/text.js';
 import { observe } from '../sources/observe.js';
 import { observeOptionsFromSpec } from '../sources/options.js';
 import { USAGE, parseCheckArgs } from './check-args.js';
@@ -33,11 +34,14 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const built = buildCheckInput(args);
   if (!built.ok) return fail(built.error);
-  const { spec, analysisSpec, resolved, origin, notes } = built.input;
+  const { spec, analysisSpec, resolved, sample, origin, notes } = built.input;
   if (!args.quiet) for (const note of notes) process.stderr.write(`etcd-health: note: ${note}\n`);
 
   const endpoints = spec.etcd.endpoints ?? [];
-  const what = `querying etcd (${endpoints.length} endpoint${endpoints.length === 1 ? '' : 's'})${spec.prometheus ? ` and Prometheus at ${spec.prometheus.url}` : ''}`;
+  const sampling =
+    sample &&
+    ` and sampling /metrics of ${plural(sample.urls.length, 'member')} over ${seconds(sample.windowMs)}`;
+  const what = `querying etcd (${endpoints.length} endpoint${endpoints.length === 1 ? '' : 's'})${spec.prometheus ? ` and Prometheus at ${spec.prometheus.url}` : (sampling ?? '')}`;
   const textOptions = () => ({
     color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
     width: Math.min(process.stdout.columns ?? 100, 120),
@@ -53,7 +57,11 @@ async function main(argv: readonly string[]): Promise<number> {
     const progress = options.progress ? startProgress(process.stderr, what) : undefined;
     let observation;
     try {
-      observation = await observe({ ...observeOptionsFromSpec(spec, resolved), signal: options.signal });
+      observation = await observe({
+        ...observeOptionsFromSpec(spec, resolved),
+        sample,
+        signal: options.signal,
+      });
     } finally {
       progress?.stop();
     }
@@ -99,6 +107,11 @@ async function main(argv: readonly string[]): Promise<number> {
     args.output === 'text' ? renderText(report, textOptions()) : renderMachine(report, args.output);
   await write(output);
   return report.verdict.exitCode;
+}
+
+/** 15000 -> "15s", 1500 -> "1.5s". */
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))}s`;
 }
 
 function fail(message: string): number {

@@ -198,6 +198,22 @@ describe('sampleMetrics', () => {
     ]);
   });
 
+  it('does not wait the window out when no URL answered the first scrape', async () => {
+    let scrapes = 0;
+    const started = Date.now();
+    const result = await sampleMetrics(
+      { urls: ['http://a/metrics'], windowMs: 60_000, timeoutMs: 1_000 },
+      undefined,
+      () => {
+        scrapes++;
+        return Promise.resolve({ ok: false, error: 'connect ECONNREFUSED' });
+      },
+    );
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(scrapes).toBe(1);
+    expect(result.targets[0]!.second).toEqual({ ok: false, error: 'connect ECONNREFUSED' });
+  });
+
   it('ends the window at once when cancelled, without a second scrape', async () => {
     const cancel = new AbortController();
     let scrapes = 0;

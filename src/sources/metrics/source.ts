@@ -47,6 +47,12 @@ export async function sampleMetrics(
 ): Promise<MetricsSample> {
   const all = () => Promise.all(options.urls.map((url) => scrape(url, cancel)));
   const first = await all();
+  // Nobody answered: waiting the window out would only delay the same answer.
+  if (first.every((outcome) => !outcome.ok))
+    return {
+      windowMs: options.windowMs,
+      targets: options.urls.map((url, i) => ({ url, first: first[i]!, second: first[i]! })),
+    };
   await sleep(options.windowMs, undefined, { signal: cancel }).catch(() => undefined);
   const second: ScrapeOutcome[] = cancel?.aborted
     ? options.urls.map(() => ({ ok: false, error: CANCELLED }))
