@@ -103,6 +103,21 @@ describe('sampledObservation', () => {
     );
   });
 
+  it('folds several series of one gauge as the queries do: max for sizes, min for has-leader', () => {
+    const doubled = scrape(T0 + 10_000, [
+      'etcd_mvcc_db_total_size_in_bytes{shard="a"} 2000',
+      'etcd_mvcc_db_total_size_in_bytes{shard="b"} 3000',
+      'etcd_server_has_leader{shard="a"} 1',
+      'etcd_server_has_leader{shard="b"} 0',
+    ]);
+    const observation = sampledObservation(
+      sample([{ url: 'https://10.0.0.1:2379/metrics', first, second: doubled }]),
+      MEMBERS.slice(0, 1),
+      now,
+    );
+    expect(observation.members['1']).toMatchObject({ dbSizeBytes: 3000, hasLeader: 0 });
+  });
+
   it('says NaN when a histogram had no observations in the window', () => {
     const observation = sampledObservation(
       sample([{ url: 'https://10.0.0.1:2379/metrics', first, second: { ...first, at: T0 + 10_000 } }]),

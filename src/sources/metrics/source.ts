@@ -126,7 +126,7 @@ const COMPUTED: Partial<Record<MemberField, Computation>> = {
   dbSizeBytes: (pair) => gauge(pair, 'etcd_mvcc_db_total_size_in_bytes'),
   dbSizeInUseBytes: (pair) => gauge(pair, 'etcd_mvcc_db_total_size_in_use_in_bytes'),
   quotaBackendBytes: (pair) => gauge(pair, 'etcd_server_quota_backend_bytes'),
-  hasLeader: (pair) => gauge(pair, 'etcd_server_has_leader'),
+  hasLeader: (pair) => gauge(pair, 'etcd_server_has_leader', Math.min),
 };
 
 /** Both samples of one target, read. */
@@ -208,10 +208,10 @@ function p99(pair: Pair, name: string, by?: string): number[] {
   );
 }
 
-/** The second sample's value; several series of one gauge keep the largest, as max by does. */
-function gauge(pair: Pair, name: string): number[] {
+/** The second sample's value; several series of one gauge fold as the query's max by (or min by). */
+function gauge(pair: Pair, name: string, fold: (...values: number[]) => number = Math.max): number[] {
   const values = pair.second.filter((s) => s.name === name).map((s) => s.value);
-  return values.length === 0 ? [] : [Math.max(...values)];
+  return values.length === 0 ? [] : [fold(...values)];
 }
 
 function seriesKey(labels: Record<string, string>): string {
