@@ -92,7 +92,9 @@ Without Prometheus (no --prometheus and no spec.prometheus in the file):
                                  and the slow apply, read index, proposal and gRPC failure rates
                                  from the two samples, as histogram_quantile(rate()) would; leader
                                  changes and DB growth need Prometheus' history and are skipped.
-                                 0s samples nothing: the metric-based checks are skipped
+                                 etcd observes each peer's round trip every 30s: below 31s a peer
+                                 may have none in the window (Unknown). 0s samples nothing: the
+                                 metric-based checks are skipped
       --metrics-urls URLS        where the members serve /metrics, comma-separated or repeated,
                                  when not on their client URLs (etcd's --listen-metrics-urls,
                                  OpenShift's https://<node>:9979); a URL without a path gets

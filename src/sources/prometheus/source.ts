@@ -221,10 +221,14 @@ function memberValues(snapshot: PrometheusSnapshot, members: readonly MemberIden
   return values;
 }
 
-/** Several series of one member (duplicate targets) keep the worst value. */
+/**
+ * Several series of one member (duplicate targets, or one per peer) keep the worst value; NaN only
+ * when every series is NaN, as PromQL's max and min ignore NaN beside a number.
+ */
 function merge(into: MemberValues, signal: MemberSignal, value: number): void {
   const previous = into[signal.field];
   if (previous === undefined || Number.isNaN(previous)) into[signal.field] = value;
+  else if (Number.isNaN(value)) return;
   else if (signal.field === 'hasLeader' || signal.field === 'up')
     into[signal.field] = Math.min(previous, value);
   else into[signal.field] = Math.max(previous, value);
