@@ -48,6 +48,10 @@ export interface CheckArgs {
   prometheus?: string;
   labelMatchers: string[];
   rateWindow?: string;
+  /** --sample-window: how far apart the two samples of /metrics are, without Prometheus; "0s" samples nothing. */
+  sampleWindow?: string;
+  /** --metrics-urls: where the members serve /metrics, when not on their client URLs. */
+  metricsUrls: string[];
   /** --cacert, --cert and --key, else ETCDCTL_CACERT, ETCDCTL_CERT and ETCDCTL_KEY. */
   cacert?: string;
   cert?: string;
@@ -79,11 +83,25 @@ Where to look (a CR file, flags, or both; flags win over the file):
       --endpoints URLS           etcd client URLs, comma-separated or repeated, e.g.
                                  https://10.0.0.11:2379; without a scheme, https:// when --cacert
                                  is given and http:// otherwise (as etcdctl does)
-      --prometheus URL           Prometheus or Thanos querier; without it the metric-based checks
-                                 (disk latency, leader changes, peer round trip, ...) are skipped
+      --prometheus URL           Prometheus or Thanos querier; without it the members' own
+                                 /metrics are sampled instead (see --sample-window)
       --label-matcher M          PromQL matcher added to every etcd query (repeatable), e.g.
                                  'job="etcd"' (default 'job=~".*etcd.*"')
       --rate-window D            window of rate() and histogram_quantile() (default 5m)
+
+Without Prometheus (no --prometheus and no spec.prometheus in the file):
+      --sample-window D          read every member's /metrics twice, D apart (default 15s), and
+                                 compute the WAL fsync, backend commit and peer round trip p99
+                                 and the slow apply, read index, proposal and gRPC failure rates
+                                 from the two samples, as histogram_quantile(rate()) would; leader
+                                 changes and DB growth need Prometheus' history and are skipped.
+                                 etcd observes each peer's round trip every 30s: below 31s a peer
+                                 may have none in the window (Unknown). 0s samples nothing: the
+                                 metric-based checks are skipped
+      --metrics-urls URLS        where the members serve /metrics, comma-separated or repeated,
+                                 when not on their client URLs (etcd's --listen-metrics-urls,
+                                 OpenShift's https://<node>:9979); a URL without a path gets
+                                 /metrics; https URLs use the etcd TLS flags below
 
 TLS, from files (a CR's Secret and ConfigMap references need a cluster, so pass the files):
       --cacert FILE              CA bundle that signed the etcd members' certificates
@@ -154,6 +172,8 @@ Examples:
   etcd-health check -f deploy/samples/kubernetes.yaml --cacert ca.crt --cert tls.crt --key tls.key
   etcd-health check --endpoints http://127.0.0.1:2379 -o json | jq .result
   etcd-health check ehc/etcd -n openshift-etcd --compare
+  etcd-health check --endpoints https://10.0.0.11:2379 --cacert ca.crt --cert client.crt \\
+    --key client.key --metrics-urls http://10.0.0.11:2381 --sample-window 30s
   ETCDCTL_ENDPOINTS=https://10.0.0.11:2379 ETCDCTL_CACERT=ca.crt ETCDCTL_CERT=client.crt \\
     ETCDCTL_KEY=client.key etcd-health check
 `;
@@ -181,6 +201,8 @@ const OPTIONS = {
   prometheus: { type: 'string' },
   'label-matcher': { type: 'string', multiple: true },
   'rate-window': { type: 'string' },
+  'sample-window': { type: 'string' },
+  'metrics-urls': { type: 'string', multiple: true },
   cacert: { type: 'string' },
   cert: { type: 'string' },
   key: { type: 'string' },
@@ -258,6 +280,7 @@ export function parseCheckArgs(argv: readonly string[], env: Environment = {}): 
       endpoints: [],
       environment: { endpoints: [] },
       labelMatchers: [],
+      metricsUrls: [],
       tlsOrigin: { cacert: '--cacert', cert: '--cert', key: '--key' },
       prometheusInsecureSkipTlsVerify: false,
       overrides: [],
@@ -289,6 +312,24 @@ export function parseCheckArgs(argv: readonly string[], env: Environment = {}): 
         return { kind: 'error', message: durationError(flag, token.value) };
       overrides.push({ path: SHORTCUTS[token.name]!.split('.'), value: token.value, flag });
     }
+  }
+
+  const sampleWindow = values['sample-window'];
+  if (sampleWindow !== undefined && !isDuration(sampleWindow))
+    return { kind: 'error', message: durationError('--sample-window', sampleWindow) };
+  const metricsUrls = splitEndpoints(values['metrics-urls'] ?? []);
+  if (values['metrics-urls'] && metricsUrls.length === 0) {
+    return {
+      kind: 'error',
+      message: '--metrics-urls is empty: give at least one URL, e.g. --metrics-urls http://127.0.0.1:2381',
+    };
+  }
+  const badMetricsUrl = metricsUrls.find((url) => !isHttpUrl(url));
+  if (badMetricsUrl !== undefined) {
+    return {
+      kind: 'error',
+      message: `--metrics-urls ${JSON.stringify(badMetricsUrl)}: must be an http:// or https:// URL, e.g. https://10.0.0.11:2381`,
+    };
   }
 
   let watch: CheckArgs['watch'];
@@ -344,6 +385,8 @@ export function parseCheckArgs(argv: readonly string[], env: Environment = {}): 
     prometheus: values.prometheus,
     labelMatchers: values['label-matcher'] ?? [],
     rateWindow: values['rate-window'],
+    sampleWindow,
+    metricsUrls,
     ...tls,
     tlsOrigin,
     prometheusCacert: values['prometheus-cacert'],
@@ -415,6 +458,15 @@ function watchWithValue(argv: readonly string[]): string[] {
 /** A watch interval: a duration of at least one second (a tighter loop only loads etcd). */
 function isWatchInterval(text: string): boolean {
   return isDuration(text) && parseDurationMs(text) >= 1000;
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 function isDuration(text: string): boolean {

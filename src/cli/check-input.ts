@@ -11,8 +11,9 @@ import {
   LABEL_MATCHER_PATTERN,
   type EtcdHealthCheckSpec,
 } from '../api/v1alpha1/spec.js';
-import { DURATION_PATTERN, SIZE_PATTERN } from '../api/v1alpha1/units.js';
+import { DURATION_PATTERN, SIZE_PATTERN, parseDurationMs } from '../api/v1alpha1/units.js';
 import { plural } from '../health/text.js';
+import { metricsUrl, type SampleSourceOptions } from '../sources/metrics/source.js';
 import type { ResolvedInputs } from '../sources/options.js';
 import type { CheckArgs, SpecOverride } from './check-args.js';
 
@@ -33,6 +34,8 @@ export interface CheckInput {
   /** The spec the analysis runs with: no degraded inertia, because a one-shot check has no history. */
   analysisSpec: EtcdHealthCheckSpec;
   resolved: ResolvedInputs;
+  /** Without Prometheus: the two samples of every member's /metrics to take instead. */
+  sample?: SampleSourceOptions;
   /** "flags", or the file and the object's namespace/name. */
   origin: string;
   /** Things the user should know that do not stop the check (stderr). */
@@ -103,11 +106,42 @@ export function buildCheckInput(args: CheckArgs, files: CheckFiles = nodeFiles):
     );
   }
 
+  const sample = sampleOptions(spec, args, tls.resolved);
+  if (spec.prometheus && (args.sampleWindow !== undefined || args.metricsUrls.length > 0)) {
+    notes.push(
+      '--sample-window and --metrics-urls are not used: Prometheus is configured, and its history wins over two samples',
+    );
+  }
+
   const analysisSpec: EtcdHealthCheckSpec = {
     ...spec,
     thresholds: { ...spec.thresholds, degradedInertia: '0s' },
   };
-  return { ok: true, input: { spec, analysisSpec, resolved: tls.resolved, origin, notes } };
+  return {
+    ok: true,
+    input: { spec, analysisSpec, resolved: tls.resolved, ...(sample && { sample }), origin, notes },
+  };
+}
+
+// Long enough for an fsync-bound member's histograms to move at the rate of a quiet cluster
+// (its leases and Events), short enough to wait for.
+const DEFAULT_SAMPLE_WINDOW = '15s';
+
+/** Without Prometheus, each member's /metrics (or --metrics-urls), one command timeout per scrape. */
+function sampleOptions(
+  spec: EtcdHealthCheckSpec,
+  args: CheckArgs,
+  resolved: ResolvedInputs,
+): SampleSourceOptions | undefined {
+  const windowMs = parseDurationMs(args.sampleWindow ?? DEFAULT_SAMPLE_WINDOW);
+  if (spec.prometheus || windowMs === 0) return undefined;
+  const urls = args.metricsUrls.length > 0 ? args.metricsUrls : (spec.etcd.endpoints ?? []);
+  return {
+    urls: urls.map(metricsUrl),
+    windowMs,
+    tls: resolved.etcdTls,
+    timeoutMs: parseDurationMs(spec.etcd.requestTimeout),
+  };
 }
 
 interface LoadedManifest {

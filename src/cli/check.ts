@@ -8,6 +8,7 @@ import type { EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
 import type { Condition } from '../api/v1alpha1/status.js';
 import { parseDurationMs } from '../api/v1alpha1/units.js';
 import { analyze } from '../health/analyze.js';
+import { plural } from '../health/text.js';
 import { observe } from '../sources/observe.js';
 import { observeOptionsFromSpec } from '../sources/options.js';
 import { USAGE, parseCheckArgs } from './check-args.js';
@@ -41,6 +42,7 @@ async function main(argv: readonly string[]): Promise<number> {
   if (!built.ok) return args.cluster ? refuse(built.error) : fail(built.error);
   const input = built.input;
   const { spec, analysisSpec, origin, notes } = input;
+  const sample = 'sample' in input ? input.sample : undefined;
   if (!args.quiet) for (const note of notes) process.stderr.write(`etcd-health: note: ${note}\n`);
 
   // A CR from the cluster names its Secret as the operator does; local files are named by path.
@@ -51,7 +53,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const members = spec.etcd.discovery
     ? `pods ${spec.etcd.discovery.labelSelector} in ${spec.etcd.discovery.namespace}`
     : `${endpoints.length} endpoint${endpoints.length === 1 ? '' : 's'}`;
-  const what = `querying etcd (${members})${spec.prometheus ? ` and Prometheus at ${spec.prometheus.url}` : ''}`;
+  const sampling =
+    sample &&
+    ` and sampling /metrics of ${plural(sample.urls.length, 'member')} over ${seconds(sample.windowMs)}`;
+  const what = `querying etcd (${members})${spec.prometheus ? ` and Prometheus at ${spec.prometheus.url}` : (sampling ?? '')}`;
   const textOptions = () => ({
     color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
     width: Math.min(process.stdout.columns ?? 100, 120),
@@ -71,7 +76,7 @@ async function main(argv: readonly string[]): Promise<number> {
     try {
       observation = await ('observe' in input
         ? input.observe(options.signal)
-        : observe({ ...observeOptionsFromSpec(spec, input.resolved), signal: options.signal }));
+        : observe({ ...observeOptionsFromSpec(spec, input.resolved), sample, signal: options.signal }));
     } finally {
       progress?.stop();
     }
@@ -129,6 +134,11 @@ async function main(argv: readonly string[]): Promise<number> {
       : renderMachine(report, args.output, comparison && { comparison });
   await write(output);
   return report.verdict.exitCode;
+}
+
+/** 15000 -> "15s", 1500 -> "1.5s". */
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))}s`;
 }
 
 function fail(message: string): number {

@@ -45,6 +45,9 @@ const CONFLICTING = [
   'prometheus-cacert',
   'prometheus-token-file',
   'prometheus-insecure-skip-tls-verify',
+  // The CR's spec.prometheus says where its metrics come from; the CLI does not sample beside it.
+  'metrics-urls',
+  'sample-window',
   'set',
   'watch',
 ];

@@ -145,7 +145,7 @@ function header(report: CheckReport, paint: Paint, width: number): string {
       'bold',
     ),
     `  ${source('etcd', observation.etcd.source, paint)}`,
-    `  ${source(`Prometheus${report.prometheusUrl ? ` ${report.prometheusUrl}` : ''}`, observation.metrics.source, paint)}`,
+    `  ${source(metricsSourceName(observation, report.prometheusUrl), observation.metrics.source, paint)}`,
   ];
   for (const [name, message] of shownSourceMessages(observation))
     lines.push(...wrap(`${name}: ${message}`, width, '      ', '    '));
@@ -165,12 +165,22 @@ function source(name: string, state: SourceState, paint: Paint): string {
   return `${name}: ${paint(state.state, tone)}${took}`;
 }
 
+/** "Prometheus <url>", or where the sampled numbers came from: each member's /metrics, over N s. */
+function metricsSourceName(observation: Observation, prometheusUrl?: string): string {
+  const sampled = observation.metrics.sampledOverSeconds;
+  if (sampled !== undefined) return `metrics: each member's /metrics sampled twice over ${sampled}s`;
+  return `Prometheus${prometheusUrl ? ` ${prometheusUrl}` : ''}`;
+}
+
 /** The sources' messages the header prints, by source name. */
 function shownSourceMessages(observation: Observation): [string, string][] {
   return (
     [
       ['etcd', observation.etcd.source],
-      ['Prometheus', observation.metrics.source],
+      [
+        observation.metrics.sampledOverSeconds === undefined ? 'Prometheus' : 'metrics',
+        observation.metrics.source,
+      ],
     ] as const
   ).flatMap(([name, state]): [string, string][] =>
     state.message && state.state !== 'NotConfigured' ? [[name, state.message]] : [],
@@ -229,11 +239,13 @@ function conditionsSection(report: CheckReport, paint: Paint, width: number): st
   );
   // Without Prometheus, the conditions that are Unknown only because their checks were skipped
   // are named once instead of listed with one identical line per check.
+  // A /metrics sample is a source of its own: its state and the quota are not skipped with it.
+  const notConfigured = report.observation.metrics.source.state === 'NotConfigured';
   const onlySkipped = (c: Condition) =>
     verdict.skipped.length > 0 &&
-    (c.type === 'MetricsSourceReachable' ||
+    ((notConfigured && c.type === 'MetricsSourceReachable') ||
       (c.status === 'Unknown' &&
-        (c.type === 'DatabaseQuotaUpgradeable' ||
+        ((notConfigured && c.type === 'DatabaseQuotaUpgradeable') ||
           c.message.split('\n').every((line) => skippedMessages.has(line)))));
   const warningMessages = new Set(
     analysis.findings.filter((f) => f.severity === 'Warning').map((f) => f.message),
@@ -272,8 +284,12 @@ function conditionsSection(report: CheckReport, paint: Paint, width: number): st
   if (skipped.length > 0) {
     const unknown = skipped.filter((c) => c.status === 'Unknown').map((c) => c.type);
     const unionNote = unknownUnions(unions);
+    const why =
+      report.observation.metrics.sampledOverSeconds === undefined
+        ? 'without Prometheus'
+        : "from a /metrics sample (they need Prometheus' history)";
     tail.push(
-      `not checked without Prometheus: ${verdict.skipped.map((check) => CHECK_WORDS[check]).join(', ')}; ` +
+      `not checked ${why}: ${verdict.skipped.map((check) => CHECK_WORDS[check]).join(', ')}; ` +
         `so ${unknown.join(', ')} are Unknown${unionNote}, as the operator would report them`,
     );
   }

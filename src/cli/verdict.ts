@@ -16,19 +16,26 @@ export interface CheckVerdict {
   exitCode: number;
   /** Why, one line per finding that decided it (or the reason nothing could be assessed). */
   reasons: string[];
-  /** Checks not run because Prometheus is not configured; they do not count. */
+  /**
+   * Checks not run because Prometheus is not configured, or, when the metrics were sampled from
+   * /metrics, because they need a longer history than two samples; they do not count.
+   */
   skipped: CheckName[];
 }
 
 /** Without Prometheus these checks are Unknown unless etcd answers them itself. */
 const METRIC_CHECKS: readonly CheckName[] = checksUsingPrometheus();
 
+/** Checks two samples of /metrics cannot answer: leader changes in 1h and 15m, growth over hours. */
+const HISTORY_CHECKS: readonly CheckName[] = ['LeaderChanges', 'Growth'];
+
 /**
  * - Unassessable (3): no member was observed, or none answered: nothing about etcd is known.
  * - Critical (2): some finding is Critical (no quorum or leader, a latency, size or rate above
  *   its critical threshold, an alarm).
  * - Warning (1): some finding is a Warning, or Unknown (data missing from a source that was
- *   configured). Without Prometheus the metric-based checks are skipped: they do not count.
+ *   configured). Without Prometheus the metric-based checks are skipped: they do not count; with
+ *   a /metrics sample instead, only those that need Prometheus' history are.
  * - Healthy (0): otherwise.
  */
 export function verdictOf(
@@ -36,9 +43,14 @@ export function verdictOf(
   observation: Observation,
 ): CheckVerdict {
   const notConfigured = observation.metrics.source.state === 'NotConfigured';
-  const skipped = notConfigured
-    ? [...new Set(analysis.findings.filter((f) => isSkipped(f, true)).map((f) => f.check))]
-    : [];
+  const unanswerable: readonly CheckName[] = notConfigured
+    ? METRIC_CHECKS
+    : observation.metrics.sampledOverSeconds !== undefined
+      ? HISTORY_CHECKS
+      : [];
+  const isSkipped = (finding: Finding) =>
+    finding.severity === 'Unknown' && unanswerable.includes(finding.check);
+  const skipped = [...new Set(analysis.findings.filter(isSkipped).map((f) => f.check))];
   if (analysis.members.length === 0 || !analysis.members.some((member) => member.reachable)) {
     const why = observation.etcd.source.message;
     const members = analysis.members
@@ -55,7 +67,7 @@ export function verdictOf(
       skipped,
     };
   }
-  const counted = analysis.findings.filter((finding) => !isSkipped(finding, notConfigured));
+  const counted = analysis.findings.filter((finding) => !isSkipped(finding));
   const critical = counted.filter((finding) => finding.severity === 'Critical');
   if (critical.length > 0) return decided('Critical', critical, skipped);
   const warnings = counted.filter(
@@ -63,10 +75,6 @@ export function verdictOf(
   );
   if (warnings.length > 0) return decided('Warning', warnings, skipped);
   return { verdict: 'Healthy', exitCode: EXIT_CODES.Healthy, reasons: [], skipped };
-}
-
-function isSkipped(finding: Finding, notConfigured: boolean): boolean {
-  return notConfigured && finding.severity === 'Unknown' && METRIC_CHECKS.includes(finding.check);
 }
 
 function decided(verdict: Verdict, findings: readonly Finding[], skipped: CheckName[]): CheckVerdict {

@@ -178,6 +178,11 @@ export interface MetricsObservation {
    * that is down explains its own missing or failed scrapes.
    */
   partialMembers?: string[];
+  /**
+   * Set when the values come from two samples of each member's own /metrics, this many seconds
+   * apart, instead of Prometheus: what needs a longer history (leader changes, growth) is missing.
+   */
+  sampledOverSeconds?: number;
   /** Keyed by member ID; members Prometheus has no series for are absent. */
   members: Record<string, MemberMetrics>;
   /** Leader changes seen by the cluster (max over members) in the last hour and 15 minutes. */

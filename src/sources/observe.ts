@@ -11,6 +11,7 @@ import type {
 import { observeBackup, type BackupSourceOptions } from './backup.js';
 import { observeEtcd, type EtcdSourceOptions } from './etcd/source.js';
 import { createPrometheusClient } from './prometheus/client.js';
+import { sampleMetrics, sampledObservation, type SampleSourceOptions } from './metrics/source.js';
 import { metricsObservation, queryPrometheus, type PrometheusSourceOptions } from './prometheus/source.js';
 import type { SharedSources } from './shared.js';
 import { errorText } from './text.js';
@@ -18,10 +19,12 @@ import { CANCELLED } from './timeout.js';
 
 export interface ObserveOptions {
   etcd: EtcdSourceOptions;
-  /** Without it the metrics source is NotConfigured. */
+  /** Without it (or `sample`) the metrics source is NotConfigured. */
   prometheus?: PrometheusSourceOptions;
   /** spec.backup's evidence; a PromQL source is asked through `prometheus`. Without it, no backup is read. */
   backup?: Omit<BackupSourceOptions, 'prometheus'>;
+  /** Without `prometheus`: sample every member's own /metrics instead. */
+  sample?: SampleSourceOptions;
   clock?: () => Date;
   /** Answers shared with other checks that ask the same at about the same time. */
   shared?: SharedSources;
@@ -38,8 +41,9 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
   const clock = options.clock ?? (() => new Date());
   const started = Date.now();
   const prometheusOptions = options.prometheus;
+  const sampleOptions = prometheusOptions ? undefined : options.sample;
   const { shared, signal } = options;
-  const [etcdRun, prometheusRun, backup] = await Promise.all([
+  const [etcdRun, prometheusRun, sampleRun, backup] = await Promise.all([
     timed(() =>
       shared
         ? shared.observeEtcd(options.etcd, options.freshEtcd ?? false, signal)
@@ -50,6 +54,7 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
           queryPrometheus(prometheusOptions, clock(), shared && ((c) => shared.prometheusClient(c)), signal),
         )
       : undefined,
+    sampleOptions ? timed(() => sampleMetrics(sampleOptions, signal)) : undefined,
     options.backup ? readBackup(options.backup, options, clock(), signal) : undefined,
   ]);
 
@@ -76,6 +81,18 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
       assembled = unexpected('Prometheus', error, { members: {} });
     }
     metrics = withDuration(assembled, prometheusRun.ms);
+  }
+  if (sampleRun) {
+    let assembled: MetricsObservation;
+    try {
+      if (!sampleRun.ok) throw sampleRun.error;
+      assembled = signal?.aborted
+        ? { source: { state: 'Error', message: CANCELLED }, members: {} }
+        : sampledObservation(sampleRun.value, etcd.members, clock());
+    } catch (error) {
+      assembled = unexpected('/metrics sample', error, { members: {} });
+    }
+    metrics = withDuration(assembled, sampleRun.ms);
   }
   return { time: clock(), etcd, metrics, ...(backup ? { backup } : {}), durationMs: Date.now() - started };
 }

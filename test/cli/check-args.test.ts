@@ -57,6 +57,8 @@ describe('parseCheckArgs', () => {
       name: undefined,
       prometheus: undefined,
       rateWindow: undefined,
+      sampleWindow: undefined,
+      metricsUrls: [],
       cacert: undefined,
       cert: undefined,
       key: undefined,
@@ -331,5 +333,51 @@ describe('parseCheckArgs --watch', () => {
 
   it('documents the flag', () => {
     expect(USAGE).toContain('--watch[=D]');
+  });
+});
+
+describe('parseCheckArgs: sampling /metrics without Prometheus', () => {
+  const base = ['--endpoints', 'https://10.0.0.1:2379'];
+
+  it('reads --sample-window and --metrics-urls, comma-separated or repeated', () => {
+    const parsed = parseCheckArgs([
+      ...base,
+      '--sample-window',
+      '30s',
+      '--metrics-urls',
+      'http://10.0.0.1:2381,http://10.0.0.2:2381',
+      '--metrics-urls',
+      'https://10.0.0.3:9979/metrics',
+    ]);
+    expect(parsed).toMatchObject({
+      kind: 'run',
+      args: {
+        sampleWindow: '30s',
+        metricsUrls: ['http://10.0.0.1:2381', 'http://10.0.0.2:2381', 'https://10.0.0.3:9979/metrics'],
+      },
+    });
+  });
+
+  it.each([
+    [['--sample-window', '15'], '--sample-window "15": must be a duration such as 500ms, 5s, 2m or 1m30s'],
+    [
+      ['--metrics-urls', ' , '],
+      '--metrics-urls is empty: give at least one URL, e.g. --metrics-urls http://127.0.0.1:2381',
+    ],
+    [
+      ['--metrics-urls', '10.0.0.1:2381'],
+      '--metrics-urls "10.0.0.1:2381": must be an http:// or https:// URL, e.g. https://10.0.0.11:2381',
+    ],
+    [
+      ['--metrics-urls', 'ftp://10.0.0.1/metrics'],
+      '--metrics-urls "ftp://10.0.0.1/metrics": must be an http:// or https:// URL, e.g. https://10.0.0.11:2381',
+    ],
+  ])('refuses %j', (flags, message) => {
+    expect(parseCheckArgs([...base, ...flags])).toEqual({ kind: 'error', message });
+  });
+
+  it('documents both flags in --help', () => {
+    expect(USAGE).toContain('--sample-window D');
+    expect(USAGE).toContain('--metrics-urls URLS');
   });
 });

@@ -474,3 +474,55 @@ describe('buildCheckInput with etcdctl variables', () => {
     });
   });
 });
+
+describe('buildCheckInput: sampling /metrics without Prometheus', () => {
+  const PKI = { '/pki/ca.crt': CA, '/pki/client.crt': CERT, '/pki/client.key': KEY };
+  const tls = ['--cacert', '/pki/ca.crt', '--cert', '/pki/client.crt', '--key', '/pki/client.key'];
+
+  it("samples each endpoint's /metrics for 15s by default, with the etcd TLS and command timeout", () => {
+    const input = ok(
+      ['--endpoints', 'https://10.0.0.1:2379,https://10.0.0.2:2379', ...tls, '--command-timeout', '3s'],
+      PKI,
+    );
+    expect(input.sample).toEqual({
+      urls: ['https://10.0.0.1:2379/metrics', 'https://10.0.0.2:2379/metrics'],
+      windowMs: 15_000,
+      tls: { caPem: CA, certPem: CERT, keyPem: KEY },
+      timeoutMs: 3_000,
+    });
+  });
+
+  it('samples --metrics-urls instead, over --sample-window', () => {
+    const input = ok([
+      '--endpoints',
+      'http://10.0.0.1:2379',
+      '--metrics-urls',
+      'http://10.0.0.1:2381',
+      '--sample-window',
+      '1m',
+    ]);
+    expect(input.sample).toMatchObject({ urls: ['http://10.0.0.1:2381/metrics'], windowMs: 60_000 });
+  });
+
+  it('samples nothing with --sample-window 0s', () => {
+    expect(ok(['--endpoints', 'http://10.0.0.1:2379', '--sample-window', '0s']).sample).toBeUndefined();
+  });
+
+  it('leaves the sample to Prometheus when one is configured, and says so when sample flags were given', () => {
+    const quiet = ok(['--endpoints', 'http://10.0.0.1:2379', '--prometheus', 'http://p:9090']);
+    expect(quiet.sample).toBeUndefined();
+    expect(quiet.notes).toEqual([]);
+    const told = ok([
+      '--endpoints',
+      'http://10.0.0.1:2379',
+      '--prometheus',
+      'http://p:9090',
+      '--sample-window',
+      '30s',
+    ]);
+    expect(told.sample).toBeUndefined();
+    expect(told.notes).toContain(
+      '--sample-window and --metrics-urls are not used: Prometheus is configured, and its history wins over two samples',
+    );
+  });
+});

@@ -64,7 +64,17 @@ describe('etcd-health check --watch against a 3-member cluster', () => {
   });
 
   it('prints a JSON line per run, the killed member as a transition, and stops on Ctrl-C', async () => {
-    watcher = startWatch(['--endpoints', cluster.endpoints.join(','), '--watch=1s', '-o', 'json', '-q']);
+    // No /metrics sample: it would make every run last its window.
+    watcher = startWatch([
+      '--endpoints',
+      cluster.endpoints.join(','),
+      '--sample-window',
+      '0s',
+      '--watch=1s',
+      '-o',
+      'json',
+      '-q',
+    ]);
     const { lines } = watcher;
     const describeState = () => `${lines.length} lines; stderr: ${watcher!.stderr()}`;
 

@@ -81,6 +81,8 @@ describe('parseCheckArgs with a CR from the cluster', () => {
     [['ehc/etcd', '--wal-fsync-warning', '5ms'], '--wal-fsync-warning'],
     [['ehc/etcd', '--dial-timeout', '1s'], '--dial-timeout'],
     [['ehc/etcd', '--watch'], '--watch'],
+    [['ehc/etcd', '--sample-window', '30s'], '--sample-window'],
+    [['ehc/etcd', '--metrics-urls', 'http://a:2381'], '--metrics-urls'],
   ])('refuses %j: %s cannot go with a CR from the cluster', (argv, flag) => {
     const message = error(argv);
     expect(message).toContain(`${flag} cannot go with a CR from the cluster`);

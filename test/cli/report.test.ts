@@ -224,3 +224,33 @@ describe('report helpers', () => {
     expect(classify('MetricsSourceReachable', 'False', 'QueryFailed')).toBe('notOk');
   });
 });
+
+describe('renderText with metrics sampled from /metrics', () => {
+  const sampled: Change = (o: Observation) => {
+    o.metrics.sampledOverSeconds = 15;
+    o.metrics.source = { state: 'OK', durationMilliseconds: 15_020 };
+    delete o.metrics.leaderChanges1h;
+    delete o.metrics.leaderChanges15m;
+    for (const metrics of Object.values(o.metrics.members)) delete metrics.dbSizePredicted;
+  };
+
+  it('says the numbers came from sampling /metrics, and names the checks that need Prometheus', () => {
+    const observation = healthyCluster(3, sampled);
+    const analysis = run(observation, { spec: SPEC });
+    const text = renderText(
+      {
+        origin: '3 endpoints from --endpoints',
+        observation,
+        analysis,
+        verdict: verdictOf(analysis, observation),
+      },
+      PLAIN,
+    );
+    expect(text).toContain("  metrics: each member's /metrics sampled twice over 15s: OK (15020ms)");
+    expect(text).not.toContain('Prometheus https://');
+    expect(section(text, 'CONDITIONS').replace(/\n {2}/g, ' ')).toContain(
+      "not checked from a /metrics sample (they need Prometheus' history): leader changes, DB growth",
+    );
+    expect(text).toContain('RESULT  Healthy: every check passed (exit code 0)');
+  });
+});

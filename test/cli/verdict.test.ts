@@ -105,3 +105,35 @@ describe('verdictOf', () => {
     expect(verdict(withoutPrometheus, killed(2)).exitCode).toBe(1);
   });
 });
+
+describe('verdictOf with metrics sampled from /metrics', () => {
+  /** What the sample source gives: no leader changes, no growth prediction. */
+  const sampled: Change = (o: Observation) => {
+    o.metrics.sampledOverSeconds = 15;
+    delete o.metrics.leaderChanges1h;
+    delete o.metrics.leaderChanges15m;
+    for (const metrics of Object.values(o.metrics.members)) delete metrics.dbSizePredicted;
+  };
+
+  it('skips only the checks that need Prometheus history, and is Healthy otherwise', () => {
+    expect(verdict(sampled)).toEqual({
+      verdict: 'Healthy',
+      exitCode: 0,
+      reasons: [],
+      skipped: ['LeaderChanges', 'Growth'],
+    });
+  });
+
+  it('still counts a sampled latency, and a missing sampled value as Unknown', () => {
+    expect(verdict(sampled, withMetric(1, { walFsyncP99: 0.08 }))).toMatchObject({
+      verdict: 'Critical',
+      skipped: ['LeaderChanges', 'Growth'],
+    });
+    const missing = verdict(
+      sampled,
+      (o) => delete o.metrics.members[Object.keys(o.metrics.members)[0]!]!.walFsyncP99,
+    );
+    expect(missing).toMatchObject({ verdict: 'Warning', exitCode: 1 });
+    expect(missing.reasons.join('\n')).toMatch(/^Unknown: WAL fsync/m);
+  });
+});

@@ -28,6 +28,8 @@ export interface EtcdClusterOptions {
   quotaBackendBytes?: number;
   /** Delay every fsync/fdatasync of this member by `delayUs` microseconds (strace inject). */
   slowDisk?: { member: string; delayUs: number };
+  /** Also serve /metrics on plain http://<ip>:2381 (--listen-metrics-urls), as kubeadm does. */
+  metricsListener?: boolean;
 }
 
 export interface EtcdMember {
@@ -36,6 +38,8 @@ export interface EtcdMember {
   readonly clientURL: string;
   readonly peerURL: string;
   readonly dataDir: string;
+  /** http://<ip>:2381, with the option metricsListener. */
+  readonly metricsURL?: string;
   /** PID of the etcd process itself (under strace for a slow-disk member), while it runs. */
   etcdPid(): number | undefined;
   running(): boolean;
@@ -70,6 +74,7 @@ export interface EtcdCluster {
 
 const CLIENT_PORT = 2379;
 const PEER_PORT = 2380;
+const METRICS_PORT = 2381;
 const CALL_DEADLINE_MS = 5_000;
 
 interface MemberState extends EtcdMember {
@@ -93,6 +98,7 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
       clientURL: `${scheme}://${ip}:${CLIENT_PORT}`,
       peerURL: `${scheme}://${ip}:${PEER_PORT}`,
       dataDir: join(dir, `member-${i + 1}.etcd`),
+      ...(options.metricsListener && { metricsURL: `http://${ip}:${METRICS_PORT}` }),
       etcdPid: () =>
         state.process && !state.process.exited() ? (state.tracedPid ?? state.process.pid) : undefined,
       running: () => state.process !== undefined && !state.process.exited(),
@@ -119,6 +125,7 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
     '--election-timeout=2000',
     ...(version === '3.4' ? ['--logger=zap'] : []),
     ...(options.quotaBackendBytes ? [`--quota-backend-bytes=${options.quotaBackendBytes}`] : []),
+    ...(m.metricsURL ? [`--listen-metrics-urls=${m.metricsURL}`] : []),
     ...(tls
       ? [
           `--cert-file=${tls.member(m.name).certPath}`,

@@ -38,6 +38,33 @@ describe('observe', () => {
     expect(observation.etcd.source.durationMilliseconds).toEqual(expect.any(Number));
   });
 
+  it('samples /metrics when asked, and not when Prometheus is configured too', async () => {
+    const sample = { urls: [`${refused}/metrics`], windowMs: 60_000, timeoutMs: 500 };
+    const etcd = { endpoints: [refused], dialTimeoutMs: 500, requestTimeoutMs: 500 };
+    const sampled = await observe({ etcd, sample });
+    expect(sampled.metrics.sampledOverSeconds).toBe(60);
+    expect(sampled.metrics.source).toMatchObject({
+      state: 'Error',
+      message: expect.stringMatching(/^\/metrics sampled over 60s: every scrape failed: .*ECONNREFUSED/),
+      durationMilliseconds: expect.any(Number),
+    });
+    // Nobody answered the first scrape: the window was not waited out.
+    expect(sampled.durationMs).toBeLessThan(30_000);
+
+    const prometheus = {
+      url: refused,
+      insecureSkipTLSVerify: false,
+      timeoutMs: 500,
+      labelMatchers: [],
+      memberLabel: 'instance',
+      rateWindowMs: 60_000,
+      growthHorizonMs: 3_600_000,
+    };
+    const withPrometheus = await observe({ etcd, sample, prometheus });
+    expect(withPrometheus.metrics.sampledOverSeconds).toBeUndefined();
+    expect(withPrometheus.metrics.source.message).toMatch(/^Prometheus /);
+  });
+
   it('does not let a hanging endpoint stall the check beyond its dial timeout, and leaves no socket open', async () => {
     const started = Date.now();
     const observation = await observe({

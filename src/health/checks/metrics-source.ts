@@ -1,5 +1,5 @@
-// Whether Prometheus answered, and whether its series match the member list. Feeds the
-// MetricsSourceReachable condition only: never a union.
+// Whether Prometheus (or, in the CLI, the members' own /metrics) answered, and whether its series
+// match the member list. Feeds the MetricsSourceReachable condition only: never a union.
 import { isDown, type ClusterView } from '../cluster.js';
 import { CLUSTER_TARGET, type Finding } from '../findings.js';
 import { listing } from '../text.js';
@@ -9,29 +9,41 @@ export function checkMetricsSource(view: ClusterView): Finding[] {
   const detail = source.message ? `: ${source.message}` : '';
   const base = { check: 'MetricsSource' as const, target: CLUSTER_TARGET };
   const explained = source.state === 'Partial' ? downMembersOnly(view) : undefined;
+  // Two samples of the members' own /metrics stand in for Prometheus in the CLI: say which.
+  const sampled = view.observation.metrics.sampledOverSeconds !== undefined;
+  const who = sampled ? "The members' /metrics" : 'Prometheus';
   const state: Finding =
     source.state === 'OK'
-      ? { ...base, severity: 'OK', reason: 'MetricsAvailable', message: 'Prometheus answered every query' }
+      ? {
+          ...base,
+          severity: 'OK',
+          reason: 'MetricsAvailable',
+          message: sampled
+            ? "Every member's /metrics answered both samples"
+            : 'Prometheus answered every query',
+        }
       : explained !== undefined
         ? {
             ...base,
             severity: 'OK',
             reason: 'MetricsAvailable',
-            message: `Prometheus answered for every running member; ${listing(explained)} ${explained.length === 1 ? 'is down, which explains its' : 'are down, which explains their'} missing series`,
+            message: `${who} answered for every running member; ${listing(explained)} ${explained.length === 1 ? 'is down, which explains its' : 'are down, which explains their'} missing series`,
           }
         : source.state === 'Partial'
           ? {
               ...base,
               severity: 'Warning',
               reason: 'PartialResults',
-              message: `Prometheus answered some queries only${detail}`,
+              message: sampled
+                ? `The members' /metrics answered in part only${detail}`
+                : `Prometheus answered some queries only${detail}`,
             }
           : source.state === 'Error'
             ? {
                 ...base,
                 severity: 'Warning',
                 reason: 'QueryFailed',
-                message: `Prometheus did not answer${detail}`,
+                message: `${who} did not answer${detail}`,
               }
             : {
                 ...base,

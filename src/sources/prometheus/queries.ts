@@ -48,7 +48,7 @@ export interface ClusterSignal {
 export type Signal = MemberSignal | ClusterSignal;
 
 // etcd-io/etcd contrib/mixin alerts.libsonnet, etcdHighNumberOfFailedGRPCRequests.
-const FAILED_GRPC_CODES =
+export const FAILED_GRPC_CODES =
   'Unknown|FailedPrecondition|ResourceExhausted|Internal|Unavailable|DataLoss|DeadlineExceeded';
 const MUTATING_VERBS = 'POST|PUT|PATCH|DELETE|DELETECOLLECTION|APPLY';
 const TOP_CHURN_ENTRIES = 5;

@@ -45,6 +45,8 @@ export interface SignalAnswer {
 
 export interface PrometheusSnapshot {
   url: string;
+  /** How messages name the source; "Prometheus <url>" by default. */
+  where?: string;
   memberLabel: string;
   matchers: LabelMatcher[];
   /** Set when the options were unusable; no query ran then. */
@@ -111,7 +113,7 @@ export function metricsObservation(
   snapshot: PrometheusSnapshot,
   members: readonly MemberIdentity[],
 ): MetricsObservation {
-  const where = `Prometheus ${snapshot.url}`;
+  const where = snapshot.where ?? `Prometheus ${snapshot.url}`;
   if (snapshot.configError)
     return { source: { state: 'Error', message: `${where}: ${snapshot.configError}` }, members: {} };
   const failed = snapshot.answers.filter((a) => !a.outcome.ok);
@@ -225,10 +227,14 @@ function memberValues(snapshot: PrometheusSnapshot, members: readonly MemberIden
   return values;
 }
 
-/** Several series of one member (duplicate targets) keep the worst value. */
+/**
+ * Several series of one member (duplicate targets, or one per peer) keep the worst value; NaN only
+ * when every series is NaN, as PromQL's max and min ignore NaN beside a number.
+ */
 function merge(into: MemberValues, signal: MemberSignal, value: number): void {
   const previous = into[signal.field];
   if (previous === undefined || Number.isNaN(previous)) into[signal.field] = value;
+  else if (Number.isNaN(value)) return;
   else if (signal.field === 'hasLeader' || signal.field === 'up')
     into[signal.field] = Math.min(previous, value);
   else into[signal.field] = Math.max(previous, value);
