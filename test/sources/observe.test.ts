@@ -113,6 +113,7 @@ describe('observe', () => {
         memberLabel: 'instance',
         rateWindowMs: 300_000,
         growthHorizonMs: 14_400_000,
+        dataDirMountpoint: '/var/lib/etcd',
       },
     });
     expect(observation.metrics.source.state).toBe('Error');
@@ -156,6 +157,7 @@ describe('observeOptionsFromSpec', () => {
       memberLabel: 'instance',
       rateWindowMs: 120_000,
       growthHorizonMs: 21_600_000,
+      dataDirMountpoint: '/var/lib/etcd',
     });
   });
 

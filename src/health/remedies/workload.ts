@@ -76,30 +76,52 @@ export const churnRemedies: RemedyBuilder = (context, findings) => {
   ];
 };
 
+// What to do about each reason of the node check, and what to look at on the node.
+const NODE_HINTS: Record<string, { advice: string; commands: (dataDir: string) => string[] }> = {
+  SlowDiskWrites: {
+    advice:
+      "etcd fsyncs every write: find what else writes to this disk, or move etcd's data dir to a dedicated SSD/NVMe.",
+    commands: () => ['iostat -xm 5 3'],
+  },
+  DiskSaturated: {
+    advice:
+      "The data dir's disk is busy nearly all the time: find the other writers (iotop) or give etcd its own disk.",
+    commands: () => ['iostat -xm 5 3', 'iotop -b -o -n 3'],
+  },
+  LowDiskSpace: {
+    advice:
+      'etcd stops when its filesystem is full: free space (old snapshots, logs, images) or grow the filesystem before it fills.',
+    commands: (dataDir) => [`df -h ${dataDir}`, `du -xh --max-depth=1 ${dataDir}`],
+  },
+  SwapInUse: {
+    advice: 'Disable swap on control-plane nodes or find what exhausts their memory.',
+    commands: () => ['swapon --show', 'free -m'],
+  },
+  LowMemory: {
+    advice: 'Find the processes that use the memory and move them off the control plane, or add memory.',
+    commands: () => ['free -m', 'top -b -n 1 -o %MEM | head -20'],
+  },
+  HighCPU: {
+    advice:
+      'A starved etcd misses heartbeats and applies slowly: find the processes that use the CPU and move them off the control plane or add CPU.',
+    commands: () => ['top -b -n 1 -o %CPU | head -20'],
+  },
+};
+
 export const nodeRemedies: RemedyBuilder = (context, findings) =>
-  actionable(findings, ['ControlPlaneNodes'])
-    .filter((finding) => finding.target !== CLUSTER_TARGET)
-    .map((finding): Recommendation => {
-      const { style } = context;
-      const swap = finding.reason === 'SwapInUse';
-      return {
+  actionable(findings, ['ControlPlaneNodes']).flatMap((finding): Recommendation[] => {
+    const member = findMember(context.view, finding.target);
+    const hint = NODE_HINTS[finding.reason];
+    if (member === undefined || hint === undefined) return [];
+    const dataDir = context.view.spec.prometheus?.nodeExporter.dataDirMountpoint ?? '/var/lib/etcd';
+    return [
+      {
         type: 'InvestigateNodeResources',
         severity: severityOf(finding),
         target: finding.target,
         reason: finding.reason,
-        message:
-          sentence(finding.message) +
-          (swap
-            ? ' Disable swap on control-plane nodes or find what exhausts their memory.'
-            : ' A starved etcd misses heartbeats and applies slowly: find the processes that use the CPU and move them off the control plane or add CPU.'),
-        commands: swap
-          ? commandList(
-              onHost(style, finding.target, 'swapon --show'),
-              onHost(style, finding.target, 'free -m'),
-            )
-          : commandList(
-              `${style.kubectl} top node ${finding.target}`,
-              `${onHost(style, finding.target, 'top -b -n 1 -o %CPU')} | head -20`,
-            ),
-      };
-    });
+        message: `${sentence(finding.message)} ${hint.advice}`,
+        commands: hint.commands(dataDir).map((command) => onHost(context.style, member, command)),
+      },
+    ];
+  });
