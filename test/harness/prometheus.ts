@@ -30,6 +30,8 @@ export interface PrometheusOptions {
   scrapeIntervalSeconds?: number;
   /** Log every query Prometheus evaluates to this file (`global.query_log_file`). */
   queryLogFile?: string;
+  /** host:port of node-exporters to scrape as job "node". */
+  nodeExporters?: string[];
 }
 
 export async function startPrometheus(
@@ -62,7 +64,12 @@ export async function startPrometheus(
       evaluation_interval: interval,
       ...(options.queryLogFile ? { query_log_file: options.queryLogFile } : {}),
     },
-    scrape_configs: [scrape],
+    scrape_configs: [
+      scrape,
+      ...(options.nodeExporters
+        ? [{ job_name: 'node', static_configs: [{ targets: options.nodeExporters }] }]
+        : []),
+    ],
   };
   const configPath = join(dir, 'prometheus.yml');
   writeFileSync(configPath, JSON.stringify(config, null, 2));

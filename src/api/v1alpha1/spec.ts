@@ -311,6 +311,9 @@ export const ThresholdsSchema = z
       .object({
         cpuPercent: percent("CPU use (iowait included) of a member's node that warns.", 80),
         warnOnSwap: z.boolean().default(true).meta({ description: "Warn when a member's node uses swap." }),
+        // Memory and utilisation defaults are ours; the write await band is iostat's convention
+        // in the field guide (step 6), the free-space band the node-exporter mixin's
+        // NodeFilesystemAlmostOutOfSpace (fsSpaceAvailableWarningThreshold 5, Critical 3).
         memoryAvailable: lowBand("Available memory of a member's node, percent of the total,", 10, 5),
         diskWriteAwait: z
           .object({
