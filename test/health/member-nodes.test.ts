@@ -136,6 +136,20 @@ describe("thresholds from the spec and the node's details", () => {
     expect(finding.message).toContain('at or below the 50% warning threshold');
   });
 
+  it.each(['var/lib/etcd', '/var/lib/etcd with space', '/a"b'])(
+    'refuses the data dir mountpoint %j',
+    (mountpoint) => {
+      expect(() =>
+        specWith({
+          prometheus: {
+            url: 'https://prometheus.example:9090',
+            nodeExporter: { dataDirMountpoint: mountpoint },
+          },
+        }),
+      ).toThrow();
+    },
+  );
+
   it('refuses a free-space band whose critical exceeds its warning', () => {
     expect(() =>
       specWith({ thresholds: { controlPlaneNodes: { filesystemAvailable: { warning: 3, critical: 5 } } } }),

@@ -440,3 +440,38 @@ describe('queryPrometheus', () => {
     expect(result.configError).toMatch(/invalid label name/);
   });
 });
+
+describe("node queries of the data dir's filesystem and disk", () => {
+  const ctx = {
+    etcdMatchers: [],
+    memberLabel: 'instance',
+    rateWindowMs: 60_000,
+    growthHorizonMs: 3_600_000,
+    dataDirMountpoint: '/srv/etcd',
+  };
+  const promql = (field: ClusterField) => SIGNALS.find((signal) => signal.field === field)!.promql(ctx);
+
+  it('reads the spec mountpoint, and "/" only on nodes without it', () => {
+    const query = promql('nodeFilesystemAvailablePercent');
+    expect(query).toContain(
+      'node_filesystem_avail_bytes{mountpoint="/srv/etcd"} or (node_filesystem_avail_bytes{mountpoint="/"} unless on (instance) node_filesystem_avail_bytes{mountpoint="/srv/etcd"})',
+    );
+    expect(query).toMatch(/^100 \* min by \(instance, node, mountpoint\)/);
+  });
+
+  it.each(['nodeDiskWriteAwaitSeconds', 'nodeDiskUtilisationPercent'] as const)(
+    '%s keeps the device under that filesystem, named as node_disk_* name it',
+    (field) => {
+      const query = promql(field);
+      expect(query).toContain('* on (instance, device) group_left (mountpoint)');
+      expect(query).toContain('"device", "$1", "device", "/dev/(.+)"');
+      expect(query).toContain('node_filesystem_size_bytes{mountpoint="/srv/etcd"}');
+    },
+  );
+
+  it('gives an idle device an await of 0, as iostat does, instead of 0/0', () => {
+    expect(promql('nodeDiskWriteAwaitSeconds')).toContain(
+      '(rate(node_disk_write_time_seconds_total[60s]) / (rate(node_disk_writes_completed_total[60s]) > 0)) or (0 * rate(node_disk_write_time_seconds_total[60s]))',
+    );
+  });
+});
