@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-apt_packages=(etcd-server etcd-client prometheus strace lua5.4 openssl)
+apt_packages=(etcd-server etcd-client prometheus prometheus-node-exporter strace lua5.4 openssl)
 # The image test: buildah builds the Dockerfile daemonless, busybox is the build stand-in's shell,
 # and a containerd of the test's own runs the result with runc (the system's is never used).
 apt_packages+=(buildah busybox-static containerd runc)

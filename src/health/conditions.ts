@@ -118,7 +118,7 @@ const DEGRADED_GROUPS: readonly DegradedGroup[] = [
     type: 'ControlPlaneNodesDegraded',
     checks: ['ControlPlaneNodes'],
     okMessage: (l) =>
-      `CPU use of every control-plane node is below ${formatPercent(l.nodeCpuPercent)}${l.warnOnSwap ? ' and none uses swap' : ''}`,
+      `The members' nodes are within bounds: data dir disk write await below ${formatSeconds(l.nodeDiskWriteAwaitSeconds.warning)}, utilisation below ${formatPercent(l.nodeDiskUtilisationPercent)}, free space above ${formatPercent(l.nodeFilesystemAvailablePercent.warning)}, CPU below ${formatPercent(l.nodeCpuPercent)}, available memory above ${formatPercent(l.nodeMemoryAvailablePercent.warning)}${l.warnOnSwap ? ', no swap in use' : ''}`,
   },
 ];
 

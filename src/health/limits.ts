@@ -2,7 +2,8 @@
 // second), and the two comparison rules every check uses.
 //
 // Comparison rule: a threshold is reached AT OR ABOVE its value (>=), for every band (latencies,
-// sizes, quota, leader changes, gRPC share, API churn, CPU), as the spec's field descriptions say.
+// sizes, quota, leader changes, gRPC share, API churn, CPU, disk await and utilisation), as the
+// spec's field descriptions say; where less is worse (free memory, free space) AT OR BELOW.
 // The one exception are the rate bands of failed proposals, slow applies and slow read indexes:
 // their spec says "any rate above 0 warns" and "above which the check is critical", so both are
 // strict (>).
@@ -33,6 +34,12 @@ export interface Limits {
   apiLatencySeconds: Band;
   nodeCpuPercent: number;
   warnOnSwap: boolean;
+  /** Less is worse: reached at or below. */
+  nodeMemoryAvailablePercent: Band;
+  nodeDiskWriteAwaitSeconds: Band;
+  nodeDiskUtilisationPercent: number;
+  /** Less is worse: reached at or below. */
+  nodeFilesystemAvailablePercent: Band;
   degradedInertiaMs: number;
 }
 
@@ -80,6 +87,13 @@ export function limitsFrom(thresholds: Thresholds): Limits {
     },
     nodeCpuPercent: t.controlPlaneNodes.cpuPercent,
     warnOnSwap: t.controlPlaneNodes.warnOnSwap,
+    nodeMemoryAvailablePercent: t.controlPlaneNodes.memoryAvailable,
+    nodeDiskWriteAwaitSeconds: {
+      warning: seconds(t.controlPlaneNodes.diskWriteAwait.warning),
+      critical: seconds(t.controlPlaneNodes.diskWriteAwait.critical),
+    },
+    nodeDiskUtilisationPercent: t.controlPlaneNodes.diskUtilisationPercent,
+    nodeFilesystemAvailablePercent: t.controlPlaneNodes.filesystemAvailable,
     degradedInertiaMs: parseDurationMs(t.degradedInertia),
   };
 }
@@ -88,6 +102,13 @@ export function limitsFrom(thresholds: Thresholds): Limits {
 export function levelAtOrAbove(value: number, band: Band): Level {
   if (value >= band.critical) return 'Critical';
   if (value >= band.warning) return 'Warning';
+  return 'OK';
+}
+
+/** The rule of bands where less is worse (free memory, free space): reached at or below. */
+export function levelAtOrBelow(value: number, band: Band): Level {
+  if (value <= band.critical) return 'Critical';
+  if (value <= band.warning) return 'Warning';
   return 'OK';
 }
 

@@ -145,11 +145,24 @@ export interface MemberMetrics {
   scrapeAgeSeconds?: number;
 }
 
+/** node-exporter's view of one node; the check keeps only the members' own nodes. */
 export interface NodeMetrics {
-  node: string;
+  /** node-exporter's `instance`: host:port, or the node name where the scrape config relabels it. */
+  instance: string;
+  /** The `node` label, where the scrape config sets one. */
+  nodeName?: string;
+  /** Busy share of all CPUs, iowait included. */
   cpuPercent?: number;
+  cpuIowaitPercent?: number;
   swapUsedBytes?: number;
   memoryAvailablePercent?: number;
+  /** The mountpoint read for the data dir: the spec's, or "/" on nodes without it. */
+  mountpoint?: string;
+  filesystemAvailablePercent?: number;
+  /** The device under that mountpoint, as node_disk_* name it (e.g. "sda1"). */
+  device?: string;
+  diskWriteAwaitSeconds?: number;
+  diskUtilisationPercent?: number;
 }
 
 export interface ChurnEntry {

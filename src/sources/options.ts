@@ -44,6 +44,7 @@ export function observeOptionsFromSpec(spec: EtcdHealthCheckSpec, resolved: Reso
       memberLabel: prometheus.memberLabel,
       rateWindowMs: parseDurationMs(prometheus.rateWindow),
       growthHorizonMs: parseDurationMs(spec.thresholds.growth.horizon),
+      dataDirMountpoint: prometheus.nodeExporter.dataDirMountpoint,
     },
     backup: spec.backup && {
       spec: spec.backup,

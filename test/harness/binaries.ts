@@ -39,6 +39,12 @@ export function etcdVersionUnderTest(): EtcdVersion {
   return process.env.EHC_ETCD_VERSION === '3.4' ? '3.4' : '3.6';
 }
 
+export function nodeExporterBinary(): string {
+  const path = '/usr/bin/prometheus-node-exporter';
+  if (!existsSync(path)) throw new Error('node-exporter missing: apt-get install prometheus-node-exporter');
+  return path;
+}
+
 export function prometheusBinary(): string {
   if (!existsSync('/usr/bin/prometheus')) throw new Error('prometheus missing: apt-get install prometheus');
   return '/usr/bin/prometheus';

@@ -32,6 +32,8 @@ export interface PrometheusOptions {
   queryLogFile?: string;
   /** Also scrape a kube-apiserver (job "apiserver"), with a bearer token allowed to get /metrics. */
   apiServer?: { server: string; caPem: string; token: string };
+  /** host:port of node-exporters to scrape as job "node". */
+  nodeExporters?: string[];
 }
 
 export async function startPrometheus(
@@ -71,7 +73,13 @@ export async function startPrometheus(
       evaluation_interval: interval,
       ...(options.queryLogFile ? { query_log_file: options.queryLogFile } : {}),
     },
-    scrape_configs: [scrape, ...(apiServerScrape ? [apiServerScrape] : [])],
+    scrape_configs: [
+      scrape,
+      ...(apiServerScrape ? [apiServerScrape] : []),
+      ...(options.nodeExporters
+        ? [{ job_name: 'node', static_configs: [{ targets: options.nodeExporters }] }]
+        : []),
+    ],
   };
   const configPath = join(dir, 'prometheus.yml');
   writeFileSync(configPath, JSON.stringify(config, null, 2));

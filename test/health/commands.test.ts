@@ -224,45 +224,41 @@ describe('commands on a member host: only through a real node name', () => {
     ]);
   });
 
-  it.each<[string, EtcdHealthCheckSpec, string, string[], boolean]>([
+  // Node metrics belong to a member by its address (etcd-1 is 127.0.0.2); host commands go to the
+  // member's node by name, never to that address.
+  it.each<[string, EtcdHealthCheckSpec, Change[], string[], boolean]>([
     [
-      'a node-exporter address: ssh to it, no kubectl top without a node name',
+      'a node known from discovery: ssh to it by name',
       specWith(),
-      '10.0.0.5:9100',
-      ['ssh 10.0.0.5 top -b -n 1 -o %CPU | head -20'],
+      [withMember(1, { node: 'worker-7' })],
+      ['ssh worker-7 top -b -n 1 -o %CPU | head -20'],
       false,
     ],
     [
-      'a node name: ssh and kubectl top',
+      'no node known: the command as it is, and the message says where',
       specWith(),
-      'master-0:9100',
-      ['kubectl top node master-0', 'ssh master-0 top -b -n 1 -o %CPU | head -20'],
-      false,
-    ],
-    [
-      'OpenShift with a node name: oc debug',
-      OPENSHIFT,
-      'master-0',
-      ['oc top node master-0', 'oc debug node/master-0 -- chroot /host top -b -n 1 -o %CPU | head -20'],
-      false,
-    ],
-    [
-      'OpenShift with an address: oc debug needs a name, so the command as it is',
-      OPENSHIFT,
-      '[fd00::5]:9100',
+      [],
       ['top -b -n 1 -o %CPU | head -20'],
       true,
     ],
-  ])('node resources, %s', (_name, spec, instance, commands, unknown) => {
+    [
+      'OpenShift, where the member name is the node name: oc debug',
+      OPENSHIFT,
+      [],
+      ['oc debug node/etcd-1 -- chroot /host top -b -n 1 -o %CPU | head -20'],
+      false,
+    ],
+  ])('node resources, %s', (_name, spec, changes, commands, unknown) => {
     const analysis = run(
       healthyCluster(
         3,
-        withClusterMetrics({ nodes: [{ node: instance, cpuPercent: 95, swapUsedBytes: 0 }] }),
+        ...changes,
+        withClusterMetrics({ nodes: [{ instance: '127.0.0.2:9100', cpuPercent: 95, swapUsedBytes: 0 }] }),
       ),
       { spec },
     );
     const [investigate] = analysis.recommendations.filter((r) => r.type === 'InvestigateNodeResources');
-    expect(investigate).toMatchObject({ target: instance, commands });
+    expect(investigate).toMatchObject({ target: 'etcd-1', commands });
     expect(investigate!.message.includes('does not know its node')).toBe(unknown);
   });
 });

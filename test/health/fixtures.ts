@@ -7,6 +7,7 @@ import type {
   ClusterEtcdOperatorObservation,
   EndpointStatus,
   MemberMetrics,
+  NodeMetrics,
   MemberObservation,
   MetricsObservation,
   Observation,
@@ -167,6 +168,30 @@ export const withClusterMetrics =
   (patch: Partial<Omit<MetricsObservation, 'members' | 'source'>>): Change =>
   (observation) => {
     Object.assign(observation.metrics, patch);
+  };
+
+/** node-exporter's view of a member's node (instance: its client host), every value within its thresholds. */
+export function healthyNode(index: number, patch: Partial<NodeMetrics> = {}): NodeMetrics {
+  return {
+    instance: `127.0.0.${index + 1}:9100`,
+    cpuPercent: 10,
+    cpuIowaitPercent: 1,
+    swapUsedBytes: 0,
+    memoryAvailablePercent: 60,
+    mountpoint: '/var/lib/etcd',
+    filesystemAvailablePercent: 70,
+    device: 'nvme0n1',
+    diskWriteAwaitSeconds: 0.002,
+    diskUtilisationPercent: 5,
+    ...patch,
+  };
+}
+
+/** Healthy nodes for members 0..n-1, the node of member `index` patched. */
+export const withNodes =
+  (n: number, index = 0, patch: Partial<NodeMetrics> = {}): Change =>
+  (observation) => {
+    observation.metrics.nodes = [...Array(n).keys()].map((i) => healthyNode(i, i === index ? patch : {}));
   };
 
 export const withMetricsSource =

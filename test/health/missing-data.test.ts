@@ -101,7 +101,7 @@ describe('missing cluster-level metrics', () => {
 
   it('a node without a CPU value is Unknown', () => {
     const analysis = run(
-      healthyCluster(3, withClusterMetrics({ nodes: [{ node: 'master-0', swapUsedBytes: 0 }] })),
+      healthyCluster(3, withClusterMetrics({ nodes: [{ instance: '127.0.0.1:9100', swapUsedBytes: 0 }] })),
     );
     expect(conditionOf(analysis, 'ControlPlaneNodesDegraded')).toMatchObject({
       status: 'Unknown',

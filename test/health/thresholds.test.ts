@@ -13,6 +13,7 @@ import {
   specWith,
   withClusterMetrics,
   withMetric,
+  withNodes,
   withStatus,
   type Change,
 } from './fixtures.js';
@@ -344,7 +345,7 @@ describe('API churn (mutating 300/1000 per second, in-flight 300/500)', () => {
 
 describe('control-plane nodes (CPU >= 80% warns, swap in use warns; never critical)', () => {
   const node = (cpuPercent: number, swapUsedBytes = 0): Change =>
-    withClusterMetrics({ nodes: [{ node: 'master-0', cpuPercent, swapUsedBytes }] });
+    withNodes(3, 0, { cpuPercent, swapUsedBytes });
   const cpuFinding = (changes: Change[]) =>
     run(healthyCluster(3, ...changes)).findings.find(
       (finding) => finding.check === 'ControlPlaneNodes' && finding.message.includes('CPU'),
@@ -380,7 +381,9 @@ describe('control-plane nodes (CPU >= 80% warns, swap in use warns; never critic
   it('does not judge swap when warnOnSwap is off', () => {
     const spec = specWith({ thresholds: { controlPlaneNodes: { warnOnSwap: false } } });
     const analysis = run(healthyCluster(3, node(10, GiB)), { spec });
-    expect(analysis.findings.filter((finding) => finding.check === 'ControlPlaneNodes')).toHaveLength(1);
+    const nodeFindings = analysis.findings.filter((finding) => finding.check === 'ControlPlaneNodes');
+    expect(nodeFindings.filter((finding) => finding.message.includes('CPU'))).toHaveLength(3);
+    expect(nodeFindings.filter((finding) => finding.message.includes('swap'))).toEqual([]);
   });
 
   it('says that nodes are not checked when node-exporter metrics are absent, without claiming health', () => {

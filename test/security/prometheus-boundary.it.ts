@@ -63,6 +63,7 @@ function operatorQueries(labelMatchers: string[]): string[] {
     memberLabel: spec.prometheus!.memberLabel,
     rateWindowMs: parseDurationMs(spec.prometheus!.rateWindow),
     growthHorizonMs: parseDurationMs(spec.thresholds.growth.horizon),
+    dataDirMountpoint: spec.prometheus!.nodeExporter.dataDirMountpoint,
   };
   return SIGNALS.map((signal) => signal.promql(ctx));
 }

@@ -8,6 +8,7 @@ const CTX: QueryContext = {
   memberLabel: 'instance',
   rateWindowMs: 300_000,
   growthHorizonMs: 4 * 3_600_000,
+  dataDirMountpoint: '/var/lib/etcd',
 };
 
 const promql = (field: string) => {

@@ -59,6 +59,7 @@ describe('observe', () => {
       memberLabel: 'instance',
       rateWindowMs: 60_000,
       growthHorizonMs: 3_600_000,
+      dataDirMountpoint: '/var/lib/etcd',
     };
     const withPrometheus = await observe({ etcd, sample, prometheus });
     expect(withPrometheus.metrics.sampledOverSeconds).toBeUndefined();
@@ -203,6 +204,7 @@ describe('observe', () => {
         memberLabel: 'instance',
         rateWindowMs: 300_000,
         growthHorizonMs: 14_400_000,
+        dataDirMountpoint: '/var/lib/etcd',
       },
     });
     expect(observation.metrics.source.state).toBe('Error');
@@ -246,6 +248,7 @@ describe('observeOptionsFromSpec', () => {
       memberLabel: 'instance',
       rateWindowMs: 120_000,
       growthHorizonMs: 21_600_000,
+      dataDirMountpoint: '/var/lib/etcd',
     });
   });
 

@@ -322,8 +322,48 @@ describe('metricsObservation', () => {
       { resource: 'events', verb: 'POST', requestsPerSecond: 10 },
     ]);
     expect(observation.nodes).toEqual([
-      { node: 'master-0', cpuPercent: 85, swapUsedBytes: 1024 },
-      { node: 'master-1', cpuPercent: 20 },
+      { instance: 'master-0', cpuPercent: 85, swapUsedBytes: 1024 },
+      { instance: 'master-1', cpuPercent: 20 },
+    ]);
+  });
+
+  it("reads the data dir's filesystem and disk of each node with their mountpoint, device and node label", () => {
+    const answers = healthyAnswers();
+    const node = (labels: Record<string, string>, value: number) => ({ labels, value });
+    const at = { instance: '10.0.0.1:9100', mountpoint: '/var/lib/etcd' };
+    set(answers, 'nodeFilesystemAvailablePercent', { ok: true, samples: [node(at, 42)], warnings: [] });
+    set(answers, 'nodeDiskWriteAwaitSeconds', {
+      ok: true,
+      samples: [node({ ...at, device: 'sdb' }, 0.025)],
+      warnings: [],
+    });
+    set(answers, 'nodeDiskUtilisationPercent', {
+      ok: true,
+      samples: [node({ ...at, device: 'sdb' }, 91)],
+      warnings: [],
+    });
+    set(answers, 'nodeCpuIowaitPercent', {
+      ok: true,
+      samples: [node({ instance: '10.0.0.1:9100' }, 7), node({ instance: 'worker', node: 'worker-0' }, 1)],
+      warnings: [],
+    });
+    set(answers, 'nodeMemoryAvailablePercent', {
+      ok: true,
+      samples: [node({ instance: '10.0.0.1:9100' }, 30)],
+      warnings: [],
+    });
+    expect(metricsObservation(snapshot(answers), MEMBERS).nodes).toEqual([
+      {
+        instance: '10.0.0.1:9100',
+        mountpoint: '/var/lib/etcd',
+        device: 'sdb',
+        filesystemAvailablePercent: 42,
+        diskWriteAwaitSeconds: 0.025,
+        diskUtilisationPercent: 91,
+        cpuIowaitPercent: 7,
+        memoryAvailablePercent: 30,
+      },
+      { instance: 'worker', nodeName: 'worker-0', cpuIowaitPercent: 1 },
     ]);
   });
 
@@ -387,6 +427,7 @@ describe('queryPrometheus', () => {
     memberLabel: 'instance',
     rateWindowMs: 300_000,
     growthHorizonMs: 4 * 3_600_000,
+    dataDirMountpoint: '/var/lib/etcd',
   });
 
   it('runs one query per signal at one evaluation time, each scoped by the escaped matchers', async () => {
@@ -434,5 +475,40 @@ describe('queryPrometheus', () => {
       new Date(),
     );
     expect(result.configError).toMatch(/invalid label name/);
+  });
+});
+
+describe("node queries of the data dir's filesystem and disk", () => {
+  const ctx = {
+    etcdMatchers: [],
+    memberLabel: 'instance',
+    rateWindowMs: 60_000,
+    growthHorizonMs: 3_600_000,
+    dataDirMountpoint: '/srv/etcd',
+  };
+  const promql = (field: ClusterField) => SIGNALS.find((signal) => signal.field === field)!.promql(ctx);
+
+  it('reads the spec mountpoint, and "/" only on nodes without it', () => {
+    const query = promql('nodeFilesystemAvailablePercent');
+    expect(query).toContain(
+      'node_filesystem_avail_bytes{mountpoint="/srv/etcd"} or (node_filesystem_avail_bytes{mountpoint="/"} unless on (instance) node_filesystem_avail_bytes{mountpoint="/srv/etcd"})',
+    );
+    expect(query).toMatch(/^100 \* min by \(instance, node, mountpoint\)/);
+  });
+
+  it.each(['nodeDiskWriteAwaitSeconds', 'nodeDiskUtilisationPercent'] as const)(
+    '%s keeps the device under that filesystem, named as node_disk_* name it',
+    (field) => {
+      const query = promql(field);
+      expect(query).toContain('* on (instance, device) group_left (mountpoint)');
+      expect(query).toContain('"device", "$1", "device", "/dev/(.+)"');
+      expect(query).toContain('node_filesystem_size_bytes{mountpoint="/srv/etcd"}');
+    },
+  );
+
+  it('gives an idle device an await of 0, as iostat does, instead of 0/0', () => {
+    expect(promql('nodeDiskWriteAwaitSeconds')).toContain(
+      '(rate(node_disk_write_time_seconds_total[60s]) / (rate(node_disk_writes_completed_total[60s]) > 0)) or (0 * rate(node_disk_write_time_seconds_total[60s]))',
+    );
   });
 });

@@ -43,6 +43,7 @@ export function prometheusOptions(
     memberLabel: 'instance',
     rateWindowMs: TEST_RATE_WINDOW_MS,
     growthHorizonMs: 3_600_000,
+    dataDirMountpoint: '/var/lib/etcd',
     ...overrides,
   };
 }

@@ -142,6 +142,21 @@ export const PrometheusSchema = z
         description:
           'Label that identifies a member: "instance" is matched by host against the member URLs, any other label by value against the member name.',
       }),
+    nodeExporter: z
+      .object({
+        dataDirMountpoint: z
+          .string()
+          .max(256)
+          .regex(/^\/[^\s"\\]*$/)
+          .default('/var/lib/etcd')
+          .meta({
+            description:
+              'Mountpoint of the filesystem that holds the members\' data dir, as node-exporter reports it; nodes without it are judged by "/".',
+          }),
+      })
+      .strict()
+      .prefault({})
+      .meta({ description: "How node-exporter's metrics of the members' nodes are read." }),
     rateWindow: duration('Range of rate() and histogram_quantile() windows.', '5m'),
     timeout: duration('Timeout of one query.', '10s'),
   })
@@ -183,6 +198,20 @@ const latencyBand = (name: string, warning: string, critical: string, subject = 
           'warning must not exceed critical',
         ),
       ],
+    });
+
+/** A band where less is worse: reached at or below each value. */
+const lowBand = (name: string, warning: number, critical: number) =>
+  z
+    .object({
+      warning: percent(`${name} at or below which the check warns.`, warning),
+      critical: percent(`${name} at or below which the check is critical.`, critical),
+    })
+    .strict()
+    .prefault({})
+    .refine((band) => band.critical <= band.warning, { message: 'critical must not exceed warning' })
+    .meta({
+      'x-kubernetes-validations': [cel('self.critical <= self.warning', 'critical must not exceed warning')],
     });
 
 const rateBand = (name: string, critical: number) =>
@@ -284,8 +313,42 @@ export const ThresholdsSchema = z
     apiLatencyP99: latencyBand('Mutating API request', '1s', '5s', 'the API server'),
     controlPlaneNodes: z
       .object({
-        cpuPercent: percent('Node CPU use that warns.', 80),
-        warnOnSwap: z.boolean().default(true).meta({ description: 'Warn when a node uses swap.' }),
+        cpuPercent: percent("CPU use (iowait included) of a member's node that warns.", 80),
+        warnOnSwap: z.boolean().default(true).meta({ description: "Warn when a member's node uses swap." }),
+        // Memory and utilisation defaults are ours; the write await band is iostat's convention
+        // in the field guide (step 6), the free-space band the node-exporter mixin's
+        // NodeFilesystemAlmostOutOfSpace (fsSpaceAvailableWarningThreshold 5, Critical 3).
+        memoryAvailable: lowBand("Available memory of a member's node, percent of the total,", 10, 5),
+        diskWriteAwait: z
+          .object({
+            warning: duration(
+              "Mean write await (iostat's w_await) of the device under the data dir at or above which the member's node warns.",
+              '20ms',
+            ),
+            critical: duration('Mean write await at or above which the node is critical.', '50ms'),
+          })
+          .strict()
+          .prefault({})
+          .refine((band) => durationLe(band.warning, band.critical), {
+            message: 'warning must not exceed critical',
+          })
+          .meta({
+            'x-kubernetes-validations': [
+              cel(
+                `!self.warning.matches(r'${DURATION_PATTERN}') || !self.critical.matches(r'${DURATION_PATTERN}') || duration(self.warning) <= duration(self.critical)`,
+                'warning must not exceed critical',
+              ),
+            ],
+          }),
+        diskUtilisationPercent: percent(
+          "Share of time the device under the data dir is busy (iostat's %util) at or above which the node warns.",
+          90,
+        ),
+        filesystemAvailable: lowBand(
+          'Free space of the filesystem under the data dir, percent of its size,',
+          5,
+          3,
+        ),
       })
       .strict()
       .prefault({}),

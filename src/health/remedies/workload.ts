@@ -1,7 +1,7 @@
 // Request symptoms, API churn and control-plane node resources.
 import type { Recommendation } from '../../api/v1alpha1/status.js';
 import { findMember } from '../cluster.js';
-import { etcdctlCluster, etcdctlOn, etcdLogs, onHost, onHostOf } from '../commands.js';
+import { etcdctlCluster, etcdctlOn, etcdLogs, nodeOf, onHost, onHostOf } from '../commands.js';
 import { CLUSTER_TARGET } from '../findings.js';
 import { actionable, commandList, mostSevere, sentence, severityOf, type RemedyBuilder } from './context.js';
 
@@ -119,42 +119,53 @@ export const apiLatencyRemedies: RemedyBuilder = (context, findings) =>
       };
     });
 
+// What to do about each reason of the node check, and what to look at on the node.
+const NODE_HINTS: Record<string, { advice: string; commands: (dataDir: string) => string[] }> = {
+  SlowDiskWrites: {
+    advice:
+      "etcd fsyncs every write: find what else writes to this disk, or move etcd's data dir to a dedicated SSD/NVMe.",
+    commands: () => ['iostat -xm 5 3'],
+  },
+  DiskSaturated: {
+    advice:
+      "The data dir's disk is busy nearly all the time: find the other writers (iotop) or give etcd its own disk.",
+    commands: () => ['iostat -xm 5 3', 'iotop -b -o -n 3'],
+  },
+  LowDiskSpace: {
+    advice:
+      'etcd stops when its filesystem is full: free space (old snapshots, logs, images) or grow the filesystem before it fills.',
+    commands: (dataDir) => [`df -h ${dataDir}`, `du -xh --max-depth=1 ${dataDir}`],
+  },
+  SwapInUse: {
+    advice: 'Disable swap on control-plane nodes or find what exhausts their memory.',
+    commands: () => ['swapon --show', 'free -m'],
+  },
+  LowMemory: {
+    advice: 'Find the processes that use the memory and move them off the control plane, or add memory.',
+    commands: () => ['free -m', 'top -b -n 1 -o %MEM | head -20'],
+  },
+  HighCPU: {
+    advice:
+      'A starved etcd misses heartbeats and applies slowly: find the processes that use the CPU and move them off the control plane or add CPU.',
+    commands: () => ['top -b -n 1 -o %CPU | head -20'],
+  },
+};
+
 export const nodeRemedies: RemedyBuilder = (context, findings) =>
-  actionable(findings, ['ControlPlaneNodes'])
-    .filter((finding) => finding.target !== CLUSTER_TARGET)
-    .map((finding): Recommendation => {
-      const { style } = context;
-      const swap = finding.reason === 'SwapInUse';
-      const { host, name } = scrapedNode(finding.target);
-      // ssh reaches the address Prometheus scrapes node-exporter at: that is the node itself. oc
-      // debug and kubectl top need the node's name, which an address is not.
-      const node = style.openshift ? name : host;
-      return {
+  actionable(findings, ['ControlPlaneNodes']).flatMap((finding): Recommendation[] => {
+    const member = findMember(context.view, finding.target);
+    const hint = NODE_HINTS[finding.reason];
+    if (member === undefined || hint === undefined) return [];
+    const dataDir = context.view.spec.prometheus?.nodeExporter.dataDirMountpoint ?? '/var/lib/etcd';
+    const node = nodeOf(context.style, member);
+    return [
+      {
         type: 'InvestigateNodeResources',
         severity: severityOf(finding),
         target: finding.target,
         reason: finding.reason,
-        message:
-          sentence(finding.message) +
-          (swap
-            ? ' Disable swap on control-plane nodes or find what exhausts their memory.'
-            : ' A starved etcd misses heartbeats and applies slowly: find the processes that use the CPU and move them off the control plane or add CPU.') +
-          onHostOf(node, `node ${finding.target}`),
-        commands: swap
-          ? commandList(onHost(style, node, 'swapon --show'), onHost(style, node, 'free -m'))
-          : commandList(
-              name === undefined ? undefined : `${style.kubectl} top node ${name}`,
-              `${onHost(style, node, 'top -b -n 1 -o %CPU')} | head -20`,
-            ),
-      };
-    });
-
-/**
- * The node behind node-exporter's instance label ("10.0.0.5:9100", "[fd00::5]:9100", "master-0"):
- * its host without the port, and that host as a node name unless it is an IP address.
- */
-function scrapedNode(instance: string): { host: string; name?: string } {
-  const host = /^\[(.+)\](:\d+)?$/.exec(instance)?.[1] ?? instance.replace(/:\d+$/, '');
-  const address = host.includes(':') || /^\d+\.\d+\.\d+\.\d+$/.test(host);
-  return address ? { host } : { host, name: host };
-}
+        message: `${sentence(finding.message)} ${hint.advice}${onHostOf(node, `member ${member.name}`)}`,
+        commands: hint.commands(dataDir).map((command) => onHost(context.style, node, command)),
+      },
+    ];
+  });

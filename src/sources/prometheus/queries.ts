@@ -9,6 +9,8 @@ export interface QueryContext {
   memberLabel: string;
   rateWindowMs: number;
   growthHorizonMs: number;
+  /** node-exporter's mountpoint of the members' data dir; nodes without it are read at "/". */
+  dataDirMountpoint: string;
 }
 
 /** `up` is not an observation field: it explains why a member's metrics are missing or stale. */
@@ -34,8 +36,12 @@ export type ClusterField =
   | 'apiTopFlows'
   | 'apiTopStoredObjects'
   | 'nodeCpuPercent'
+  | 'nodeCpuIowaitPercent'
   | 'nodeSwapUsedBytes'
-  | 'nodeMemoryAvailablePercent';
+  | 'nodeMemoryAvailablePercent'
+  | 'nodeFilesystemAvailablePercent'
+  | 'nodeDiskWriteAwaitSeconds'
+  | 'nodeDiskUtilisationPercent';
 
 export interface ClusterSignal {
   kind: 'cluster';
@@ -52,6 +58,29 @@ export const FAILED_GRPC_CODES =
   'Unknown|FailedPrecondition|ResourceExhausted|Internal|Unavailable|DataLoss|DeadlineExceeded';
 const MUTATING_VERBS = 'POST|PUT|PATCH|DELETE|DELETECOLLECTION|APPLY';
 const TOP_CHURN_ENTRIES = 5;
+
+// kube-prometheus and OpenShift put the node name in `instance`; other scrape configs add `node`.
+const NODE_LABELS = 'instance, node';
+
+const cpuMode = (mode: string) =>
+  formatSelector('node_cpu_seconds_total', [{ name: 'mode', op: '=', value: mode }]);
+
+/**
+ * A node-exporter filesystem metric at the data dir's mountpoint, or at "/" on nodes that do not
+ * report that mountpoint (the data dir is then on the root filesystem).
+ */
+const dataDirFilesystem = (ctx: QueryContext, metric: string) => {
+  const at = (mountpoint: string) =>
+    formatSelector(metric, [{ name: 'mountpoint', op: '=', value: mountpoint }]);
+  return `(${at(ctx.dataDirMountpoint)} or (${at('/')} unless on (instance) ${at(ctx.dataDirMountpoint)}))`;
+};
+
+/**
+ * Keeps the disk series of the device under the data dir's filesystem and adds its mountpoint:
+ * node_filesystem_* name the device "/dev/sda1", node_disk_* "sda1".
+ */
+const onDataDirDevice = (ctx: QueryContext) =>
+  `* on (instance, device) group_left (mountpoint) (0 * label_replace(max by (instance, device, mountpoint) (${dataDirFilesystem(ctx, 'node_filesystem_size_bytes')}), "device", "$1", "device", "/dev/(.+)") + 1)`;
 
 /** PromQL durations are whole units; whole seconds are precise enough for windows. */
 export function promDuration(ms: number): string {
@@ -322,27 +351,66 @@ export const SIGNALS: readonly Signal[] = [
     promql: () =>
       `topk(${TOP_CHURN_ENTRIES}, max by (resource) (apiserver_resource_objects) or max by (resource) (apiserver_storage_objects))`,
   },
-  // Nodes, field guide steps 7-8; only when node-exporter metrics exist.
+  // Nodes, field guide steps 6-8; only when node-exporter metrics exist. The check keeps the
+  // members' nodes only: `instance` (and `node`, where a scrape config sets it) name the node.
   {
     kind: 'cluster',
     field: 'nodeCpuPercent',
     title: 'node CPU',
     required: false,
-    promql: (ctx) =>
-      `100 * (1 - avg by (instance) (rate(${formatSelector('node_cpu_seconds_total', [{ name: 'mode', op: '=', value: 'idle' }])}[${window(ctx)}])))`,
+    // Busy is everything but idle, so iowait counts as busy, as top's and the mixin's CPU use do.
+    promql: (ctx) => `100 * (1 - avg by (${NODE_LABELS}) (rate(${cpuMode('idle')}[${window(ctx)}])))`,
+  },
+  {
+    kind: 'cluster',
+    field: 'nodeCpuIowaitPercent',
+    title: 'node CPU iowait',
+    required: false,
+    promql: (ctx) => `100 * avg by (${NODE_LABELS}) (rate(${cpuMode('iowait')}[${window(ctx)}]))`,
   },
   {
     kind: 'cluster',
     field: 'nodeSwapUsedBytes',
     title: 'node swap used',
     required: false,
-    promql: () => 'max by (instance) (node_memory_SwapTotal_bytes - node_memory_SwapFree_bytes)',
+    promql: () => `max by (${NODE_LABELS}) (node_memory_SwapTotal_bytes - node_memory_SwapFree_bytes)`,
   },
   {
     kind: 'cluster',
     field: 'nodeMemoryAvailablePercent',
     title: 'node memory available',
     required: false,
-    promql: () => '100 * max by (instance) (node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes)',
+    promql: () =>
+      `100 * max by (${NODE_LABELS}) (node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes)`,
+  },
+  {
+    kind: 'cluster',
+    field: 'nodeFilesystemAvailablePercent',
+    title: 'node data dir filesystem available',
+    required: false,
+    promql: (ctx) =>
+      `100 * min by (${NODE_LABELS}, mountpoint) (${dataDirFilesystem(ctx, 'node_filesystem_avail_bytes')} / ${dataDirFilesystem(ctx, 'node_filesystem_size_bytes')})`,
+  },
+  {
+    kind: 'cluster',
+    field: 'nodeDiskWriteAwaitSeconds',
+    title: 'node data dir disk write await',
+    required: false,
+    // iostat's w_await: time spent writing / writes completed. A device without writes in the
+    // window has no await (0/0); iostat shows 0 then, and so does this.
+    promql: (ctx) => {
+      const time = `rate(node_disk_write_time_seconds_total[${window(ctx)}])`;
+      const writes = `rate(node_disk_writes_completed_total[${window(ctx)}])`;
+      return `max by (${NODE_LABELS}, mountpoint, device) (((${time} / (${writes} > 0)) or (0 * ${time})) ${onDataDirDevice(ctx)})`;
+    },
+  },
+  {
+    kind: 'cluster',
+    field: 'nodeDiskUtilisationPercent',
+    title: 'node data dir disk utilisation',
+    required: false,
+    // iostat's %util: the share of time the device had I/O in flight.
+    promql: (ctx) =>
+      `100 * max by (${NODE_LABELS}, mountpoint, device) (rate(node_disk_io_time_seconds_total[${window(ctx)}]) ${onDataDirDevice(ctx)})`,
   },
 ];

@@ -21,6 +21,7 @@ import {
 import { memberResolver, type MemberIdentity } from './members.js';
 import {
   SIGNALS,
+  type ClusterField,
   type ClusterSignal,
   type MemberField,
   type MemberSignal,
@@ -35,6 +36,8 @@ export interface PrometheusSourceOptions extends PrometheusConnection {
   memberLabel: string;
   rateWindowMs: number;
   growthHorizonMs: number;
+  /** The mountpoint of the members' data dir on their nodes (node-exporter's filesystem label). */
+  dataDirMountpoint: string;
 }
 
 export interface SignalAnswer {
@@ -76,6 +79,7 @@ export async function queryPrometheus(
     memberLabel: options.memberLabel,
     rateWindowMs: options.rateWindowMs,
     growthHorizonMs: options.growthHorizonMs,
+    dataDirMountpoint: options.dataDirMountpoint,
   };
   let queries: { signal: Signal; query: string }[];
   try {
@@ -271,7 +275,7 @@ function clusterValues(snapshot: PrometheusSnapshot, report: Report): ClusterVal
     });
     assignCluster(out, nodes, signal, samples);
   }
-  if (nodes.size > 0) out.nodes = [...nodes.values()].sort((a, b) => a.node.localeCompare(b.node));
+  if (nodes.size > 0) out.nodes = [...nodes.values()].sort((a, b) => a.instance.localeCompare(b.instance));
   return out;
 }
 
@@ -283,9 +287,19 @@ function assignCluster(
 ): void {
   const first = samples[0]?.value;
   const node = (labels: Record<string, string>) => {
-    const name = labels.instance ?? '';
-    if (!nodes.has(name)) nodes.set(name, { node: name });
-    return nodes.get(name)!;
+    const instance = labels.instance ?? '';
+    const key = `${instance}\u0000${labels.node ?? ''}`;
+    if (!nodes.has(key)) {
+      nodes.set(key, labels.node === undefined ? { instance } : { instance, nodeName: labels.node });
+    }
+    return nodes.get(key)!;
+  };
+  // The filesystem and device the data dir is on, named beside its values.
+  const placed = (labels: Record<string, string>) => {
+    const entry = node(labels);
+    if (labels.mountpoint !== undefined) entry.mountpoint = labels.mountpoint;
+    if (labels.device !== undefined) entry.device = labels.device;
+    return entry;
   };
   switch (signal.field) {
     case 'leaderChanges1h':
@@ -325,16 +339,28 @@ function assignCluster(
         .sort((a, b) => b.requestsPerSecond - a.requestsPerSecond);
       return;
     case 'nodeCpuPercent':
-      for (const s of samples) node(s.labels).cpuPercent = s.value;
-      return;
+    case 'nodeCpuIowaitPercent':
     case 'nodeSwapUsedBytes':
-      for (const s of samples) node(s.labels).swapUsedBytes = s.value;
-      return;
     case 'nodeMemoryAvailablePercent':
-      for (const s of samples) node(s.labels).memoryAvailablePercent = s.value;
+      for (const s of samples) node(s.labels)[NODE_FIELDS[signal.field]] = s.value;
+      return;
+    case 'nodeFilesystemAvailablePercent':
+    case 'nodeDiskWriteAwaitSeconds':
+    case 'nodeDiskUtilisationPercent':
+      for (const s of samples) placed(s.labels)[NODE_FIELDS[signal.field]] = s.value;
       return;
   }
 }
+
+const NODE_FIELDS = {
+  nodeCpuPercent: 'cpuPercent',
+  nodeCpuIowaitPercent: 'cpuIowaitPercent',
+  nodeSwapUsedBytes: 'swapUsedBytes',
+  nodeMemoryAvailablePercent: 'memoryAvailablePercent',
+  nodeFilesystemAvailablePercent: 'filesystemAvailablePercent',
+  nodeDiskWriteAwaitSeconds: 'diskWriteAwaitSeconds',
+  nodeDiskUtilisationPercent: 'diskUtilisationPercent',
+} as const satisfies Partial<Record<ClusterField, keyof NodeMetrics>>;
 
 /** Failures grouped by error; a lone failure shows its query, the rest their signal titles. */
 function describeFailures(failed: SignalAnswer[]): string {
