@@ -398,6 +398,9 @@ export async function startNode(controlPlane: ControlPlane, options: NodeOptions
             // The bridge gets the range's first address, so the node reaches its pods. (The
             // plugin then sets net.ipv4.ip_forward=1, in the node's namespace.)
             isGateway: true,
+            // Pods reach the kubernetes Service IP (on the node's lo) through the bridge; the
+            // node's namespace itself has no route off the machine.
+            isDefaultGateway: true,
             ipMasq: false,
             ipam: {
               type: 'host-local',
