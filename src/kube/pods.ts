@@ -12,13 +12,15 @@ import { CANCELLED } from '../sources/timeout.js';
 
 export interface PodAddress {
   name: string;
+  /** Empty while the pod has no IP. */
   ip: string;
+  phase: string;
 }
 
 const DISCOVERY_ROLE = 'etcd-health-operator-discovery';
 
 /**
- * Lists the running etcd pods for spec.etcd.discovery. Only in namespaces the reach policy
+ * Lists the etcd pods for spec.etcd.discovery. Only in namespaces the reach policy
  * allowed (the reconciler asks it first); RBAC grants the list only where the admin bound the
  * ClusterRole etcd-health-operator-discovery.
  */
@@ -32,16 +34,21 @@ export class KubePodLister {
     this.api = kubeConfig.makeApiClient(CoreV1Api);
   }
 
-  /** Gives up after the timeout or when `signal` aborts, whichever comes first. */
+  /** Every matching pod with its phase. Gives up after the timeout or when `signal` aborts, whichever comes first. */
   async listPodIPs(namespace: string, labelSelector: string, signal?: AbortSignal): Promise<PodAddress[]> {
     const pods = await withDeadline(this.timeoutMs, signal, (deadline) =>
       this.api.listNamespacedPod({ namespace, labelSelector }, withSignal(deadline)),
     ).catch((error: unknown) => {
       throw new Error(signal?.aborted ? CANCELLED : listFailure(error, namespace));
     });
+    // Every pod, with its phase: discovery dials the Running ones and reports the others.
     return pods.items
-      .filter((pod) => pod.status?.phase === 'Running' && pod.status.podIP && pod.metadata?.name)
-      .map((pod) => ({ name: pod.metadata!.name!, ip: pod.status!.podIP! }));
+      .filter((pod) => pod.metadata?.name)
+      .map((pod) => ({
+        name: pod.metadata!.name!,
+        ip: pod.status?.podIP ?? '',
+        phase: pod.status?.phase ?? 'Unknown',
+      }));
   }
 }
 

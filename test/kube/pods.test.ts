@@ -18,11 +18,13 @@ describe('KubePodLister', () => {
   });
   afterEach(() => api.close());
 
-  it('lists the running pods with an IP, with a signal that never aborts', async () => {
+  it('lists every pod with its phase and IP (discovery dials only the Running ones), with a signal that never aborts', async () => {
     api.objects = [pod('etcd-a', 'Running', '10.0.0.1'), pod('etcd-b', 'Pending'), pod('etcd-c', 'Running')];
     const lister = new KubePodLister(api.kubeConfig(), 5_000);
     expect(await lister.listPodIPs('openshift-etcd', 'app=etcd', new AbortController().signal)).toEqual([
-      { name: 'etcd-a', ip: '10.0.0.1' },
+      { name: 'etcd-a', ip: '10.0.0.1', phase: 'Running' },
+      { name: 'etcd-b', ip: '', phase: 'Pending' },
+      { name: 'etcd-c', ip: '', phase: 'Running' },
     ]);
     expect(api.lists()[0]?.query.get('labelSelector')).toBe('app=etcd');
   });

@@ -521,4 +521,45 @@ describe('the operator as a Deployment on a real node', () => {
       { timeoutMs: 120_000, description: 'the thawed member healthy again' },
     );
   }, 600_000);
+
+  it('reports a member pod that is not Running instead of dropping it', async () => {
+    // Labelled like the members, but its image is not on the node and may not be pulled.
+    await core.createNamespacedPod({
+      namespace: ETCD_NS,
+      body: {
+        metadata: { name: 'etcd-pending', labels: ETCD_LABELS },
+        spec: {
+          automountServiceAccountToken: false,
+          containers: [
+            { name: 'etcd', image: 'localhost/etcd-health-operator/absent:1', imagePullPolicy: 'Never' },
+          ],
+        },
+      },
+    });
+    try {
+      await eventually(
+        async () =>
+          (await core.readNamespacedPod({ namespace: ETCD_NS, name: 'etcd-pending' })).status
+            ?.containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImageNeverPull',
+        { timeoutMs: 60_000, description: 'etcd-pending waiting for its image' },
+      );
+      // A note alone does not make the operator write status before its heartbeat (5m); a spec
+      // change makes it check and write at once.
+      await checks.patchSpec(ETCD_NS, CHECK, { interval: '11s' });
+      const reported = await eventually(
+        async () => {
+          const check = await checks.get(ETCD_NS, CHECK);
+          return (
+            check.status?.lastCheck?.etcd.message?.includes('pod etcd-pending is Pending, not Running') &&
+            check
+          );
+        },
+        { timeoutMs: 60_000, description: 'the Pending pod named in the etcd source message' },
+      );
+      // The Running members are still checked.
+      expect(reported.status?.summary?.members).toBe('3/3');
+    } finally {
+      await core.deleteNamespacedPod({ namespace: ETCD_NS, name: 'etcd-pending', gracePeriodSeconds: 0 });
+    }
+  });
 });

@@ -57,11 +57,35 @@ describe('discoverEndpoints', () => {
     });
   });
 
+  it('reports pods that are not Running instead of dropping them, and does not dial them', async () => {
+    const { pods } = lister(() =>
+      Promise.resolve([
+        { name: 'etcd-a', ip: '10.0.0.1', phase: 'Running' },
+        { name: 'etcd-b', ip: '10.0.0.2', phase: 'Failed' },
+        { name: 'etcd-c', ip: '', phase: 'Pending' },
+      ]),
+    );
+    expect(await discoverEndpoints(OPENSHIFT, pods, 1_000)).toEqual({
+      ok: true,
+      endpoints: ['https://10.0.0.1:2379'],
+      notes: ['pod etcd-b is Failed, not Running', 'pod etcd-c is Pending, not Running'],
+    });
+  });
+
   it('is an error when no pod has an IP', async () => {
     const { pods } = lister(() => Promise.resolve([]));
     expect(await discoverEndpoints(OPENSHIFT, pods, 1_000)).toEqual({
       ok: false,
-      error: 'no pods "app=etcd" in namespace openshift-etcd with an IP',
+      error: 'no running pods "app=etcd" in namespace openshift-etcd with an IP',
+    });
+  });
+
+  it('is an error, naming them, when no pod is Running', async () => {
+    const { pods } = lister(() => Promise.resolve([{ name: 'etcd-a', ip: '', phase: 'Pending' }]));
+    expect(await discoverEndpoints(OPENSHIFT, pods, 1_000)).toEqual({
+      ok: false,
+      error:
+        'no running pods "app=etcd" in namespace openshift-etcd with an IP: pod etcd-a is Pending, not Running',
     });
   });
 

@@ -9,6 +9,8 @@ export interface PodIP {
   name: string;
   /** Empty while the pod has no IP yet. */
   ip: string;
+  /** The pod's phase; only Running pods are dialed, the others are reported (absent: Running). */
+  phase?: string;
 }
 
 export interface PodLister {
@@ -55,6 +57,11 @@ export async function discoverEndpoints(
   const notes: string[] = [];
   const endpoints = new Set<string>();
   for (const pod of [...listed].sort((a, b) => a.name.localeCompare(b.name))) {
+    // A member whose pod is not Running is down, not absent: say so rather than drop it.
+    if (pod.phase !== undefined && pod.phase !== 'Running') {
+      notes.push(`pod ${pod.name} is ${pod.phase}, not Running`);
+      continue;
+    }
     const family = isIP(pod.ip);
     if (family === 0) {
       notes.push(`pod ${pod.name} has ${pod.ip ? `an invalid IP ${JSON.stringify(pod.ip)}` : 'no IP yet'}`);
@@ -64,7 +71,10 @@ export async function discoverEndpoints(
     endpoints.add(`${discovery.scheme}://${host}:${discovery.port}`);
   }
   if (endpoints.size === 0) {
-    return { ok: false, error: `no ${what} with an IP${notes.length > 0 ? `: ${notes.join('; ')}` : ''}` };
+    return {
+      ok: false,
+      error: `no running ${what} with an IP${notes.length > 0 ? `: ${notes.join('; ')}` : ''}`,
+    };
   }
   return { ok: true, endpoints: [...endpoints], notes };
 }
