@@ -4,7 +4,7 @@ KUBECTL ?= kubectl
 IMG ?= ghcr.io/etcd-health-operator/etcd-health-operator:0.1.0
 OVERLAY ?= kubernetes
 
-.PHONY: build test lint e2e manifests run deploy undeploy docker-build kind-up kind-e2e demo controlplane node node-e2e bench
+.PHONY: build test lint e2e manifests run deploy undeploy docker-build kind-up kind-e2e demo controlplane node node-up node-e2e node-down bench
 
 build: ## Compile TypeScript to dist/
 	npm run build
@@ -28,8 +28,17 @@ controlplane: ## Build (or reuse) kube-apiserver, kubectl and etcd from the Go m
 node: ## Build (or reuse) kubelet, scheduler, controller-manager, containerd, runc, CNI plugins, pause
 	bash test/node/build.sh
 
-node-e2e: controlplane node ## A kubelet on containerd joins a test control plane and runs pods (root)
+node-e2e: controlplane node ## A node joins a test control plane; the operator image and overlay run on it (root)
 	NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects node
+
+# There is no persistent node: each node-e2e run starts its own (control plane, containerd, kubelet,
+# network namespace) and removes it at the end. node-up builds what a run needs; node-down has
+# nothing to stop.
+node-up: controlplane node ## Build (or reuse) the node binaries; the node itself starts per run
+	@echo "node binaries ready; make node-e2e starts a node, runs the suite and removes the node"
+
+node-down: ## Nothing persists between runs (see node-up)
+	@echo "no persistent node: each make node-e2e run removes what it started"
 
 run: build ## Run the operator against the current kubeconfig
 	node dist/src/cli/operator.js --leader-elect=false --metrics-bind-address=127.0.0.1:8080 --health-bind-address=127.0.0.1:8081

@@ -30,6 +30,8 @@ import {
 import { makeTempDir, removeTempDir, startProcess, type ManagedProcess } from './process.js';
 
 const HOST = '127.0.0.1';
+/** The `kubernetes` Service's ClusterIP: the first address of --service-cluster-ip-range. */
+export const KUBERNETES_SERVICE_IP = '10.0.0.1';
 const CRD_DIR = fileURLToPath(new URL('../../crds/', import.meta.url));
 
 export interface ControlPlaneOptions {
@@ -44,6 +46,11 @@ export interface ControlPlaneOptions {
    * stores into it instead of an etcd of its own, so that faults of that etcd reach the API.
    */
   etcdServers?: string;
+  /**
+   * Keep the ServiceAccount admission plugin (default false: it is disabled): pods then get the
+   * projected ServiceAccount token volume, as on a real cluster. Only for suites with a node.
+   */
+  serviceAccountAdmission?: boolean;
 }
 
 export interface KubectlOptions {
@@ -190,7 +197,7 @@ function createPki(dir: string): Pki {
       'kubernetes.default.svc',
       'kubernetes.default.svc.cluster.local',
     ],
-    ipAddresses: [HOST, '10.0.0.1'],
+    ipAddresses: [HOST, KUBERNETES_SERVICE_IP],
     usage: 'server',
   });
   const clientCa = createCertificateAuthority(dir, 'client-ca', 'ehc-test-client-ca');
@@ -325,7 +332,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       `--service-account-signing-key-file=${pki.saPrivateKeyPath}`,
       '--service-cluster-ip-range=10.0.0.0/24',
       '--allow-privileged=true',
-      '--disable-admission-plugins=ServiceAccount',
+      ...(options.serviceAccountAdmission ? [] : ['--disable-admission-plugins=ServiceAccount']),
       '--endpoint-reconciler-type=none',
       '--profiling=false',
       ...(options.apiServerArgs ?? []),

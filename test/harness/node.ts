@@ -5,8 +5,19 @@
 // cgroup this harness makes below the test process's own; containerd and the kubelet run in mount
 // namespaces of their own where the fixed host paths they write (/run/containerd, /var/lib/cni,
 // /var/log, /var/lib/kubelet/device-plugins, the sysctls the kubelet would set) are the node's.
+//
+// The node has a network namespace of its own (persisted as a file in the temp dir, so nothing
+// appears under /run/netns): containerd and the kubelet run in it, so the CNI bridge, the pods'
+// veths and the ip_forward the bridge plugin sets are the node's, and no packet has a route off
+// the machine. There is no kube-proxy and no server may listen outside loopback on the host, so
+// the kube-apiserver (127.0.0.1 on the host) is reached through two relays joined by a unix
+// socket in the temp dir: in the node's namespace one listens on 127.0.0.1:<apiserver port> (the
+// kubelet's kubeconfig works unchanged) and on the `kubernetes` Service's ClusterIP:443 (on the
+// node's lo), so pods' in-cluster config (KUBERNETES_SERVICE_HOST) works; TLS passes through.
+//
 // stop() stops every process by PID (containerd's shims and containers too), unmounts what was
-// mounted under the temp dir, deletes the bridge and removes the cgroups.
+// mounted under the temp dir (the namespace's file too, which frees it with its bridge) and
+// removes the cgroups.
 import { CoreV1Api, type V1Node } from '@kubernetes/client-node';
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -21,13 +32,13 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, type ControlPlane } from './controlplane.js';
+import { freePort, KUBERNETES_SERVICE_IP, type ControlPlane } from './controlplane.js';
 import { eventually } from './eventually.js';
-import { httpGet } from './kube.js';
 import { makeTempDir, registerCleanup, removeTempDir, startProcess, type ManagedProcess } from './process.js';
 
 const HOST = '127.0.0.1';
 const BUILD_SCRIPT = fileURLToPath(new URL('../node/build.sh', import.meta.url));
+const RELAY_SCRIPT = fileURLToPath(new URL('./relay.mjs', import.meta.url));
 /** The name test/node/build.sh gives the pause image (its io.containerd.image.name). */
 export const PAUSE_IMAGE = 'localhost/etcd-health-operator/pause:1';
 const CONTAINERD_NAMESPACE = 'k8s.io';
@@ -54,8 +65,12 @@ export interface NodeOptions {
 export interface Node {
   /** The Node object's name. */
   readonly name: string;
-  /** The CNI bridge's interface name. */
+  /** The CNI bridge's interface name (in the node's network namespace). */
   readonly bridge: string;
+  /** The node's InternalIP, on the lo of its network namespace. */
+  readonly ip: string;
+  /** The file the node's network namespace is bound to (for `nsenter --net=`). */
+  readonly netns: string;
   /** The CIDR host-local hands pod IPs out of. */
   readonly podSubnet: string;
   /** The kubelet's cgroupRoot (the same path in every cgroup v1 hierarchy). */
@@ -63,6 +78,8 @@ export interface Node {
   readonly dir: string;
   readonly timings: { readyMs: number };
   logTail(component: NodeComponent, lines?: number): string;
+  /** ctr on the node's containerd, in the CRI's namespace (k8s.io). */
+  ctr(args: string[], timeoutMs?: number): Promise<string>;
   /** Stops everything the node started and removes its mounts, bridge, cgroups and temp dir. Idempotent. */
   stop(): Promise<void>;
 }
@@ -265,6 +282,8 @@ export async function startNode(controlPlane: ControlPlane, options: NodeOptions
     mkdirSync(d, { recursive: true, mode: 0o700 });
   mkdirSync(join(varLog, 'containers'), { recursive: true });
   const cgroupRoot = `${ownCgroupPath().replace(/\/$/, '')}/ehc-node-${suffix}`;
+  const netns = join(dir, 'netns');
+  const apiServerSocket = join(dir, 'apiserver.sock');
 
   // Mount points made on the host for the components' private mounts, removed again by stop().
   const madeMountPoints: string[] = [];
@@ -304,10 +323,6 @@ export async function startNode(controlPlane: ControlPlane, options: NodeOptions
         break;
       }
     }
-    if (existsSync(`/sys/class/net/${bridge}`))
-      await run('ip', ['link', 'delete', bridge], 10_000).catch((error: Error) =>
-        problems.push(error.message),
-      );
     problems.push(...removeCgroups(madeCgroups));
     for (const point of madeMountPoints) {
       try {
@@ -324,6 +339,52 @@ export async function startNode(controlPlane: ControlPlane, options: NodeOptions
   try {
     madeCgroups = makeCgroups(cgroupRoot);
     const podSubnet = await pickPodSubnet();
+    const subnetPrefix = podSubnet.replace(/0\/24$/, '');
+    // Outside host-local's range (which ends at .250), on lo: the kubelet refuses a loopback
+    // address as node IP but not another address of lo.
+    const ip = `${subnetPrefix}254`;
+    writeFileSync(netns, '');
+    await run('unshare', [`--net=${netns}`, 'true']);
+    const inNetns = (command: string[]) => ['--net=' + netns, ...command];
+    for (const args of [
+      ['link', 'set', 'lo', 'up'],
+      ['address', 'add', `${ip}/32`, 'dev', 'lo'],
+      ['address', 'add', `${KUBERNETES_SERVICE_IP}/32`, 'dev', 'lo'],
+    ])
+      await run('nsenter', inNetns(['ip', ...args]));
+    const apiServerPort = new URL(controlPlane.server).port;
+    const hostRelay = startProcess({
+      name: 'relay-host',
+      command: process.execPath,
+      args: [RELAY_SCRIPT, 'unix-to-tcp', apiServerSocket, `${HOST}:${apiServerPort}`],
+      logDir,
+    });
+    processes.push(hostRelay);
+    await waitFor(
+      hostRelay,
+      () => Promise.resolve(tail(hostRelay.logPath).includes('ready')),
+      timeoutMs,
+      'host relay',
+    );
+    const nodeRelay = startProcess({
+      name: 'relay-node',
+      command: 'nsenter',
+      args: inNetns([
+        process.execPath,
+        RELAY_SCRIPT,
+        'tcp-to-unix',
+        `${HOST}:${apiServerPort},${KUBERNETES_SERVICE_IP}:443`,
+        apiServerSocket,
+      ]),
+      logDir,
+    });
+    processes.push(nodeRelay);
+    await waitFor(
+      nodeRelay,
+      () => Promise.resolve(tail(nodeRelay.logPath).includes('ready')),
+      timeoutMs,
+      'node relay',
+    );
 
     writeFileSync(
       join(cniConfDir, '10-ehc.conflist'),
@@ -334,13 +395,16 @@ export async function startNode(controlPlane: ControlPlane, options: NodeOptions
           {
             type: 'bridge',
             bridge,
-            // The bridge gets the range's first address, so the machine reaches its pods. (The
-            // plugin then sets net.ipv4.ip_forward=1, as every CNI bridge gateway does.)
+            // The bridge gets the range's first address, so the node reaches its pods. (The
+            // plugin then sets net.ipv4.ip_forward=1, in the node's namespace.)
             isGateway: true,
+            // Pods reach the kubernetes Service IP (on the node's lo) through the bridge; the
+            // node's namespace itself has no route off the machine.
+            isDefaultGateway: true,
             ipMasq: false,
             ipam: {
               type: 'host-local',
-              ranges: [[{ subnet: podSubnet }]],
+              ranges: [[{ subnet: podSubnet, rangeEnd: `${subnetPrefix}250` }]],
               dataDir: join(dir, 'cni', 'ipam'),
             },
           },
@@ -358,28 +422,37 @@ export async function startNode(controlPlane: ControlPlane, options: NodeOptions
     );
     const containerd = startProcess({
       name: 'containerd',
-      command: 'unshare',
+      command: 'nsenter',
       // libcni caches results in /var/lib/cni and the shims put their sockets in /run/containerd,
       // whatever the config says; in its own mount namespace those are this node's.
-      args: inPrivateMounts(
-        [
-          [join(dir, 'var-lib-cni'), '/var/lib/cni'],
-          [join(dir, 'containerd', 'run'), '/run/containerd'],
-        ],
-        [join(bin, 'containerd'), '--config', join(dir, 'containerd.toml')],
-        madeMountPoints,
-      ),
+      args: inNetns([
+        'unshare',
+        ...inPrivateMounts(
+          [
+            [join(dir, 'var-lib-cni'), '/var/lib/cni'],
+            [join(dir, 'containerd', 'run'), '/run/containerd'],
+          ],
+          [join(bin, 'containerd'), '--config', join(dir, 'containerd.toml')],
+          madeMountPoints,
+        ),
+      ]),
       logDir,
       // containerd finds its shim on PATH.
       env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` },
     });
     processes.push(containerd);
-    const ctr = (args: string[]) =>
-      run(join(bin, 'ctr'), ['--address', containerdSocket, '--namespace', CONTAINERD_NAMESPACE, ...args]);
+    const ctr = (args: string[], ctrTimeoutMs?: number) =>
+      run(
+        join(bin, 'ctr'),
+        ['--address', containerdSocket, '--namespace', CONTAINERD_NAMESPACE, ...args],
+        ctrTimeoutMs,
+      );
     await waitFor(containerd, async () => (await ctr(['version'])) !== '', timeoutMs, 'containerd answers');
     await ctr(['images', 'import', '--local', join(bin, 'pause-image.tar')]);
 
     const kubeconfig = controlPlane.kubeconfigPath;
+    const rootCaFile = join(dir, 'apiserver-ca.crt');
+    writeFileSync(rootCaFile, controlPlane.caPem);
     const scheduler = startProcess({
       name: 'kube-scheduler',
       command: join(bin, 'kube-scheduler'),
@@ -404,21 +477,25 @@ export async function startNode(controlPlane: ControlPlane, options: NodeOptions
         '--leader-elect=false',
         `--bind-address=${HOST}`,
         `--secure-port=${await freePort()}`,
-        // The control plane hands out no signing key; pods here mount no tokens.
+        // Legacy token Secrets need the signing key, which the control plane keeps; pods get
+        // projected tokens (TokenRequest) instead.
         '--controllers=*,-serviceaccount-token',
+        // Published as the kube-root-ca.crt ConfigMap, the ca.crt of projected token volumes.
+        `--root-ca-file=${rootCaFile}`,
       ],
       logDir,
     });
     processes.push(controllerManager);
 
-    const healthzPort = await freePort();
+    // The kubelet's ports are in the node's namespace, where nothing else listens; fixed ones.
+    const healthzPort = 10248;
     writeFileSync(
       join(dir, 'kubelet.json'),
       JSON.stringify({
         kind: 'KubeletConfiguration',
         apiVersion: 'kubelet.config.k8s.io/v1beta1',
         address: HOST,
-        port: await freePort(),
+        port: 10250,
         readOnlyPort: 0,
         healthzBindAddress: HOST,
         healthzPort,
@@ -450,34 +527,31 @@ export async function startNode(controlPlane: ControlPlane, options: NodeOptions
     });
     const kubelet = startProcess({
       name: 'kubelet',
-      command: 'unshare',
-      args: inPrivateMounts(
-        [
-          ...sysctlFiles,
-          [varLog, '/var/log'],
-          // Not under --root-dir: a fixed path, which two kubelets would fight over.
-          [join(dir, 'device-plugins'), '/var/lib/kubelet/device-plugins'],
-        ],
-        [
-          join(bin, 'kubelet'),
-          `--config=${join(dir, 'kubelet.json')}`,
-          `--kubeconfig=${kubeconfig}`,
-          `--root-dir=${kubeletRoot}`,
-          `--cert-dir=${join(dir, 'kubelet-pki')}`,
-          `--hostname-override=${name}`,
-        ],
-        madeMountPoints,
-      ),
+      command: 'nsenter',
+      args: inNetns([
+        'unshare',
+        ...inPrivateMounts(
+          [
+            ...sysctlFiles,
+            [varLog, '/var/log'],
+            // Not under --root-dir: a fixed path, which two kubelets would fight over.
+            [join(dir, 'device-plugins'), '/var/lib/kubelet/device-plugins'],
+          ],
+          [
+            join(bin, 'kubelet'),
+            `--config=${join(dir, 'kubelet.json')}`,
+            `--kubeconfig=${kubeconfig}`,
+            `--root-dir=${kubeletRoot}`,
+            `--cert-dir=${join(dir, 'kubelet-pki')}`,
+            `--hostname-override=${name}`,
+            `--node-ip=${ip}`,
+          ],
+          madeMountPoints,
+        ),
+      ]),
       logDir,
     });
     processes.push(kubelet);
-    await waitFor(
-      kubelet,
-      async () =>
-        (await httpGet(`http://${HOST}:${healthzPort}/healthz`).catch(() => undefined))?.status === 200,
-      timeoutMs,
-      'kubelet /healthz',
-    );
     const core = controlPlane.kubeConfig.makeApiClient(CoreV1Api);
     await waitFor(
       kubelet,
@@ -495,11 +569,14 @@ export async function startNode(controlPlane: ControlPlane, options: NodeOptions
     return {
       name,
       bridge,
+      ip,
+      netns,
       podSubnet,
       cgroupRoot,
       dir,
       timings: { readyMs: Date.now() - t0 },
       logTail: (component, lines) => tail(logs[component], lines),
+      ctr,
       stop,
     };
   } catch (error) {

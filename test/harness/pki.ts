@@ -27,7 +27,8 @@ export interface CertificateRequest {
   organizations?: string[];
   dnsNames?: string[];
   ipAddresses?: string[];
-  usage: 'server' | 'client';
+  /** peer: both, as an etcd member's peer certificate (it serves and dials with one). */
+  usage: 'server' | 'client' | 'peer';
   /** Days from now until it expires; two unless given. */
   days?: number;
   /** An end of validity in the past instead, for an expired certificate (valid the day before). */
@@ -35,6 +36,7 @@ export interface CertificateRequest {
 }
 
 const VALIDITY_DAYS = 2;
+const EXTENDED_KEY_USAGE = { server: 'serverAuth', client: 'clientAuth', peer: 'serverAuth,clientAuth' };
 
 function openssl(args: string[]): void {
   try {
@@ -110,7 +112,7 @@ export function issueCertificate(
   const extensions = [
     'basicConstraints=critical,CA:FALSE',
     'keyUsage=critical,digitalSignature,keyEncipherment',
-    `extendedKeyUsage=${request.usage === 'server' ? 'serverAuth' : 'clientAuth'}`,
+    `extendedKeyUsage=${EXTENDED_KEY_USAGE[request.usage]}`,
     ...(sans.length > 0 ? [`subjectAltName=${sans.join(',')}`] : []),
   ];
   writeFileSync(extPath, `${extensions.join('\n')}\n`);

@@ -1,10 +1,12 @@
 // The node harness: a kubelet on containerd joins the test control plane and becomes Ready; a pod
 // with the locally built pause image is scheduled, runs with an IP from the CNI bridge's range,
-// and is gone after deletion; stopping the node with a pod running leaves no process, mount, bridge
-// or cgroup behind.
+// and is gone after deletion; the bridge is in the node's network namespace, not the machine's;
+// stopping the node with a pod running leaves no process, mount, network namespace, bridge or
+// cgroup behind.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { startControlPlane, type ControlPlane } from '../harness/controlplane.js';
 import { eventually } from '../harness/eventually.js';
 import { apiErrorStatus } from '../harness/kube.js';
@@ -72,6 +74,11 @@ describe('node harness', () => {
     const running = await waitForRunning(ns, 'pause');
     expect(running.spec?.nodeName).toBe(node.name);
     expect(inSubnet(running.status?.podIP ?? '', node.podSubnet)).toBe(true);
+    expect(existsSync(`/sys/class/net/${node.bridge}`)).toBe(false);
+    const nodeLinks = execFileSync('nsenter', [`--net=${node.netns}`, 'ip', '-o', 'link', 'show'], {
+      encoding: 'utf8',
+    });
+    expect(nodeLinks).toContain(`${node.bridge}:`);
 
     await core.deleteNamespacedPod({ namespace: ns, name: 'pause' });
     await eventually(
@@ -87,13 +94,16 @@ describe('node harness', () => {
     );
   });
 
-  it('stops with a pod still running, leaving no process, mount, bridge or cgroup behind', async () => {
+  it('stops with a pod still running, leaving no process, mount, network namespace, bridge or cgroup behind', async () => {
     const ns = await cp.createNamespace('node-stop');
     await core.createNamespacedPod({ namespace: ns, body: pausePod('still-running') });
     await waitForRunning(ns, 'still-running');
     const { dir, cgroupRoot, bridge } = node;
+    const netnsLink = `net:[${statSync(node.netns).ino}]`;
+    expect(processesIn(netnsLink).length).toBeGreaterThan(0);
     await node.stop();
     expect(processesMentioning(dir)).toEqual([]);
+    expect(processesIn(netnsLink)).toEqual([]);
     expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(dir);
     expect(existsSync(`/sys/fs/cgroup/memory${cgroupRoot}`)).toBe(false);
     expect(existsSync(`/sys/fs/cgroup/cpu${cgroupRoot}`)).toBe(false);
@@ -111,6 +121,20 @@ function processesMentioning(text: string): number[] {
     .filter((pid) => {
       try {
         return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** PIDs whose network namespace is `link` (as /proc/<pid>/ns/net reads, e.g. net:[4026532173]). */
+function processesIn(link: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        return readlinkSync(`/proc/${pid}/ns/net`) === link;
       } catch {
         return false;
       }

@@ -1,0 +1,575 @@
+// The operator as users run it, on the test node (harness/node.ts): the image built from the
+// Dockerfile, deploy/overlays/kubernetes applied unchanged except the image (kustomize `images:`),
+// in its namespace that enforces Pod Security `restricted`, with projected ServiceAccount tokens
+// and in-cluster config. The etcd it watches is a 3-member etcd as pods (a StatefulSet in
+// kube-system labelled as kubeadm labels etcd, TLS from Secrets, the control plane's etcd binary in
+// a one-file image). One control plane, one node and one etcd serve every test, in order.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  AppsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  EventsV1Api,
+  type V1Pod,
+  type V1StatefulSet,
+} from '@kubernetes/client-node';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { EtcdHealthCheck } from '../../src/api/v1alpha1/index.js';
+import { checksApi, conditionOf, type Checks } from '../harness/checks.js';
+import { startControlPlane, type ControlPlane } from '../harness/controlplane.js';
+import { eventually } from '../harness/eventually.js';
+import { buildahRunroot } from '../harness/image.js';
+import { etcdImage, operatorImage, type ImageArchive } from '../harness/node-images.js';
+import { startNode, type Node } from '../harness/node.js';
+import { createCertificateAuthority, issueCertificate } from '../harness/pki.js';
+import { cleanupAll, makeTempDir } from '../harness/process.js';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const OVERLAY = join(REPO, 'deploy', 'overlays', 'kubernetes');
+const MONITORING_CRDS = fileURLToPath(
+  new URL('../deploy/fixtures/monitoring.coreos.com-crds.yaml', import.meta.url),
+);
+/** The image deploy/base names; kustomize replaces it. */
+const PUBLIC_IMAGE = 'ghcr.io/etcd-health-operator/etcd-health-operator';
+const OPERATOR_NS = 'etcd-health-operator';
+const OPERATOR_SELECTOR = 'app.kubernetes.io/name=etcd-health-operator';
+const LEASE = 'etcd-health-operator';
+/** The operator's default --lease-duration. */
+const LEASE_DURATION_MS = 15_000;
+const ETCD_NS = 'kube-system';
+const ETCD_LABELS = { component: 'etcd', tier: 'control-plane' };
+const ETCD_SELECTOR = 'component=etcd,tier=control-plane';
+const CHECK = 'etcd';
+
+let cp: ControlPlane;
+let node: Node;
+let core: CoreV1Api;
+let checks: Checks;
+let dir: string;
+const suiteStarted = Date.now();
+const timings: Record<string, number> = {};
+
+async function timed<T>(name: string, step: () => Promise<T>): Promise<T> {
+  const start = Date.now();
+  const result = await step();
+  timings[name] = Math.round((Date.now() - start) / 1000);
+  return result;
+}
+
+async function kubectlOk(args: string[], input?: string): Promise<string> {
+  const result = await cp.kubectl(args, { input, timeoutMs: 120_000 });
+  if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr || result.stdout}`);
+  return result.stdout;
+}
+
+const podsOf = async (namespace: string, labelSelector: string) =>
+  (await core.listNamespacedPod({ namespace, labelSelector })).items;
+
+const isReady = (pod: V1Pod) =>
+  pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+/** What the kubelet saw, for a failure message. */
+const kubeletTail = () => `\n--- kubelet ---\n${node.logTail('kubelet', 30)}`;
+
+/** The operator pods' states and log tails (the kubelet's files), for a failure message. */
+async function operatorDiagnosis(): Promise<string> {
+  const lines: string[] = [];
+  for (const pod of await podsOf(OPERATOR_NS, OPERATOR_SELECTOR)) {
+    lines.push(
+      `--- pod ${pod.metadata?.name}: ${pod.status?.phase} ${JSON.stringify(pod.status?.conditions?.map((c) => `${c.type}=${c.status}`))} ${JSON.stringify(pod.status?.containerStatuses?.map((c) => c.state))}`,
+    );
+    const logDir = join(
+      node.dir,
+      'pod-logs',
+      `${OPERATOR_NS}_${pod.metadata?.name}_${pod.metadata?.uid}`,
+      'operator',
+    );
+    for (const file of existsSync(logDir) ? readdirSync(logDir) : [])
+      lines.push(...readFileSync(join(logDir, file), 'utf8').trimEnd().split('\n').slice(-15));
+  }
+  return lines.join('\n');
+}
+
+/** The init PID of a pod's container, from containerd's task list (the CRI's container ID). */
+async function containerPid(pod: V1Pod, container: string): Promise<number> {
+  const id = pod.status?.containerStatuses
+    ?.find((c) => c.name === container)
+    ?.containerID?.replace(/^containerd:\/\//, '');
+  if (!id) throw new Error(`pod ${pod.metadata?.name} has no running ${container} container`);
+  const tasks = await node.ctr(['tasks', 'list']);
+  const line = tasks.split('\n').find((l) => l.startsWith(id));
+  const pid = Number(line?.trim().split(/\s+/)[1]);
+  if (!Number.isInteger(pid) || pid <= 1) throw new Error(`no task for container ${id}:\n${tasks}`);
+  return pid;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** The pod's IPs in the cert: every address host-local may hand out (.2 to .250). */
+const podAddresses = (subnet: string) =>
+  Array.from({ length: 249 }, (_, i) => `${subnet.replace(/0\/24$/, '')}${i + 2}`);
+
+function etcdStatefulSet(image: string): V1StatefulSet {
+  const tls = '/etc/etcd/tls';
+  const env = (name: string, value: string) => ({ name, value });
+  return {
+    metadata: { name: 'etcd', namespace: ETCD_NS, labels: ETCD_LABELS },
+    spec: {
+      serviceName: 'etcd',
+      replicas: 3,
+      // All three at once: each must exist (with its IP) before any can start, see below.
+      podManagementPolicy: 'Parallel',
+      selector: { matchLabels: ETCD_LABELS },
+      template: {
+        metadata: { labels: ETCD_LABELS },
+        spec: {
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          terminationGracePeriodSeconds: 5,
+          containers: [
+            {
+              name: 'etcd',
+              image,
+              imagePullPolicy: 'Never',
+              env: [
+                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+                env('ETCD_NAME', '$(POD_NAME)'),
+                env('ETCD_DATA_DIR', '/var/lib/etcd'),
+                env('ETCD_LISTEN_CLIENT_URLS', 'https://$(POD_IP):2379'),
+                env('ETCD_ADVERTISE_CLIENT_URLS', 'https://$(POD_IP):2379'),
+                env('ETCD_LISTEN_PEER_URLS', 'https://$(POD_IP):2380'),
+                env('ETCD_INITIAL_ADVERTISE_PEER_URLS', 'https://$(POD_IP):2380'),
+                // Pod IPs exist only once the pods do: the kubelet holds each container in
+                // CreateContainerConfigError until the test writes this ConfigMap from them.
+                {
+                  name: 'ETCD_INITIAL_CLUSTER',
+                  valueFrom: { configMapKeyRef: { name: 'etcd-cluster', key: 'initial-cluster' } },
+                },
+                env('ETCD_INITIAL_CLUSTER_STATE', 'new'),
+                env('ETCD_CERT_FILE', `${tls}/tls.crt`),
+                env('ETCD_KEY_FILE', `${tls}/tls.key`),
+                env('ETCD_TRUSTED_CA_FILE', `${tls}/ca.crt`),
+                env('ETCD_CLIENT_CERT_AUTH', 'true'),
+                env('ETCD_PEER_CERT_FILE', `${tls}/tls.crt`),
+                env('ETCD_PEER_KEY_FILE', `${tls}/tls.key`),
+                env('ETCD_PEER_TRUSTED_CA_FILE', `${tls}/ca.crt`),
+                env('ETCD_PEER_CLIENT_CERT_AUTH', 'true'),
+                env('ETCD_UNSAFE_NO_FSYNC', 'true'),
+                env('ETCD_LOG_LEVEL', 'warn'),
+              ],
+              volumeMounts: [
+                { name: 'data', mountPath: '/var/lib/etcd' },
+                { name: 'tls', mountPath: tls, readOnly: true },
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'data', emptyDir: {} },
+            { name: 'tls', secret: { secretName: 'etcd-peer' } },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/** A 3-member etcd as pods, TLS from Secrets; resolves with the Running, Ready pods. */
+async function startEtcdPods(image: string): Promise<V1Pod[]> {
+  const pki = join(dir, 'etcd-pki');
+  mkdirSync(pki);
+  const ca = createCertificateAuthority(pki, 'etcd-ca');
+  const peer = issueCertificate(ca, pki, 'etcd-peer', {
+    commonName: 'etcd',
+    ipAddresses: podAddresses(node.podSubnet),
+    usage: 'peer',
+  });
+  const client = issueCertificate(ca, pki, 'etcd-client', {
+    commonName: 'etcd-health-operator',
+    usage: 'client',
+  });
+  const tlsSecret = (name: string, cert: { certPem: string; keyPem: string }) => ({
+    metadata: { name, namespace: ETCD_NS },
+    type: 'kubernetes.io/tls',
+    stringData: { 'tls.crt': cert.certPem, 'tls.key': cert.keyPem, 'ca.crt': ca.certPem },
+  });
+  await core.createNamespacedSecret({ namespace: ETCD_NS, body: tlsSecret('etcd-peer', peer) });
+  await core.createNamespacedSecret({ namespace: ETCD_NS, body: tlsSecret('etcd-client', client) });
+  await cp.kubeConfig
+    .makeApiClient(AppsV1Api)
+    .createNamespacedStatefulSet({ namespace: ETCD_NS, body: etcdStatefulSet(image) });
+  const waiting = await eventually(
+    async () => {
+      const pods = await podsOf(ETCD_NS, ETCD_SELECTOR);
+      return pods.length === 3 && pods.every((p) => p.status?.podIP) && pods;
+    },
+    { timeoutMs: 120_000, description: 'three etcd pods with IPs' },
+  ).catch((error: Error) => {
+    throw new Error(error.message + kubeletTail(), { cause: error });
+  });
+  const initialCluster = waiting
+    .map((p) => `${p.metadata!.name}=https://${p.status!.podIP}:2380`)
+    .sort()
+    .join(',');
+  await core.createNamespacedConfigMap({
+    namespace: ETCD_NS,
+    body: { metadata: { name: 'etcd-cluster' }, data: { 'initial-cluster': initialCluster } },
+  });
+  return eventually(
+    async () => {
+      const pods = await podsOf(ETCD_NS, ETCD_SELECTOR);
+      return pods.length === 3 && pods.every((p) => p.status?.phase === 'Running' && isReady(p)) && pods;
+    },
+    { timeoutMs: 120_000, description: 'three etcd pods Running and Ready' },
+  ).catch((error: Error) => {
+    throw new Error(error.message + kubeletTail(), { cause: error });
+  });
+}
+
+/** deploy/overlays/kubernetes as it is, with only the image replaced, applied server-side. */
+async function deployOperator(image: ImageArchive): Promise<void> {
+  const kustomization = join(dir, 'kustomize');
+  mkdirSync(kustomization);
+  const [name, tag] = [
+    image.ref.slice(0, image.ref.lastIndexOf(':')),
+    image.ref.slice(image.ref.lastIndexOf(':') + 1),
+  ];
+  writeFileSync(
+    join(kustomization, 'kustomization.yaml'),
+    JSON.stringify({
+      apiVersion: 'kustomize.config.k8s.io/v1beta1',
+      kind: 'Kustomization',
+      resources: [relative(kustomization, OVERLAY)],
+      images: [{ name: PUBLIC_IMAGE, newName: name, newTag: tag }],
+    }),
+  );
+  await kubectlOk(['apply', '--server-side', '-k', kustomization]);
+}
+
+const operatorPods = async () =>
+  (await podsOf(OPERATOR_NS, OPERATOR_SELECTOR)).filter((p) => !p.metadata?.deletionTimestamp);
+
+/** Both replicas Running and Ready (the kubelet's readiness probe answered), none restarted. */
+const twoReadyReplicas = () =>
+  eventually(
+    async () => {
+      const pods = await operatorPods();
+      return pods.length === 2 && pods.every((p) => p.status?.phase === 'Running' && isReady(p)) && pods;
+    },
+    { timeoutMs: 180_000, description: 'two operator replicas Running and Ready' },
+  ).catch(async (error: Error) => {
+    throw new Error(`${error.message}\n${await operatorDiagnosis()}${kubeletTail()}`, { cause: error });
+  });
+
+const leaseHolder = async () =>
+  (
+    await cp.kubeConfig
+      .makeApiClient(CoordinationV1Api)
+      .readNamespacedLease({ namespace: OPERATOR_NS, name: LEASE })
+  ).spec?.holderIdentity ?? '';
+
+const checkSpec = () => ({
+  etcd: {
+    discovery: { namespace: ETCD_NS, labelSelector: ETCD_SELECTOR, port: 2379, scheme: 'https' },
+    tlsSecretRef: { name: 'etcd-client' },
+  },
+  interval: '10s',
+});
+
+const memberAt = (check: EtcdHealthCheck | undefined, ip: string) =>
+  check?.status?.members?.find((m) => m.endpoint === `https://${ip}:2379`);
+
+/**
+ * The check once `done` holds for it and the member at `ip`; until then throws what it has (the
+ * member and the conditions), which `eventually` reports on timeout.
+ */
+async function checkWhen(
+  ip: string,
+  done: (check: EtcdHealthCheck, member: ReturnType<typeof memberAt>) => boolean,
+): Promise<EtcdHealthCheck> {
+  const check = await checks.get(ETCD_NS, CHECK);
+  const member = memberAt(check, ip);
+  if (done(check, member)) return check;
+  const conditions = check.status?.conditions?.map((c) => `${c.type}=${c.status}(${c.reason})`);
+  throw new Error(`member ${JSON.stringify(member)}; conditions ${JSON.stringify(conditions)}`);
+}
+
+/** One member down out of three: the cluster is quorate (not Degraded) but not upgradeable. */
+const oneMemberDown = (check: EtcdHealthCheck) =>
+  conditionOf(check, 'EtcdMembersUpgradeable')?.status === 'False' &&
+  conditionOf(check, 'EtcdMembersDegraded')?.reason === 'UnhealthyMembers';
+const allMembersHealthy = (check: EtcdHealthCheck) =>
+  conditionOf(check, 'EtcdMembersUpgradeable')?.status === 'True' && check.status?.summary?.members === '3/3';
+
+beforeAll(async () => {
+  dir = makeTempDir('node-operator');
+  const runroot = buildahRunroot();
+  // The image build is the slow part; the cluster comes up meanwhile.
+  const images = Promise.all([
+    timed('operator image', () => operatorImage(runroot)),
+    timed('etcd image', () => etcdImage()),
+  ]);
+  images.catch(() => undefined);
+  await timed('control plane and node', async () => {
+    cp = await startControlPlane({ crdFiles: [MONITORING_CRDS], serviceAccountAdmission: true });
+    node = await startNode(cp);
+  });
+  core = cp.kubeConfig.makeApiClient(CoreV1Api);
+  checks = checksApi(cp.kubeConfig);
+  const [operator, etcd] = await images;
+  await timed('image import', async () => {
+    for (const image of [operator, etcd])
+      await node.ctr(['images', 'import', '--local', image.path], 300_000);
+  });
+  await cp.createNamespace(ETCD_NS);
+  await timed('etcd pods', () => startEtcdPods(etcd.ref));
+  await timed('operator deploy', () => deployOperator(operator));
+  await timed('operator ready', twoReadyReplicas);
+}, 1_500_000);
+
+afterAll(async () => {
+  try {
+    await node?.stop();
+  } finally {
+    await cp?.stop();
+    await cleanupAll();
+    console.log(
+      `node operator suite: ${Math.round((Date.now() - suiteStarted) / 1000)}s; steps (s): ${JSON.stringify(timings)}`,
+    );
+  }
+}, 120_000);
+
+describe('the operator as a Deployment on a real node', () => {
+  it('runs two replicas Running and Ready through the kubelet probes, with exactly one leader by Lease', async () => {
+    const pods = await twoReadyReplicas();
+    for (const pod of pods) {
+      expect(pod.spec?.nodeName).toBe(node.name);
+      expect(pod.spec?.containers[0]?.image).toMatch(/^localhost\/etcd-health-operator:node-e2e-/);
+      const container = pod.status?.containerStatuses?.[0];
+      expect(container?.ready).toBe(true);
+      expect(container?.restartCount).toBe(0);
+      // The projected ServiceAccount token (ServiceAccount admission) is what in-cluster config uses.
+      expect(pod.spec?.volumes?.some((v) => v.name.startsWith('kube-api-access-'))).toBe(true);
+    }
+    const names = pods.map((p) => p.metadata!.name!);
+    const holder = await eventually(async () => names.includes(await leaseHolder()) && leaseHolder(), {
+      timeoutMs: 60_000,
+      description: 'a replica holds the Lease',
+    });
+    expect(names).toContain(holder);
+  });
+
+  it('keeps the restricted security context: read-only root filesystem, no capabilities, user 65532', async () => {
+    for (const pod of await operatorPods()) {
+      const pid = await containerPid(pod, 'operator');
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const field = (name: string) => status.match(new RegExp(`^${name}:\\s*(.*)$`, 'm'))?.[1]?.trim();
+      expect(field('CapEff')).toBe('0000000000000000');
+      expect(field('CapPrm')).toBe('0000000000000000');
+      expect(field('NoNewPrivs')).toBe('1');
+      expect(field('Uid')?.split(/\s+/)).toEqual(['65532', '65532', '65532', '65532']);
+      const root = readFileSync(`/proc/${pid}/mountinfo`, 'utf8')
+        .split('\n')
+        .map((line) => line.split(' '))
+        .find((fields) => fields[4] === '/');
+      expect(root?.[5]?.split(',')).toContain('ro');
+    }
+  });
+
+  it('reconciles a check that discovers the etcd pods by their pod IPs, over TLS', async () => {
+    const pods = await podsOf(ETCD_NS, ETCD_SELECTOR);
+    await checks.create(ETCD_NS, CHECK, checkSpec());
+    const healthy = await eventually(
+      async () => {
+        const check = await checks.get(ETCD_NS, CHECK);
+        return conditionOf(check, 'Available')?.status === 'True' &&
+          check.status?.members?.filter((m) => m.healthy).length === 3
+          ? check
+          : undefined;
+      },
+      { timeoutMs: 120_000, description: 'check Available with three healthy members' },
+    );
+    const endpoints = healthy.status!.members!.map((m) => m.endpoint).sort();
+    expect(endpoints).toEqual(pods.map((p) => `https://${p.status!.podIP}:2379`).sort());
+    for (const pod of pods) expect(memberAt(healthy, pod.status!.podIP!)?.name).toBe(pod.metadata!.name);
+    // For docs/node-e2e.md.
+    console.log(
+      `$ kubectl get pods,ehc -A -o wide\n${await kubectlOk(['get', 'pods,ehc', '-A', '-o', 'wide'])}`,
+    );
+  });
+
+  it('shows a killed etcd member container in status, and its recovery once the kubelet restarts it', async () => {
+    const victim = await core.readNamespacedPod({ namespace: ETCD_NS, name: 'etcd-2' });
+    const ip = victim.status!.podIP!;
+    const restartsBefore = victim.status!.containerStatuses![0]!.restartCount;
+    // The kubelet restarts a killed container at once the first time, then after a growing
+    // back-off: kill it whenever it runs until a check has seen the member down.
+    const down = await eventually(
+      async () => {
+        const pod = await core.readNamespacedPod({ namespace: ETCD_NS, name: 'etcd-2' });
+        if (pod.status?.containerStatuses?.[0]?.state?.running) {
+          const pid = await containerPid(pod, 'etcd').catch(() => undefined);
+          if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL');
+        }
+        return checkWhen(ip, (check, member) => member?.reachable === false && oneMemberDown(check));
+      },
+      { timeoutMs: 120_000, intervalMs: 500, description: 'the killed member unreachable in status' },
+    );
+    expect(down.status?.summary?.members).toBe('2/3');
+
+    await eventually(
+      () => checkWhen(ip, (check, member) => member?.healthy === true && allMembersHealthy(check)),
+      { timeoutMs: 180_000, description: 'the restarted member healthy again' },
+    );
+    const restarted = await core.readNamespacedPod({ namespace: ETCD_NS, name: 'etcd-2' });
+    // The same pod (same IP) with its container restarted by the kubelet.
+    expect(restarted.status?.podIP).toBe(ip);
+    expect(restarted.status?.containerStatuses?.[0]?.restartCount).toBeGreaterThan(restartsBefore);
+  }, 400_000);
+
+  it('hands the Lease over within the lease duration when the leader pod is deleted; the old leader releases it and exits on SIGTERM', async () => {
+    const pods = await twoReadyReplicas();
+    const leader = await leaseHolder();
+    const leaderPod = pods.find((p) => p.metadata?.name === leader);
+    if (!leaderPod) throw new Error(`the Lease holder ${leader} is not one of the replicas`);
+    const successor = pods.find((p) => p !== leaderPod)!.metadata!.name!;
+    const pid = await containerPid(leaderPod, 'operator');
+    const deleted = Date.now();
+    await core.deleteNamespacedPod({ namespace: OPERATOR_NS, name: leader });
+    let releasedAt: number | undefined;
+    let exitedAt: number | undefined;
+    // The Lease is read before the process in each round: a release after the exit cannot
+    // look earlier than it.
+    const takenAt = await eventually(
+      async () => {
+        const holder = await leaseHolder();
+        const now = Date.now();
+        if (releasedAt === undefined && holder !== leader) releasedAt = now;
+        if (exitedAt === undefined && !alive(pid)) exitedAt = now;
+        return holder === successor && exitedAt !== undefined && now;
+      },
+      {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+        description: `${successor} holds the Lease and ${leader} exited`,
+      },
+    );
+    // Without a release the successor would wait out the lease duration after the last renewal.
+    expect(takenAt - deleted).toBeLessThan(LEASE_DURATION_MS);
+    expect(releasedAt!).toBeLessThanOrEqual(exitedAt!);
+    // terminationGracePeriodSeconds is 30: an exit before it was the SIGTERM's, not the SIGKILL's.
+    expect(exitedAt! - deleted).toBeLessThan(30_000);
+    console.log(
+      `leader handover: released ${releasedAt! - deleted} ms, exited ${exitedAt! - deleted} ms, taken ${takenAt - deleted} ms after the delete`,
+    );
+    await twoReadyReplicas();
+  }, 300_000);
+
+  it('loses no transition in a rolling restart: a member frozen meanwhile shows in status and as an Event', async () => {
+    const before = (await twoReadyReplicas()).map((p) => p.metadata!.name!);
+    const victim = await core.readNamespacedPod({ namespace: ETCD_NS, name: 'etcd-1' });
+    const ip = victim.status!.podIP!;
+    // From a calm state: every member healthy in a status read now. A check already running may
+    // still write a transition stamped up to one check (dial and request timeouts) earlier.
+    await eventually(
+      () => checkWhen(ip, (check, member) => member?.healthy === true && allMembersHealthy(check)),
+      { timeoutMs: 120_000, description: 'all members healthy before the rollout' },
+    );
+    const calm = Date.now() - 10_000;
+    await kubectlOk(['-n', OPERATOR_NS, 'rollout', 'restart', 'deployment/etcd-health-operator']);
+    const pid = await containerPid(victim, 'etcd');
+    // Frozen, not killed: the kubelet sees nothing, the member stays down until SIGCONT.
+    const frozen = Math.floor(Date.now() / 1000) * 1000;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      // Seen by a check that finished after the freeze (lastCheck.time is its end).
+      const down = await eventually(
+        () =>
+          checkWhen(
+            ip,
+            (check, member) =>
+              member?.healthy === false &&
+              oneMemberDown(check) &&
+              Date.parse(check.status?.lastCheck?.time ?? '') >= frozen,
+          ),
+        { timeoutMs: 180_000, description: 'the frozen member unhealthy in status' },
+      );
+      expect(
+        Date.parse(conditionOf(down, 'EtcdMembersUpgradeable')!.lastTransitionTime),
+      ).toBeGreaterThanOrEqual(calm);
+      const events = cp.kubeConfig.makeApiClient(EventsV1Api);
+      await eventually(
+        async () =>
+          (await events.listNamespacedEvent({ namespace: ETCD_NS })).items.some(
+            (e) =>
+              e.regarding?.name === CHECK &&
+              e.type === 'Warning' &&
+              e.reason === 'EtcdMembersUpgradeableFalse' &&
+              Date.parse(String(e.eventTime ?? e.deprecatedLastTimestamp)) >= calm,
+          ),
+        { timeoutMs: 60_000, description: 'a Warning Event EtcdMembersUpgradeableFalse' },
+      );
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await kubectlOk([
+      '-n',
+      OPERATOR_NS,
+      'rollout',
+      'status',
+      'deployment/etcd-health-operator',
+      '--timeout=180s',
+    ]);
+    const after = (await twoReadyReplicas()).map((p) => p.metadata!.name!);
+    expect(after.filter((name) => before.includes(name))).toEqual([]);
+    await eventually(
+      () => checkWhen(ip, (check, member) => member?.healthy === true && allMembersHealthy(check)),
+      { timeoutMs: 120_000, description: 'the thawed member healthy again' },
+    );
+  }, 600_000);
+
+  it('reports a member pod that is not Running instead of dropping it', async () => {
+    // Labelled like the members, but its image is not on the node and may not be pulled.
+    await core.createNamespacedPod({
+      namespace: ETCD_NS,
+      body: {
+        metadata: { name: 'etcd-pending', labels: ETCD_LABELS },
+        spec: {
+          automountServiceAccountToken: false,
+          containers: [
+            { name: 'etcd', image: 'localhost/etcd-health-operator/absent:1', imagePullPolicy: 'Never' },
+          ],
+        },
+      },
+    });
+    try {
+      await eventually(
+        async () =>
+          (await core.readNamespacedPod({ namespace: ETCD_NS, name: 'etcd-pending' })).status
+            ?.containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImageNeverPull',
+        { timeoutMs: 60_000, description: 'etcd-pending waiting for its image' },
+      );
+      const reported = await eventually(
+        async () => {
+          const check = await checks.get(ETCD_NS, CHECK);
+          const pods = check.status?.conditions?.find((c) => c.type === 'MemberPodsDegraded');
+          return pods?.message.includes('etcd-pending') && pods.message.includes('Pending') && check;
+        },
+        { timeoutMs: 60_000, description: 'the Pending pod named in MemberPodsDegraded' },
+      );
+      // The Running members are still checked.
+      expect(reported.status?.summary?.members).toBe('3/3');
+    } finally {
+      await core.deleteNamespacedPod({ namespace: ETCD_NS, name: 'etcd-pending', gracePeriodSeconds: 0 });
+    }
+  });
+});
