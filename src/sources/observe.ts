@@ -69,31 +69,13 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
         }),
     etcdRun.ms,
   );
-  let metrics: MetricsObservation = { source: { state: 'NotConfigured' }, members: {} };
-  if (prometheusRun) {
-    let assembled: MetricsObservation;
-    try {
-      if (!prometheusRun.ok) throw prometheusRun.error;
-      assembled = signal?.aborted
-        ? { source: { state: 'Error', message: CANCELLED }, members: {} }
-        : metricsObservation(prometheusRun.value, etcd.members);
-    } catch (error) {
-      assembled = unexpected('Prometheus', error, { members: {} });
-    }
-    metrics = withDuration(assembled, prometheusRun.ms);
-  }
-  if (sampleRun) {
-    let assembled: MetricsObservation;
-    try {
-      if (!sampleRun.ok) throw sampleRun.error;
-      assembled = signal?.aborted
-        ? { source: { state: 'Error', message: CANCELLED }, members: {} }
-        : sampledObservation(sampleRun.value, etcd.members, clock());
-    } catch (error) {
-      assembled = unexpected('/metrics sample', error, { members: {} });
-    }
-    metrics = withDuration(assembled, sampleRun.ms);
-  }
+  const metrics: MetricsObservation = prometheusRun
+    ? metricsOf(prometheusRun, 'Prometheus', signal, (value) => metricsObservation(value, etcd.members))
+    : sampleRun
+      ? metricsOf(sampleRun, '/metrics sample', signal, (value) =>
+          sampledObservation(value, etcd.members, clock()),
+        )
+      : { source: { state: 'NotConfigured' }, members: {} };
   return { time: clock(), etcd, metrics, ...(backup ? { backup } : {}), durationMs: Date.now() - started };
 }
 
@@ -119,6 +101,25 @@ async function readBackup(
   } finally {
     client?.close();
   }
+}
+
+/** A metrics source's run as the observation's metrics: its failure or cancellation is a state too. */
+function metricsOf<T>(
+  run: Timed<T>,
+  source: string,
+  signal: AbortSignal | undefined,
+  assemble: (value: T) => MetricsObservation,
+): MetricsObservation {
+  let assembled: MetricsObservation;
+  try {
+    if (!run.ok) throw run.error;
+    assembled = signal?.aborted
+      ? { source: { state: 'Error', message: CANCELLED }, members: {} }
+      : assemble(run.value);
+  } catch (error) {
+    assembled = unexpected(source, error, { members: {} });
+  }
+  return withDuration(assembled, run.ms);
 }
 
 type Timed<T> = ({ ok: true; value: T } | { ok: false; error: unknown }) & { ms: number };

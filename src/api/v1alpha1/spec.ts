@@ -180,12 +180,13 @@ export const PrometheusSchema = z
     ],
   });
 
-const latencyBand = (name: string, warning: string, critical: string, subject = 'a member') =>
+/** A warning and a critical duration, the warning not above the critical (zod and CEL). */
+const durationBand = (
+  warning: [description: string, value: string],
+  critical: [description: string, value: string],
+) =>
   z
-    .object({
-      warning: duration(`${name} p99 at or above which ${subject} gets a warning.`, warning),
-      critical: duration(`${name} p99 at or above which ${subject} is critical.`, critical),
-    })
+    .object({ warning: duration(...warning), critical: duration(...critical) })
     .strict()
     .prefault({})
     .refine((band) => durationLe(band.warning, band.critical), {
@@ -199,6 +200,12 @@ const latencyBand = (name: string, warning: string, critical: string, subject = 
         ),
       ],
     });
+
+const latencyBand = (name: string, warning: string, critical: string, subject = 'a member') =>
+  durationBand(
+    [`${name} p99 at or above which ${subject} gets a warning.`, warning],
+    [`${name} p99 at or above which ${subject} is critical.`, critical],
+  );
 
 /** A band where less is worse: reached at or below each value. */
 const lowBand = (name: string, warning: number, critical: number) =>
@@ -319,27 +326,13 @@ export const ThresholdsSchema = z
         // in the field guide (step 6), the free-space band the node-exporter mixin's
         // NodeFilesystemAlmostOutOfSpace (fsSpaceAvailableWarningThreshold 5, Critical 3).
         memoryAvailable: lowBand("Available memory of a member's node, percent of the total,", 10, 5),
-        diskWriteAwait: z
-          .object({
-            warning: duration(
-              "Mean write await (iostat's w_await) of the device under the data dir at or above which the member's node warns.",
-              '20ms',
-            ),
-            critical: duration('Mean write await at or above which the node is critical.', '50ms'),
-          })
-          .strict()
-          .prefault({})
-          .refine((band) => durationLe(band.warning, band.critical), {
-            message: 'warning must not exceed critical',
-          })
-          .meta({
-            'x-kubernetes-validations': [
-              cel(
-                `!self.warning.matches(r'${DURATION_PATTERN}') || !self.critical.matches(r'${DURATION_PATTERN}') || duration(self.warning) <= duration(self.critical)`,
-                'warning must not exceed critical',
-              ),
-            ],
-          }),
+        diskWriteAwait: durationBand(
+          [
+            "Mean write await (iostat's w_await) of the device under the data dir at or above which the member's node warns.",
+            '20ms',
+          ],
+          ['Mean write await at or above which the node is critical.', '50ms'],
+        ),
         diskUtilisationPercent: percent(
           "Share of time the device under the data dir is busy (iostat's %util) at or above which the node warns.",
           90,
