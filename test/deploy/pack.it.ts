@@ -16,6 +16,11 @@ import { eventually } from '../harness/eventually.js';
 import * as yaml from 'js-yaml';
 import { cleanupAll, makeTempDir } from '../harness/process.js';
 
+// What is under test is the install (or the image), not the sampling of /metrics (that is
+// test/cli/sample.it.ts): without Prometheus and without a sample, the metric checks are not
+// checked, and a healthy idle cluster exits 0 at once.
+const NO_SAMPLING = ['--sample-window', '0s'];
+
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
   name: string;
@@ -158,7 +163,7 @@ describe('the packed npm package', () => {
   });
 
   it('`etcd-health check --endpoints` runs from the install: a healthy cluster exits 0 and the report names every member', async () => {
-    const checked = await runUntilHealthy(join(bin, 'etcd-health'), ['check', '--endpoints', cluster.endpoints.join(',')], {
+    const checked = await runUntilHealthy(join(bin, 'etcd-health'), ['check', '--endpoints', cluster.endpoints.join(','), ...NO_SAMPLING], {
       cwd: installDir,
     });
     expect(checked.stdout).toMatch(/^etcd-health check: 3 endpoints from --endpoints, at /);
@@ -176,7 +181,7 @@ describe('the packed npm package', () => {
 
     const checked = await runUntilHealthy(
       kubectl,
-      ['etcd-health', 'check', '--endpoints', cluster.endpoints.join(','), '-o', 'json', '-q'],
+      ['etcd-health', 'check', '--endpoints', cluster.endpoints.join(','), ...NO_SAMPLING, '-o', 'json', '-q'],
       { cwd: installDir, env },
     );
     expect(checked.stderr).toBe('');
@@ -188,7 +193,7 @@ describe('the packed npm package', () => {
   it('`npx etcd-health-operator@VERSION check` runs the CLI through the bin named as the package', async () => {
     const checked = await runUntilHealthy(
       'npm',
-      ['exec', '--offline', '--', `${manifest.name}@${manifest.version}`, 'check', '--endpoints', cluster.endpoints.join(','), '-o', 'json', '-q'],
+      ['exec', '--offline', '--', `${manifest.name}@${manifest.version}`, 'check', '--endpoints', cluster.endpoints.join(','), ...NO_SAMPLING, '-o', 'json', '-q'],
       { cwd: installDir },
     );
     const parsed = JSON.parse(checked.stdout) as JsonResult;
@@ -232,7 +237,7 @@ describe('the packed npm package', () => {
     env.PATH = [krewBin, env.PATH].join(delimiter);
     const checked = await runUntilHealthy(
       join(controlPlaneBinDir(), 'kubectl'),
-      ['etcd-health', 'check', '--endpoints', cluster.endpoints.join(','), '-o', 'json', '-q'],
+      ['etcd-health', 'check', '--endpoints', cluster.endpoints.join(','), ...NO_SAMPLING, '-o', 'json', '-q'],
       { cwd: out, env },
     );
     const parsed = JSON.parse(checked.stdout) as JsonResult;
