@@ -4,46 +4,23 @@
 // 2, all killed 3); a 1-member TLS cluster proves the TLS flags, etcdctl's ETCDCTL_* variables
 // and a CR file.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   startEtcdCluster,
   startEtcdClusterWithSlowDisk,
   type EtcdCluster,
   type SlowDiskControl,
 } from '../harness/etcd-cluster.js';
+import { runCheck, type CheckRun } from '../harness/cli.js';
 import { eventually } from '../harness/eventually.js';
 import { startWriteLoad, type WriteLoad } from '../harness/faults.js';
 import { cleanupAll, makeTempDir } from '../harness/process.js';
 import { startPrometheus, type PrometheusServer } from '../harness/prometheus.js';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-
-interface CheckRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the check with `args` and, of etcdctl's variables, only those in `etcdctl`. */
 function check(args: string[], etcdctl: Record<string, string> = {}): Promise<CheckRun> {
-  const inherited = Object.entries(process.env).filter(([name]) => !name.startsWith('ETCDCTL_'));
-  // jest's --experimental-vm-modules would only add a warning to the child's stderr.
-  const env = { ...Object.fromEntries(inherited), ...etcdctl, NODE_OPTIONS: '' };
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/check.ts', ...args],
-      { cwd: REPO, env, timeout: 90_000, maxBuffer: 16 * 2 ** 20 },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number')
-          reject(new Error(`etcd-health check did not exit by itself: ${error.message}`, { cause: error }));
-        else resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
-      },
-    );
-  });
+  return runCheck(args, { dropped: (name) => name.startsWith('ETCDCTL_'), added: etcdctl });
 }
 
 /** Runs the check until it exits with `code` (the cluster settles after a fault); returns that run. */

@@ -7,10 +7,9 @@
 // list. --compare prints the operator's status beside the fresh verdict.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { EtcdHealthCheck } from '../../src/api/v1alpha1/index.js';
 import { checksApi, conditionOf, type Checks } from '../harness/checks.js';
+import { runCheck, type CheckRun } from '../harness/cli.js';
 import { startControlPlane, type ControlPlane } from '../harness/controlplane.js';
 import { startEtcdCluster, type EtcdCluster } from '../harness/etcd-cluster.js';
 import { eventually } from '../harness/eventually.js';
@@ -18,7 +17,6 @@ import { mergePatch } from '../harness/kube.js';
 import { startOperator } from '../harness/operator.js';
 import { cleanupAll, makeTempDir } from '../harness/process.js';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const NS = 'etcd-team';
 const CHECK = 'etcd';
 const SECRET = 'etcd-client';
@@ -33,29 +31,9 @@ let readerKubeconfig: string;
 /** May get the CR, not the Secret. */
 let viewerKubeconfig: string;
 
-interface CheckRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
+/** Runs the check with `args`, without the shell's etcdctl variables and kubeconfig. */
 function check(args: string[]): Promise<CheckRun> {
-  const inherited = Object.entries(process.env).filter(
-    ([name]) => !name.startsWith('ETCDCTL_') && name !== 'KUBECONFIG',
-  );
-  const env = { ...Object.fromEntries(inherited), NODE_OPTIONS: '' };
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/check.ts', ...args],
-      { cwd: REPO, env, timeout: 90_000, maxBuffer: 16 * 2 ** 20 },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number')
-          reject(new Error(`etcd-health check did not exit by itself: ${error.message}`, { cause: error }));
-        else resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
-      },
-    );
-  });
+  return runCheck(args, { dropped: (name) => name.startsWith('ETCDCTL_') || name === 'KUBECONFIG' });
 }
 
 interface JsonResult {
