@@ -2,7 +2,11 @@
 // errors in the observation (the analysis then reports Unknown/NoData), never exceptions.
 import type { SourceState } from '../api/v1alpha1/status.js';
 import { OPENSHIFT_ETCD_NAMESPACE } from '../health/commands.js';
-import type { ClusterEtcdOperatorObservation, Observation } from '../health/observation.js';
+import type {
+  BackupObservation,
+  ClusterEtcdOperatorObservation,
+  Observation,
+} from '../health/observation.js';
 import type { BackupReader } from '../sources/backup.js';
 import type { PodLister } from '../sources/etcd/discovery.js';
 import type { EndpointPolicy } from '../sources/etcd/endpoint-policy.js';
@@ -11,6 +15,13 @@ import { observeOptionsFromSpec } from '../sources/options.js';
 import type { SharedSources } from '../sources/shared.js';
 import { CredentialError } from '../sources/credentials.js';
 import type { ObserveRequest, Observe } from './ports.js';
+
+const BACKUP_QUERY_REFUSED: BackupObservation = {
+  state: 'Unreadable',
+  evidence: 'the backup query',
+  error:
+    "the operator does not send a check's own PromQL with its ServiceAccount token (spec.prometheus.useOperatorServiceAccount); give spec.prometheus a bearerTokenSecretRef of your own, or name a CronJob",
+};
 
 export function sourceObserver(
   pods: PodLister,
@@ -56,6 +67,11 @@ export function sourceObserver(
       namespace,
     });
     if (prometheusFailed) delete options.prometheus;
+    const borrowedToken =
+      spec.prometheus?.useOperatorServiceAccount === true && options.backup?.spec.prometheus !== undefined;
+    // The operator's token runs the operator's own PromQL only: a CR's backup expression with it
+    // would let the CR author read any series the operator may read, one number at a time.
+    if (borrowedToken) delete options.backup;
     const openshift =
       clusterEtcdOperator && spec.etcd.discovery?.namespace === OPENSHIFT_ETCD_NAMESPACE
         ? clusterEtcdOperator(request.signal)
@@ -74,6 +90,7 @@ export function sourceObserver(
       const message = `${prometheusFailed.reason}: ${prometheusFailed.message}`;
       observation.metrics = { source: { state: 'Error', message }, members: {} };
     }
+    if (borrowedToken) observation.backup = BACKUP_QUERY_REFUSED;
     if (openshift) observation.clusterEtcdOperator = await openshift;
     return observation;
   };

@@ -207,6 +207,29 @@ describe('Prometheus URLs a CR names', () => {
     expect(readFileSync(queryLog, 'utf8')).not.toContain(TENANT_METRIC);
   });
 
+  it("never runs a check's own backup query with the token, and says why", async () => {
+    await checks.create(TENANT, 'backup-query', {
+      etcd: etcdSpec(),
+      prometheus: { url: prometheus.url, useOperatorServiceAccount: true },
+      backup: { prometheus: { query: TENANT_QUERY }, maxAge: '1h' },
+    });
+    const check = await eventually(
+      async () => {
+        const c = await checks.get(TENANT, 'backup-query');
+        return c.status?.lastCheck ? c : undefined;
+      },
+      { description: 'a checked status of backup-query' },
+    );
+    // The operator's own queries went out with the token; the CR's expression did not.
+    expect(check.status?.lastCheck?.prometheus.state).toBe('OK');
+    const backup = check.status?.conditions?.find((c) => c.type === 'BackupUpgradeable');
+    expect(backup).toMatchObject({ status: 'Unknown', reason: 'BackupUnreadable' });
+    expect(backup?.message).toMatch(
+      /the backup query could not be read: the operator does not send a check's own PromQL with its ServiceAccount token/,
+    );
+    expect(readFileSync(queryLog, 'utf8')).not.toContain(TENANT_METRIC);
+  });
+
   it('gives no token to a check that brings its own TLS trust, and says why', async () => {
     const trust: Record<string, Record<string, unknown>> = {
       'own-insecure': { insecureSkipTLSVerify: true },

@@ -447,7 +447,7 @@ export const BackupSchema = z
           .regex(/^\P{Cc}+$/u, 'one line of PromQL, without control characters')
           .meta({
             description:
-              'PromQL returning the unix time of the last successful backup, e.g. max(etcdbr_snapshot_latest_timestamp{kind="Full"}); the newest of its series counts. Runs against spec.prometheus with its credentials and timeout.',
+              'PromQL returning the unix time of the last successful backup, e.g. max(etcdbr_snapshot_latest_timestamp{kind="Full"}); the newest of its series counts. Runs against spec.prometheus with its credentials and timeout, never with the operator\'s token (useOperatorServiceAccount).',
           }),
       })
       .strict()
