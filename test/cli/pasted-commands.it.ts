@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Recommendation } from '../../src/api/v1alpha1/status.js';
+import { runCheck, type CheckRun } from '../harness/cli.js';
 import { startEtcdCluster, type EtcdCluster } from '../harness/etcd-cluster.js';
 import { fillQuotaWithHistory } from '../harness/faults.js';
 import { cleanupAll, makeTempDir } from '../harness/process.js';
@@ -16,19 +17,13 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const ETCDCTL = '/usr/bin/etcdctl';
 const QUOTA = 16 * 2 ** 20;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** The environment without etcdctl's variables, plus `etcdctl`: a shell as the test wants it. */
 function environment(etcdctl: Record<string, string>): NodeJS.ProcessEnv {
   const inherited = Object.entries(process.env).filter(([name]) => !name.startsWith('ETCDCTL_'));
   return { ...Object.fromEntries(inherited), ...etcdctl, NODE_OPTIONS: '' };
 }
 
-function execute(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Run> {
+function execute(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<CheckRun> {
   return new Promise((resolve, reject) => {
     execFile(file, args, { cwd, env, timeout: 120_000, maxBuffer: 16 * 2 ** 20 }, (error, stdout, stderr) => {
       if (error && typeof error.code !== 'number')
@@ -42,19 +37,17 @@ async function recommendations(
   args: string[],
   etcdctl: Record<string, string> = {},
 ): Promise<Recommendation[]> {
-  const run = await execute(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/check.ts', '-w', 'json', '-q', ...args],
-    REPO,
-    environment(etcdctl),
-  );
+  const run = await runCheck(['-w', 'json', '-q', ...args], {
+    dropped: (name) => name.startsWith('ETCDCTL_'),
+    added: etcdctl,
+  });
   expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 2, stderr: '' });
   const document = JSON.parse(run.stdout) as { status: { recommendations?: Recommendation[] } };
   return document.status.recommendations ?? [];
 }
 
 /** `sh -c COMMAND` from `cwd`, with `etcdctl` as the shell's variables and Debian's etcdctl first on PATH. */
-function paste(command: string, cwd: string, etcdctl: Record<string, string> = {}): Promise<Run> {
+function paste(command: string, cwd: string, etcdctl: Record<string, string> = {}): Promise<CheckRun> {
   const env = environment(etcdctl);
   env.PATH = `${dirname(ETCDCTL)}:${env.PATH ?? ''}`;
   return execute('/bin/sh', ['-c', command], cwd, env);

@@ -4,52 +4,28 @@
 // same members computes with histogram_quantile(0.99, rate(...[window])) over the same window.
 // The members also serve /metrics on a plain-HTTP listener, as kubeadm's do: --metrics-urls.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { runCheck, type CheckRun } from '../harness/cli.js';
 import { startEtcdCluster, type EtcdCluster } from '../harness/etcd-cluster.js';
 import { eventually } from '../harness/eventually.js';
 import { startWriteLoad, type WriteLoad } from '../harness/faults.js';
 import { cleanupAll } from '../harness/process.js';
 import { startPrometheus, type PrometheusServer } from '../harness/prometheus.js';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const SLOW = 'member-3';
 const WINDOW_SECONDS = 15;
 // etcd's WAL fsync buckets: prometheus.ExponentialBuckets(0.001, 2, 14), then +Inf.
 const FSYNC_BOUNDS = Array.from({ length: 14 }, (_, i) => 0.001 * 2 ** i);
 
-interface CheckRun {
-  code: number;
-  stdout: string;
-  stderr: string;
+interface TimedRun extends CheckRun {
   /** When the run started and ended, ms since the epoch. */
   started: number;
   ended: number;
 }
 
-function check(args: string[]): Promise<CheckRun> {
-  const inherited = Object.entries(process.env).filter(([name]) => !name.startsWith('ETCDCTL_'));
-  const env = { ...Object.fromEntries(inherited), NODE_OPTIONS: '' };
+async function check(args: string[]): Promise<TimedRun> {
   const started = Date.now();
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/check.ts', ...args],
-      { cwd: REPO, env, timeout: 120_000, maxBuffer: 16 * 2 ** 20 },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number')
-          reject(new Error(`etcd-health check did not exit by itself: ${error.message}`, { cause: error }));
-        else
-          resolve({
-            code: typeof error?.code === 'number' ? error.code : 0,
-            stdout,
-            stderr,
-            started,
-            ended: Date.now(),
-          });
-      },
-    );
-  });
+  const run = await runCheck(args, { dropped: (name) => name.startsWith('ETCDCTL_') });
+  return { ...run, started, ended: Date.now() };
 }
 
 /** "97.3ms", "1.2s", "850µs" (formatSeconds) in seconds. */
@@ -113,7 +89,7 @@ describe('etcd-health check without Prometheus on a slow-disk TLS cluster', () =
     // The slow member's p99 lands above 50ms once its fsyncs are in the window; the first run
     // may begin before the load reached it, and on a loaded shared machine a fast member's disk
     // can stall for a moment too (test/sources/slow-disk.it.ts polls for the same reason).
-    let last: CheckRun | undefined;
+    let last: TimedRun | undefined;
     const run = await eventually(
       async () => {
         last = await check(args);
@@ -213,7 +189,7 @@ describe('etcd-health check without Prometheus on a slow-disk TLS cluster', () =
       'json',
       '-q',
     ];
-    let last: CheckRun | undefined;
+    let last: TimedRun | undefined;
     const run = await eventually(
       async () => {
         last = await check(args);
