@@ -3,17 +3,18 @@
 // names), the job label of the Service the ServiceMonitor scrapes, and promtool tests that make
 // every alert fire and stay quiet.
 import { describe, expect, it } from '@jest/globals';
-import * as yaml from 'js-yaml';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { healthyCluster, onOpenShift, run } from '../health/fixtures.js';
 import {
   REPO_ROOT,
   RUNBOOK_URL_PREFIX,
+  SERVICE_MONITOR_OVERLAYS,
   alertTestFiles,
   alertingRules,
   loadAlertTest,
   loadPrometheusRule,
+  scrapeJob,
   type Rule,
 } from './rules.js';
 
@@ -88,14 +89,11 @@ describe('alert conventions', () => {
     }
   });
 
-  it('every job matcher is the name of the Service the ServiceMonitors scrape', () => {
-    const service = yaml.load(readFileSync(join(REPO_ROOT, 'deploy/base/service.yaml'), 'utf8')) as {
-      metadata: { name: string };
-    };
+  it('every job matcher is the job the ServiceMonitors give the operator', () => {
     const jobs = new Set(
       alerts.flatMap((rule) => [...rule.expr.matchAll(/job="([^"]+)"/g)].map((m) => m[1])),
     );
-    expect([...jobs]).toEqual([service.metadata.name]);
+    expect([...jobs]).toEqual([...new Set(SERVICE_MONITOR_OVERLAYS.map(scrapeJob))]);
   });
 
   it('lives in the operator namespace', () => {

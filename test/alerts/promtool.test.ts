@@ -2,10 +2,10 @@
 // tests in test/alerts/*.alerts-test.yaml (every alert, firing and quiet). promtool is Debian's
 // (package prometheus); a failure shows promtool's own output.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PROMTOOL, expectSuccess, promtool } from './promtool.js';
 import {
   ALERT_TESTS_DIR,
   RULES_FILE_NAME,
@@ -15,31 +15,6 @@ import {
   loadPrometheusRule,
   rulesFileText,
 } from './rules.js';
-
-const PROMTOOL = '/usr/bin/promtool';
-
-interface PromtoolResult {
-  code: number;
-  output: string;
-}
-
-function promtool(args: string[], cwd: string): Promise<PromtoolResult> {
-  return new Promise((resolve, reject) => {
-    execFile(PROMTOOL, args, { cwd, timeout: 120_000, maxBuffer: 16 * 2 ** 20 }, (error, stdout, stderr) => {
-      const output = `$ promtool ${args.join(' ')}\n${stdout}${stderr}`;
-      if (error && typeof error.code !== 'number') {
-        reject(new Error(`${output}\n${error.message}`, { cause: error }));
-        return;
-      }
-      resolve({ code: typeof error?.code === 'number' ? error.code : 0, output });
-    });
-  });
-}
-
-/** Passes when promtool exited 0; otherwise fails with everything promtool printed. */
-function expectSuccess(result: PromtoolResult): void {
-  if (result.code !== 0) throw new Error(`promtool failed (exit ${result.code}):\n${result.output}`);
-}
 
 let dir: string;
 

@@ -68,3 +68,31 @@ export interface AlertTestFile {
 export function loadAlertTest(file: string): AlertTestFile {
   return yaml.load(readFileSync(join(ALERT_TESTS_DIR, file), 'utf8')) as AlertTestFile;
 }
+
+interface ServiceMonitor {
+  spec: { endpoints: Array<{ relabelings?: Array<{ targetLabel?: string; replacement?: string }> }> };
+}
+
+/** The overlays whose ServiceMonitor scrapes the operator. */
+export const SERVICE_MONITOR_OVERLAYS = ['kubernetes', 'openshift'] as const;
+
+/**
+ * The `job` label the Prometheus Operator gives the operator's targets with the overlay's
+ * ServiceMonitor: the Service's name, unless a relabeling of the endpoint sets `job`.
+ */
+export function scrapeJob(overlay: (typeof SERVICE_MONITOR_OVERLAYS)[number]): string {
+  const service = yaml.load(readFileSync(join(REPO_ROOT, 'deploy/base/service.yaml'), 'utf8')) as {
+    metadata: { name: string };
+  };
+  const monitor = yaml.load(
+    readFileSync(join(REPO_ROOT, `deploy/overlays/${overlay}/servicemonitor.yaml`), 'utf8'),
+  ) as ServiceMonitor;
+  const jobs = monitor.spec.endpoints.map(
+    (endpoint) =>
+      endpoint.relabelings?.findLast((relabel) => relabel.targetLabel === 'job')?.replacement ??
+      service.metadata.name,
+  );
+  if (new Set(jobs).size !== 1)
+    throw new Error(`${overlay}: endpoints with different jobs: ${jobs.join(', ')}`);
+  return jobs[0]!;
+}

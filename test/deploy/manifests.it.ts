@@ -155,7 +155,11 @@ describe('rendering with kubectl kustomize', () => {
       const monitor = find(target, 'ServiceMonitor', 'etcd-health-operator');
       const spec = monitor.spec as {
         selector: { matchLabels: Record<string, string> };
-        endpoints: Array<{ port: string; honorLabels?: boolean }>;
+        endpoints: Array<{
+          port: string;
+          honorLabels?: boolean;
+          relabelings?: Array<{ targetLabel?: string; replacement?: string }>;
+        }>;
       };
       expect(monitor.metadata.namespace).toBe(OPERATOR_NAMESPACE);
       expect(service.metadata.labels).toEqual(expect.objectContaining(spec.selector.matchLabels));
@@ -164,9 +168,12 @@ describe('rendering with kubectl kustomize', () => {
       const rule = find(target, 'PrometheusRule', 'etcd-health-operator');
       expect(rule.metadata.namespace).toBe(OPERATOR_NAMESPACE);
       expect(rule.spec).toEqual(loadPrometheusRule().spec);
-      // The Prometheus Operator names the job after the Service: the rules' job matchers must agree.
+      // The ServiceMonitor names the job (not after the Service, which the etcd mixin would count:
+      // test/alerts/anchor-rules.test.ts); the rules' job matchers must agree.
+      const job = spec.endpoints[0]!.relabelings?.findLast((r) => r.targetLabel === 'job')?.replacement;
+      expect(job).toBe('ehc-operator');
       const jobs = new Set([...JSON.stringify(rule.spec).matchAll(/job=\\"([^"\\]+)\\"/g)].map((m) => m[1]));
-      expect([...jobs]).toEqual([service.metadata.name]);
+      expect([...jobs]).toEqual([job]);
     },
   );
 
