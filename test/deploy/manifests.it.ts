@@ -177,6 +177,26 @@ describe('rendering with kubectl kustomize', () => {
     },
   );
 
+  it.each(TARGETS)('%s: the PodDisruptionBudget and the NetworkPolicy select the pods and name their ports', (target) => {
+    const labels = podTemplate(target).metadata.labels;
+    const pdb = find(target, 'PodDisruptionBudget', 'etcd-health-operator').spec as {
+      minAvailable: number;
+      selector: { matchLabels: Record<string, string> };
+    };
+    // Two replicas: a drain evicts one, never both.
+    expect(pdb.minAvailable).toBe(1);
+    expect(labels).toEqual(expect.objectContaining(pdb.selector.matchLabels));
+    const policy = find(target, 'NetworkPolicy', 'etcd-health-operator').spec as {
+      podSelector: { matchLabels: Record<string, string> };
+      policyTypes: string[];
+      ingress: Array<{ ports: Array<{ port: string }> }>;
+    };
+    expect(labels).toEqual(expect.objectContaining(policy.podSelector.matchLabels));
+    expect(policy.policyTypes).toEqual(['Ingress']);
+    const ports = podTemplate(target).spec.containers[0]!.ports!.map((p) => p.name);
+    expect(policy.ingress.flatMap((rule) => rule.ports.map((p) => p.port)).sort()).toEqual([...ports].sort());
+  });
+
   it.each([
     ['deploy/overlays/kubernetes', 'kube-system'],
     ['deploy/overlays/openshift', 'openshift-etcd'],
