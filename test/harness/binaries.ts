@@ -37,11 +37,16 @@ export function etcdBinary(version: EtcdVersion = etcdVersionUnderTest()): strin
   return join(controlPlaneBinDir(), 'etcd');
 }
 
-/** Runs a (cached, usually instant) build script and returns the bin dir it prints last. */
+const builtDirs = new Map<string, string>();
+
+/** Runs a (cached, usually instant) build script once per process; returns the bin dir it prints last. */
 function cachedBuild(script: string, binary: string): string {
+  const known = builtDirs.get(script);
+  if (known !== undefined) return known;
   const output = execFileSync('bash', [script], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
   const dir = output.trim().split('\n').pop() ?? '';
   if (!existsSync(join(dir, binary))) throw new Error(`${script} did not produce ${binary} in ${dir}`);
+  builtDirs.set(script, dir);
   return dir;
 }
 
