@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need on a fresh Debian machine, skipping whatever is
 # already there: Debian packages, npm packages, and the control plane (kube-apiserver, kubectl,
-# etcd 3.6) and the node (kubelet, containerd, runc, CNI plugins) built from the Go module proxy
+# etcd 3.6), etcd 3.5 and the node (kubelet, containerd, runc, CNI plugins) built from the Go module proxy
 # and cached by version outside the repository.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -39,5 +39,7 @@ if [[ ! -L node_modules ]] && [[ ! -d node_modules || package-lock.json -nt node
   npm ci --no-audit --no-fund >&2 || npm install --no-save --no-audit --no-fund >&2
 fi
 bash test/controlplane/build.sh >/dev/null
+# etcd 3.5 for the mixed-version cluster test (test/faults/shapes.it.ts).
+bash test/etcd-3.5/build.sh >/dev/null
 # The node suite's kubelet, containerd, runc and CNI plugins (a cold build takes about 18 minutes).
 bash test/node/build.sh >/dev/null

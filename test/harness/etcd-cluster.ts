@@ -22,6 +22,8 @@ import {
 export interface EtcdClusterOptions {
   members?: number;
   version?: EtcdVersion;
+  /** Members that run another version than `version`; read at each (re)start, as slowDisk is. */
+  memberVersions?: Record<string, EtcdVersion>;
   tls?: boolean;
   /** With tls: certificates that expire sooner than the default year. */
   certificateDays?: CertificateDays;
@@ -84,7 +86,7 @@ interface MemberState extends EtcdMember {
 
 export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promise<EtcdCluster> {
   const version = options.version ?? etcdVersionUnderTest();
-  const binary = etcdBinary(version);
+  const versionOf = (m: MemberState): EtcdVersion => options.memberVersions?.[m.name] ?? version;
   const count = options.members ?? 3;
   const addresses = await allocateAddressBlock();
   const dir = makeTempDir(`etcd-${addresses.prefix}`);
@@ -123,7 +125,7 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
     // Twice the defaults: the test machine is small and shared; spurious elections would be noise.
     '--heartbeat-interval=200',
     '--election-timeout=2000',
-    ...(version === '3.4' ? ['--logger=zap'] : []),
+    ...(versionOf(m) === '3.4' ? ['--logger=zap'] : []),
     ...(options.quotaBackendBytes ? [`--quota-backend-bytes=${options.quotaBackendBytes}`] : []),
     ...(m.metricsURL ? [`--listen-metrics-urls=${m.metricsURL}`] : []),
     ...(tls
@@ -143,7 +145,12 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
   const launch = async (m: MemberState): Promise<void> => {
     const slow = options.slowDisk?.member === m.name ? options.slowDisk : undefined;
     if (!slow) {
-      m.process = startProcess({ name: m.name, command: binary, args: memberArgs(m), logDir: dir });
+      m.process = startProcess({
+        name: m.name,
+        command: etcdBinary(versionOf(m)),
+        args: memberArgs(m),
+        logDir: dir,
+      });
       m.tracedPid = undefined;
       pids.push(m.process.pid);
       return;
@@ -156,7 +163,7 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
       name: `${m.name}-strace`,
       command: 'strace',
       args: ['-f', '--seccomp-bpf', '-o', '/dev/null', '-e', 'trace=fdatasync,fsync',
-        '-e', `inject=fdatasync,fsync:delay_enter=${slow.delayUs}`, binary, ...memberArgs(m)],
+        '-e', `inject=fdatasync,fsync:delay_enter=${slow.delayUs}`, etcdBinary(versionOf(m)), ...memberArgs(m)],
       logDir: dir,
     });
     pids.push(m.process.pid);
