@@ -191,7 +191,7 @@ function status(): number {
   const state = readState();
   if (!state) {
     process.stdout.write('no node is up\n');
-    return 1;
+    return 0;
   }
   if (!alive(state.holderPid)) {
     process.stdout.write(`the holder (PID ${state.holderPid}) is gone; make node-down cleans up its state\n`);
