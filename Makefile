@@ -4,7 +4,7 @@ KUBECTL ?= kubectl
 IMG ?= ghcr.io/etcd-health-operator/etcd-health-operator:0.1.0
 OVERLAY ?= kubernetes
 
-.PHONY: build test lint e2e manifests run deploy undeploy docker-build kind-up kind-e2e demo controlplane node node-up node-e2e node-down bench
+.PHONY: build test lint e2e manifests run deploy undeploy docker-build kind-up kind-e2e demo controlplane node node-up node-e2e node-down node-status bench
 
 build: ## Compile TypeScript to dist/
 	npm run build
@@ -31,14 +31,16 @@ node: ## Build (or reuse) kubelet, scheduler, controller-manager, containerd, ru
 node-e2e: controlplane node ## A node joins a test control plane; the operator image and overlay run on it (root)
 	NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects node
 
-# There is no persistent node: each node-e2e run starts its own (control plane, containerd, kubelet,
-# network namespace) and removes it at the end. node-up builds what a run needs; node-down has
-# nothing to stop.
-node-up: controlplane node ## Build (or reuse) the node binaries; the node itself starts per run
-	@echo "node binaries ready; make node-e2e starts a node, runs the suite and removes the node"
+# node-e2e starts its own node per run; node-up keeps one up for people (a holder process, state in
+# $${XDG_RUNTIME_DIR:-/tmp}/etcd-health-node) until node-down stops it and it removes everything.
+node-up: controlplane node ## Start a control plane and a node that stay up; prints KUBECONFIG (root)
+	npx tsx hack/node.ts up
 
-node-down: ## Nothing persists between runs (see node-up)
-	@echo "no persistent node: each make node-e2e run removes what it started"
+node-down: ## Stop the node-up node: its processes, mounts, network namespace, cgroups, temp dirs
+	npx tsx hack/node.ts down
+
+node-status: ## Whether a node-up node runs, and how to reach it
+	npx tsx hack/node.ts status
 
 run: build ## Run the operator against the current kubeconfig
 	node dist/src/cli/operator.js --leader-elect=false --metrics-bind-address=127.0.0.1:8080 --health-bind-address=127.0.0.1:8081

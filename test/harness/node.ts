@@ -78,6 +78,8 @@ export interface Node {
   readonly dir: string;
   readonly timings: { readyMs: number };
   logTail(component: NodeComponent, lines?: number): string;
+  /** PIDs of the processes the node started (relays, containerd, scheduler, controller-manager, kubelet), by name. */
+  pids(): Record<string, number>;
   /** ctr on the node's containerd, in the CRI's namespace (k8s.io). */
   ctr(args: string[], timeoutMs?: number): Promise<string>;
   /** Stops everything the node started and removes its mounts, bridge, cgroups and temp dir. Idempotent. */
@@ -576,6 +578,7 @@ export async function startNode(controlPlane: ControlPlane, options: NodeOptions
       dir,
       timings: { readyMs: Date.now() - t0 },
       logTail: (component, lines) => tail(logs[component], lines),
+      pids: () => Object.fromEntries(processes.map((proc) => [proc.name, proc.pid])),
       ctr,
       stop,
     };

@@ -15,6 +15,7 @@ import {
 } from '@kubernetes/client-node';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import * as yaml from 'js-yaml';
 import { fileURLToPath } from 'node:url';
 import type { EtcdHealthCheck } from '../../src/api/v1alpha1/index.js';
 import { checksApi, conditionOf, type Checks } from '../harness/checks.js';
@@ -38,9 +39,36 @@ const OPERATOR_SELECTOR = 'app.kubernetes.io/name=etcd-health-operator';
 const LEASE = 'etcd-health-operator';
 /** The operator's default --lease-duration. */
 const LEASE_DURATION_MS = 15_000;
-const ETCD_NS = 'kube-system';
-const ETCD_LABELS = { component: 'etcd', tier: 'control-plane' };
-const ETCD_SELECTOR = 'component=etcd,tier=control-plane';
+const OPENSHIFT_OVERLAY = join(REPO, 'deploy', 'overlays', 'openshift');
+const OPENSHIFT_SAMPLE = join(REPO, 'deploy', 'samples', 'openshift.yaml');
+
+/** Where a platform runs its etcd pods, how it labels them, and where their client TLS lives. */
+interface EtcdPlatform {
+  namespace: string;
+  labels: Record<string, string>;
+  /** A kubernetes.io/tls Secret with the client pair, and ca.crt unless caConfigMap is set. */
+  clientSecret: string;
+  /** A ConfigMap with the CA as ca-bundle.crt, as OpenShift keeps it (etcd-ca-bundle). */
+  caConfigMap?: string;
+}
+
+/** kubeadm's static pods: `component=etcd,tier=control-plane` in kube-system. */
+const KUBEADM: EtcdPlatform = {
+  namespace: 'kube-system',
+  labels: { component: 'etcd', tier: 'control-plane' },
+  clientSecret: 'etcd-client',
+};
+/** The cluster-etcd-operator's pods in openshift-etcd carry these three labels (and a revision). */
+const OPENSHIFT: EtcdPlatform = {
+  namespace: 'openshift-etcd',
+  labels: { app: 'etcd', etcd: 'true', 'k8s-app': 'etcd' },
+  clientSecret: 'etcd-client',
+  caConfigMap: 'etcd-ca-bundle',
+};
+const selectorOf = (platform: EtcdPlatform) =>
+  Object.entries(platform.labels)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
 const CHECK = 'etcd';
 
 let cp: ControlPlane;
@@ -118,19 +146,19 @@ const alive = (pid: number) => {
 const podAddresses = (subnet: string) =>
   Array.from({ length: 249 }, (_, i) => `${subnet.replace(/0\/24$/, '')}${i + 2}`);
 
-function etcdStatefulSet(image: string): V1StatefulSet {
+function etcdStatefulSet(platform: EtcdPlatform, image: string): V1StatefulSet {
   const tls = '/etc/etcd/tls';
   const env = (name: string, value: string) => ({ name, value });
   return {
-    metadata: { name: 'etcd', namespace: ETCD_NS, labels: ETCD_LABELS },
+    metadata: { name: 'etcd', namespace: platform.namespace, labels: platform.labels },
     spec: {
       serviceName: 'etcd',
       replicas: 3,
       // All three at once: each must exist (with its IP) before any can start, see below.
       podManagementPolicy: 'Parallel',
-      selector: { matchLabels: ETCD_LABELS },
+      selector: { matchLabels: platform.labels },
       template: {
-        metadata: { labels: ETCD_LABELS },
+        metadata: { labels: platform.labels },
         spec: {
           automountServiceAccountToken: false,
           enableServiceLinks: false,
@@ -183,9 +211,14 @@ function etcdStatefulSet(image: string): V1StatefulSet {
   };
 }
 
-/** A 3-member etcd as pods, TLS from Secrets; resolves with the Running, Ready pods. */
-async function startEtcdPods(image: string): Promise<V1Pod[]> {
-  const pki = join(dir, 'etcd-pki');
+/**
+ * A 3-member etcd as pods in the platform's namespace with its labels, TLS from Secrets (a CA of
+ * its own per platform); resolves with the Running, Ready pods.
+ */
+async function startEtcdPods(platform: EtcdPlatform, image: string): Promise<V1Pod[]> {
+  const { namespace } = platform;
+  const selector = selectorOf(platform);
+  const pki = join(dir, `etcd-pki-${namespace}`);
   mkdirSync(pki);
   const ca = createCertificateAuthority(pki, 'etcd-ca', 'etcd-ca', 365);
   // A year, as real certificates are: the check warns about anything expiring within 30 days.
@@ -200,22 +233,34 @@ async function startEtcdPods(image: string): Promise<V1Pod[]> {
     usage: 'client',
     days: 365,
   });
-  const tlsSecret = (name: string, cert: { certPem: string; keyPem: string }) => ({
-    metadata: { name, namespace: ETCD_NS },
+  const tlsSecret = (name: string, cert: { certPem: string; keyPem: string }, withCa: boolean) => ({
+    metadata: { name, namespace },
     type: 'kubernetes.io/tls',
-    stringData: { 'tls.crt': cert.certPem, 'tls.key': cert.keyPem, 'ca.crt': ca.certPem },
+    stringData: {
+      'tls.crt': cert.certPem,
+      'tls.key': cert.keyPem,
+      ...(withCa ? { 'ca.crt': ca.certPem } : {}),
+    },
   });
-  await core.createNamespacedSecret({ namespace: ETCD_NS, body: tlsSecret('etcd-peer', peer) });
-  await core.createNamespacedSecret({ namespace: ETCD_NS, body: tlsSecret('etcd-client', client) });
+  await core.createNamespacedSecret({ namespace, body: tlsSecret('etcd-peer', peer, true) });
+  await core.createNamespacedSecret({
+    namespace,
+    body: tlsSecret(platform.clientSecret, client, platform.caConfigMap === undefined),
+  });
+  if (platform.caConfigMap)
+    await core.createNamespacedConfigMap({
+      namespace,
+      body: { metadata: { name: platform.caConfigMap }, data: { 'ca-bundle.crt': ca.certPem } },
+    });
   await cp.kubeConfig
     .makeApiClient(AppsV1Api)
-    .createNamespacedStatefulSet({ namespace: ETCD_NS, body: etcdStatefulSet(image) });
+    .createNamespacedStatefulSet({ namespace, body: etcdStatefulSet(platform, image) });
   const waiting = await eventually(
     async () => {
-      const pods = await podsOf(ETCD_NS, ETCD_SELECTOR);
+      const pods = await podsOf(namespace, selector);
       return pods.length === 3 && pods.every((p) => p.status?.podIP) && pods;
     },
-    { timeoutMs: 120_000, description: 'three etcd pods with IPs' },
+    { timeoutMs: 120_000, description: `three etcd pods with IPs in ${namespace}` },
   ).catch((error: Error) => {
     throw new Error(error.message + kubeletTail(), { cause: error });
   });
@@ -224,15 +269,15 @@ async function startEtcdPods(image: string): Promise<V1Pod[]> {
     .sort()
     .join(',');
   await core.createNamespacedConfigMap({
-    namespace: ETCD_NS,
+    namespace,
     body: { metadata: { name: 'etcd-cluster' }, data: { 'initial-cluster': initialCluster } },
   });
   return eventually(
     async () => {
-      const pods = await podsOf(ETCD_NS, ETCD_SELECTOR);
+      const pods = await podsOf(namespace, selector);
       return pods.length === 3 && pods.every((p) => p.status?.phase === 'Running' && isReady(p)) && pods;
     },
-    { timeoutMs: 120_000, description: 'three etcd pods Running and Ready' },
+    { timeoutMs: 120_000, description: `three etcd pods Running and Ready in ${namespace}` },
   ).catch((error: Error) => {
     throw new Error(error.message + kubeletTail(), { cause: error });
   });
@@ -256,6 +301,37 @@ async function deployOperator(image: ImageArchive): Promise<void> {
     }),
   );
   await kubectlOk(['apply', '--server-side', '-k', kustomization]);
+}
+
+interface KubeObject {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+}
+
+const RBAC_KINDS = ['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'];
+
+/**
+ * The RBAC deploy/overlays/openshift adds to what deploy/overlays/kubernetes grants, where the
+ * OpenShift check lives (openshift-etcd) and cluster-wide, applied as the overlay builds it. The
+ * Deployment stays the kubernetes overlay's: the check discovers in its own namespace, which needs
+ * no --discovery-namespace. Whatever the check needs beyond this is missing from the overlay.
+ */
+async function applyOpenShiftRbac(): Promise<string[]> {
+  const build = async (overlay: string) =>
+    yaml.loadAll(await kubectlOk(['kustomize', overlay])) as KubeObject[];
+  const key = (o: KubeObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+  const kubernetes = new Set((await build(OVERLAY)).map(key));
+  const added = (await build(OPENSHIFT_OVERLAY)).filter(
+    (o) =>
+      RBAC_KINDS.includes(o.kind) &&
+      !kubernetes.has(key(o)) &&
+      (o.metadata.namespace === undefined || o.metadata.namespace === OPENSHIFT.namespace),
+  );
+  await kubectlOk(
+    ['apply', '--server-side', '-f', '-'],
+    JSON.stringify({ kind: 'List', apiVersion: 'v1', items: added }),
+  );
+  return added.map(key);
 }
 
 const operatorPods = async () =>
@@ -282,7 +358,12 @@ const leaseHolder = async () =>
 
 const checkSpec = () => ({
   etcd: {
-    discovery: { namespace: ETCD_NS, labelSelector: ETCD_SELECTOR, port: 2379, scheme: 'https' },
+    discovery: {
+      namespace: KUBEADM.namespace,
+      labelSelector: selectorOf(KUBEADM),
+      port: 2379,
+      scheme: 'https',
+    },
     tlsSecretRef: { name: 'etcd-client' },
   },
   interval: '10s',
@@ -299,7 +380,7 @@ async function checkWhen(
   ip: string,
   done: (check: EtcdHealthCheck, member: ReturnType<typeof memberAt>) => boolean,
 ): Promise<EtcdHealthCheck> {
-  const check = await checks.get(ETCD_NS, CHECK);
+  const check = await checks.get(KUBEADM.namespace, CHECK);
   const member = memberAt(check, ip);
   if (done(check, member)) return check;
   const conditions = check.status?.conditions?.map((c) => `${c.type}=${c.status}(${c.reason})`);
@@ -333,9 +414,14 @@ beforeAll(async () => {
     for (const image of [operator, etcd])
       await node.ctr(['images', 'import', '--local', image.path], 300_000);
   });
-  await cp.createNamespace(ETCD_NS);
-  await timed('etcd pods', () => startEtcdPods(etcd.ref));
-  await timed('operator deploy', () => deployOperator(operator));
+  for (const platform of [KUBEADM, OPENSHIFT]) await cp.createNamespace(platform.namespace);
+  await timed('etcd pods', () =>
+    Promise.all([KUBEADM, OPENSHIFT].map((platform) => startEtcdPods(platform, etcd.ref))),
+  );
+  await timed('operator deploy', async () => {
+    await deployOperator(operator);
+    console.log(`OpenShift overlay RBAC applied: ${(await applyOpenShiftRbac()).join(', ')}`);
+  });
   await timed('operator ready', twoReadyReplicas);
 }, 1_500_000);
 
@@ -389,11 +475,11 @@ describe('the operator as a Deployment on a real node', () => {
   });
 
   it('reconciles a check that discovers the etcd pods by their pod IPs, over TLS', async () => {
-    const pods = await podsOf(ETCD_NS, ETCD_SELECTOR);
-    await checks.create(ETCD_NS, CHECK, checkSpec());
+    const pods = await podsOf(KUBEADM.namespace, selectorOf(KUBEADM));
+    await checks.create(KUBEADM.namespace, CHECK, checkSpec());
     const healthy = await eventually(
       async () => {
-        const check = await checks.get(ETCD_NS, CHECK);
+        const check = await checks.get(KUBEADM.namespace, CHECK);
         return conditionOf(check, 'Available')?.status === 'True' &&
           check.status?.members?.filter((m) => m.healthy).length === 3
           ? check
@@ -404,21 +490,60 @@ describe('the operator as a Deployment on a real node', () => {
     const endpoints = healthy.status!.members!.map((m) => m.endpoint).sort();
     expect(endpoints).toEqual(pods.map((p) => `https://${p.status!.podIP}:2379`).sort());
     for (const pod of pods) expect(memberAt(healthy, pod.status!.podIP!)?.name).toBe(pod.metadata!.name);
-    // For docs/node-e2e.md.
-    console.log(
-      `$ kubectl get pods,ehc -A -o wide\n${await kubectlOk(['get', 'pods,ehc', '-A', '-o', 'wide'])}`,
-    );
+  });
+
+  it("finds OpenShift's etcd pods (app=etcd in openshift-etcd) by their pod IPs with deploy/samples/openshift.yaml's etcd spec and the OpenShift overlay's RBAC", async () => {
+    const { namespace } = OPENSHIFT;
+    const sample = yaml.load(readFileSync(OPENSHIFT_SAMPLE, 'utf8')) as EtcdHealthCheck;
+    const { name } = sample.metadata;
+    expect(sample.spec.etcd.discovery?.namespace).toBe(namespace);
+    const selector = sample.spec.etcd.discovery?.labelSelector ?? '';
+    expect(selector).toBe('app=etcd');
+    const pods = await podsOf(namespace, selector);
+    expect(pods.map((p) => p.metadata!.name).sort()).toEqual(['etcd-0', 'etcd-1', 'etcd-2']);
+    // The sample's etcd connection as it is; its Prometheus is the platform's Thanos querier,
+    // which this cluster does not have.
+    await checks.create(namespace, name, { etcd: sample.spec.etcd, interval: '10s' });
+    try {
+      const healthy = await eventually(
+        async () => {
+          const check = await checks.get(namespace, name);
+          if (
+            conditionOf(check, 'Available')?.status === 'True' &&
+            check.status?.members?.filter((m) => m.healthy).length === 3
+          )
+            return check;
+          const conditions = check.status?.conditions?.map(
+            (c) => `${c.type}=${c.status}(${c.reason}: ${c.message})`,
+          );
+          throw new Error(
+            `conditions ${JSON.stringify(conditions)}; etcd ${JSON.stringify(check.status?.lastCheck)}`,
+          );
+        },
+        { timeoutMs: 120_000, description: 'the OpenShift check Available with three healthy members' },
+      );
+      const endpoints = healthy.status!.members!.map((m) => m.endpoint).sort();
+      expect(endpoints).toEqual(pods.map((p) => `https://${p.status!.podIP}:2379`).sort());
+      for (const pod of pods) expect(memberAt(healthy, pod.status!.podIP!)?.name).toBe(pod.metadata!.name);
+      // For docs/node-e2e.md.
+      console.log(
+        `$ kubectl get pods,ehc -A -o wide\n${await kubectlOk(['get', 'pods,ehc', '-A', '-o', 'wide'])}`,
+      );
+    } finally {
+      // Only discovery was asked of this etcd: the remaining tests run without its load.
+      await kubectlOk(['-n', namespace, 'delete', `etcdhealthcheck/${name}`, 'statefulset/etcd']);
+    }
   });
 
   it('shows a killed etcd member container in status, and its recovery once the kubelet restarts it', async () => {
-    const victim = await core.readNamespacedPod({ namespace: ETCD_NS, name: 'etcd-2' });
+    const victim = await core.readNamespacedPod({ namespace: KUBEADM.namespace, name: 'etcd-2' });
     const ip = victim.status!.podIP!;
     const restartsBefore = victim.status!.containerStatuses![0]!.restartCount;
     // The kubelet restarts a killed container at once the first time, then after a growing
     // back-off: kill it whenever it runs until a check has seen the member down.
     const down = await eventually(
       async () => {
-        const pod = await core.readNamespacedPod({ namespace: ETCD_NS, name: 'etcd-2' });
+        const pod = await core.readNamespacedPod({ namespace: KUBEADM.namespace, name: 'etcd-2' });
         if (pod.status?.containerStatuses?.[0]?.state?.running) {
           const pid = await containerPid(pod, 'etcd').catch(() => undefined);
           if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL');
@@ -433,7 +558,7 @@ describe('the operator as a Deployment on a real node', () => {
       () => checkWhen(ip, (check, member) => member?.healthy === true && allMembersHealthy(check)),
       { timeoutMs: 180_000, description: 'the restarted member healthy again' },
     );
-    const restarted = await core.readNamespacedPod({ namespace: ETCD_NS, name: 'etcd-2' });
+    const restarted = await core.readNamespacedPod({ namespace: KUBEADM.namespace, name: 'etcd-2' });
     // The same pod (same IP) with its container restarted by the kubelet.
     expect(restarted.status?.podIP).toBe(ip);
     expect(restarted.status?.containerStatuses?.[0]?.restartCount).toBeGreaterThan(restartsBefore);
@@ -481,7 +606,7 @@ describe('the operator as a Deployment on a real node', () => {
 
   it('loses no transition in a rolling restart: a member frozen meanwhile shows in status and as an Event', async () => {
     const before = (await twoReadyReplicas()).map((p) => p.metadata!.name!);
-    const victim = await core.readNamespacedPod({ namespace: ETCD_NS, name: 'etcd-1' });
+    const victim = await core.readNamespacedPod({ namespace: KUBEADM.namespace, name: 'etcd-1' });
     const ip = victim.status!.podIP!;
     // From a calm state: every member healthy in a status read now. A check already running may
     // still write a transition stamped up to one check (dial and request timeouts) earlier.
@@ -514,7 +639,7 @@ describe('the operator as a Deployment on a real node', () => {
       const events = cp.kubeConfig.makeApiClient(EventsV1Api);
       await eventually(
         async () =>
-          (await events.listNamespacedEvent({ namespace: ETCD_NS })).items.some(
+          (await events.listNamespacedEvent({ namespace: KUBEADM.namespace })).items.some(
             (e) =>
               e.regarding?.name === CHECK &&
               e.type === 'Warning' &&
@@ -545,9 +670,9 @@ describe('the operator as a Deployment on a real node', () => {
   it('reports a member pod that is not Running instead of dropping it', async () => {
     // Labelled like the members, but its image is not on the node and may not be pulled.
     await core.createNamespacedPod({
-      namespace: ETCD_NS,
+      namespace: KUBEADM.namespace,
       body: {
-        metadata: { name: 'etcd-pending', labels: ETCD_LABELS },
+        metadata: { name: 'etcd-pending', labels: KUBEADM.labels },
         spec: {
           automountServiceAccountToken: false,
           containers: [
@@ -559,13 +684,13 @@ describe('the operator as a Deployment on a real node', () => {
     try {
       await eventually(
         async () =>
-          (await core.readNamespacedPod({ namespace: ETCD_NS, name: 'etcd-pending' })).status
+          (await core.readNamespacedPod({ namespace: KUBEADM.namespace, name: 'etcd-pending' })).status
             ?.containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImageNeverPull',
         { timeoutMs: 60_000, description: 'etcd-pending waiting for its image' },
       );
       const reported = await eventually(
         async () => {
-          const check = await checks.get(ETCD_NS, CHECK);
+          const check = await checks.get(KUBEADM.namespace, CHECK);
           const pods = check.status?.conditions?.find((c) => c.type === 'MemberPodsDegraded');
           return pods?.message.includes('etcd-pending') && pods.message.includes('Pending') && check;
         },
@@ -574,7 +699,11 @@ describe('the operator as a Deployment on a real node', () => {
       // The Running members are still checked.
       expect(reported.status?.summary?.members).toBe('3/3');
     } finally {
-      await core.deleteNamespacedPod({ namespace: ETCD_NS, name: 'etcd-pending', gracePeriodSeconds: 0 });
+      await core.deleteNamespacedPod({
+        namespace: KUBEADM.namespace,
+        name: 'etcd-pending',
+        gracePeriodSeconds: 0,
+      });
     }
   });
 });
