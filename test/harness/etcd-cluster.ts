@@ -4,6 +4,7 @@
 // creates is stopped/removed by stop(), which tests call in afterAll.
 import { Etcd3, type IOptions } from 'etcd3';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { allocateAddressBlock, type AddressBlock } from './addresses.js';
 import { etcdBinary, etcdVersionUnderTest, type EtcdVersion } from './binaries.js';
@@ -32,6 +33,11 @@ export interface EtcdClusterOptions {
   slowDisk?: { member: string; delayUs: number };
   /** Also serve /metrics on plain http://<ip>:2381 (--listen-metrics-urls), as kubeadm does. */
   metricsListener?: boolean;
+  /**
+   * More client URLs by member name, advertised besides its own (a DNS name, say); it listens on
+   * those whose host is an IP. Read at each (re)start, like slowDisk.
+   */
+  extraClientUrls?: Record<string, string[]>;
 }
 
 export interface EtcdMember {
@@ -115,8 +121,7 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
   const memberArgs = (m: MemberState): string[] => [
     `--name=${m.name}`,
     `--data-dir=${m.dataDir}`,
-    `--listen-client-urls=${m.clientURL}`,
-    `--advertise-client-urls=${m.clientURL}`,
+    ...clientUrlArgs(m.clientURL, options.extraClientUrls?.[m.name] ?? []),
     `--listen-peer-urls=${m.peerURL}`,
     `--initial-advertise-peer-urls=${m.peerURL}`,
     `--initial-cluster=${initialCluster}`,
@@ -309,6 +314,14 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
     );
   }
   return cluster;
+}
+
+function clientUrlArgs(own: string, extra: string[]): string[] {
+  const listened = extra.filter((url) => isIP(new URL(url).hostname) !== 0);
+  return [
+    `--listen-client-urls=${[own, ...listened].join(',')}`,
+    `--advertise-client-urls=${[own, ...extra].join(',')}`,
+  ];
 }
 
 function thaw(m: MemberState): void {

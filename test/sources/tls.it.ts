@@ -60,7 +60,7 @@ describe(`sources against a TLS etcd ${etcdVersionUnderTest()} cluster`, () => {
     // The TLS alert differs by Go version: 3.6 (Go 1.26) says "unknown ca", 3.4 (Go 1.19) "bad certificate".
     expect(observation.etcd.source.message).toMatch(
       new RegExp(
-        `^no etcd endpoint answered; ${cluster.endpoints[0]}: dial: (tlsv1 alert unknown ca|sslv3 alert bad certificate) \\(ERR_SSL_`,
+        `^no etcd endpoint answered; ${cluster.endpoints[0]}: dial: the member refused the client certificate: (tlsv1 alert unknown ca|sslv3 alert bad certificate) \\(ERR_SSL_`,
       ),
     );
   });

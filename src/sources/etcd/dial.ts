@@ -94,10 +94,54 @@ export function dialHttp2(
 /**
  * The message, with Node's error code when it adds something (TLS: CERT_HAS_EXPIRED, ...).
  * OpenSSL's "<hex>:error:<hex>:SSL routines:<function>:<reason>:<file>:<line>:" keeps its reason.
+ * A TLS failure a user fixes in a Secret or ConfigMap first says whose certificate failed.
  */
-function describeDialError(error: unknown): string {
+export function describeDialError(error: unknown): string {
+  const lookup = describeLookupError(error);
+  if (lookup !== undefined) return lookup;
   const raw = errorText(error);
   const text = oneLine(/:SSL routines:[^:]*:([^:\n]+):/.exec(raw)?.[1] ?? raw);
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && !text.includes(code) ? `${text} (${code})` : text;
+  const described = typeof code === 'string' && !text.includes(code) ? `${text} (${code})` : text;
+  const whose = typeof code === 'string' ? certificateAtFault(code) : undefined;
+  return whose === undefined ? described : `${whose}: ${described}`;
+}
+
+// Node's codes for a server certificate that does not chain to the CA the check trusts.
+const UNTRUSTED_SERVER_CERTIFICATE = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_SIGNATURE_FAILURE',
+]);
+
+/**
+ * Which certificate a TLS error code is about: an alert the member sent about the certificate is
+ * its verdict on the client certificate; a verification error is ours on the member's.
+ */
+function certificateAtFault(code: string): string | undefined {
+  if (/^ERR_SSL_(SSLV3|TLSV1|TLSV13)_ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_\w+)$/.test(code))
+    return 'the member refused the client certificate';
+  if (code === 'CERT_HAS_EXPIRED') return "the member's certificate";
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return "the member's certificate does not name this endpoint";
+  if (UNTRUSTED_SERVER_CERTIFICATE.has(code))
+    return "the member's certificate is not signed by the CA the check trusts";
+  return undefined;
+}
+
+/** getaddrinfo's codes in words: a name DNS does not know, or a DNS that did not answer. */
+function describeLookupError(error: unknown): string | undefined {
+  const { code, hostname, syscall } = (error ?? {}) as {
+    code?: unknown;
+    hostname?: unknown;
+    syscall?: unknown;
+  };
+  if (syscall !== 'getaddrinfo' || typeof hostname !== 'string') return undefined;
+  const name = oneLine(hostname);
+  if (code === 'ENOTFOUND') return `the name ${name} does not resolve (getaddrinfo ENOTFOUND)`;
+  if (code === 'EAI_AGAIN')
+    return `the name ${name} could not be resolved: DNS did not answer (getaddrinfo EAI_AGAIN)`;
+  return undefined;
 }
