@@ -16,7 +16,12 @@ const common = {
 export default {
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/harness/unit-timeout.ts'],
+    },
     {
       ...common,
       displayName: 'integration-etcd-3.4',

@@ -2,7 +2,7 @@
 // accepts and never speaks, one that completes HTTP/2 but never answers a call, a pod list. The
 // timeouts here are long on purpose: only the abort can end these observations within the test.
 // Fakes are needed because a real Prometheus or etcd cannot be made to hang on demand.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { getEventListeners } from 'node:events';
 import type { PodLister } from '../../src/sources/etcd/discovery.js';
 import { observe } from '../../src/sources/observe.js';
@@ -13,8 +13,12 @@ import { refusingUrl, silentHttp2Server, silentServer } from '../harness/silent.
 import { prometheusOptions } from './support.js';
 
 const LONG_MS = 30_000;
-/** Far below LONG_MS: the observation ended because of the abort, not a timeout. */
-const FAST_MS = 3_000;
+/** Deadline of the polls that wait for a call to be in flight, generous for a loaded machine. */
+const SETUP_MS = 15_000;
+/** Far below LONG_MS: an observation that ends this soon after the abort ended because of it. */
+const AFTER_ABORT_MS = LONG_MS / 3;
+// Above a setup and an end after the abort, and above what a timeout would take.
+jest.setTimeout(2 * LONG_MS);
 
 const cancelled = { state: 'Error', message: 'cancelled' };
 
@@ -36,19 +40,19 @@ describe('observe with an aborted signal', () => {
     prometheus.handle(() => undefined);
     const before = prometheus.requests.length;
     const controller = new AbortController();
-    const started = Date.now();
     const observing = observe({
       etcd: { endpoints: [refused], dialTimeoutMs: LONG_MS, requestTimeoutMs: LONG_MS },
       prometheus: prometheusOptions(prometheus.url, { timeoutMs: LONG_MS }),
       signal: controller.signal,
     });
     await eventually(() => prometheus.requests.length > before, {
-      timeoutMs: FAST_MS,
+      timeoutMs: SETUP_MS,
       description: 'queries in flight',
     });
     controller.abort();
+    const aborted = Date.now();
     const observation = await observing;
-    expect(Date.now() - started).toBeLessThan(FAST_MS);
+    expect(Date.now() - aborted).toBeLessThan(AFTER_ABORT_MS);
     expect(observation.metrics.source).toMatchObject(cancelled);
     expect(observation.metrics.members).toEqual({});
   });
@@ -57,19 +61,19 @@ describe('observe with an aborted signal', () => {
     const hung = await silentServer();
     closers.push(() => hung.close());
     const controller = new AbortController();
-    const started = Date.now();
     const observing = observe({
       etcd: { endpoints: [hung.url], dialTimeoutMs: LONG_MS, requestTimeoutMs: LONG_MS },
       signal: controller.signal,
     });
-    await eventually(() => hung.accepted() > 0, { timeoutMs: FAST_MS, description: 'the dial' });
+    await eventually(() => hung.accepted() > 0, { timeoutMs: SETUP_MS, description: 'the dial' });
     controller.abort();
+    const aborted = Date.now();
     const observation = await observing;
-    expect(Date.now() - started).toBeLessThan(FAST_MS);
+    expect(Date.now() - aborted).toBeLessThan(AFTER_ABORT_MS);
     expect(observation.etcd.source).toMatchObject(cancelled);
     expect(observation.etcd.members).toEqual([]);
     await eventually(() => hung.openConnections() === 0, {
-      timeoutMs: FAST_MS,
+      timeoutMs: SETUP_MS,
       description: 'no open socket',
     });
   });
@@ -78,18 +82,18 @@ describe('observe with an aborted signal', () => {
     const hung = await silentHttp2Server();
     closers.push(() => hung.close());
     const controller = new AbortController();
-    const started = Date.now();
     const observing = observe({
       etcd: { endpoints: [hung.url], dialTimeoutMs: LONG_MS, requestTimeoutMs: LONG_MS },
       signal: controller.signal,
     });
-    await eventually(() => hung.streams() > 0, { timeoutMs: FAST_MS, description: 'a gRPC call in flight' });
+    await eventually(() => hung.streams() > 0, { timeoutMs: SETUP_MS, description: 'a gRPC call in flight' });
     controller.abort();
+    const aborted = Date.now();
     const observation = await observing;
-    expect(Date.now() - started).toBeLessThan(FAST_MS);
+    expect(Date.now() - aborted).toBeLessThan(AFTER_ABORT_MS);
     expect(observation.etcd.source).toMatchObject(cancelled);
     await eventually(() => hung.openConnections() === 0, {
-      timeoutMs: FAST_MS,
+      timeoutMs: SETUP_MS,
       description: 'no open connection',
     });
   });
@@ -103,7 +107,6 @@ describe('observe with an aborted signal', () => {
       },
     };
     const controller = new AbortController();
-    const started = Date.now();
     const observing = observe({
       etcd: {
         discovery: { namespace: 'openshift-etcd', labelSelector: 'app=etcd', port: 2379, scheme: 'https' },
@@ -113,10 +116,11 @@ describe('observe with an aborted signal', () => {
       },
       signal: controller.signal,
     });
-    await eventually(() => given !== undefined, { timeoutMs: FAST_MS, description: 'the pod list' });
+    await eventually(() => given !== undefined, { timeoutMs: SETUP_MS, description: 'the pod list' });
     controller.abort();
+    const aborted = Date.now();
     const observation = await observing;
-    expect(Date.now() - started).toBeLessThan(FAST_MS);
+    expect(Date.now() - aborted).toBeLessThan(AFTER_ABORT_MS);
     expect(given?.aborted).toBe(true);
     expect(observation.etcd.source).toMatchObject(cancelled);
   });
@@ -150,7 +154,7 @@ describe("the caller's signal", () => {
         signal: controller.signal,
       });
       await eventually(() => prometheus.requests.length > 0 && members.every((m) => m.accepted() > 0), {
-        timeoutMs: FAST_MS,
+        timeoutMs: SETUP_MS,
         description: 'every call in flight',
       });
       // Dozens of calls are in flight; Node warns of a leak past 10 listeners on one signal.
@@ -174,7 +178,7 @@ describe('a shared answer and one waiter that aborts', () => {
       const controller = new AbortController();
       const aborting = shared.observeEtcd(options, false, controller.signal);
       const waiting = shared.observeEtcd(options, false);
-      await eventually(() => hung.accepted() > 0, { timeoutMs: FAST_MS, description: 'the dial' });
+      await eventually(() => hung.accepted() > 0, { timeoutMs: SETUP_MS, description: 'the dial' });
       controller.abort();
       expect((await aborting).source).toMatchObject(cancelled);
       // The other check gets the shared call's own answer: the dial ran to its timeout.
@@ -201,7 +205,7 @@ describe('a shared answer and one waiter that aborts', () => {
       const controller = new AbortController();
       const aborting = shared.prometheusClient(connection).query('up', at, controller.signal);
       const waiting = shared.prometheusClient(connection).query('up', at);
-      await eventually(() => answer !== undefined, { timeoutMs: FAST_MS, description: 'the query' });
+      await eventually(() => answer !== undefined, { timeoutMs: SETUP_MS, description: 'the query' });
       controller.abort();
       expect(await aborting).toEqual({ ok: false, error: 'cancelled' });
       answer!();
