@@ -371,6 +371,9 @@ describe('one step', () => {
     const outcome = await h.reconcile(fragmentedCluster());
     expect(outcome.status).toEqual(theirs);
     expect(h.store.object.status?.remediation).toEqual(theirs);
+    // Their record, their Event: no second DefragmentSucceeded for the same step.
+    expect(h.events.map((e) => e.reason)).toEqual(['DefragmentAttempt']);
+    expect(h.metrics.steps).toEqual([]);
   });
 });
 
