@@ -45,6 +45,7 @@ import { EtcdHealthCheckReconciler } from './reconciler.js';
 import type { EventSink } from '../runtime/events.js';
 import { EtcdMaintenance } from '../remediation/etcd-maintenance.js';
 import { Remediator } from '../remediation/remediator.js';
+import { fenced } from '../remediation/status-store.js';
 
 export type ExitReason = 'shutdown' | 'lost-leadership';
 
@@ -127,7 +128,9 @@ export class OperatorManager {
       onLookup: (source, shared) => metrics.sourceLookups.inc({ source, shared: String(shared) }),
     });
     const reach = new ReachPolicy(options.discoveryNamespaces, new EndpointPolicy(options.etcdEndpointCidrs));
-    const statusWriter = new KubeStatusWriter(kubeConfig);
+    // Only a replica that still holds the Lease writes status (a leader frozen past its Lease
+    // wakes up with reconciles in flight); the elector is created below.
+    const statusWriter = fenced(new KubeStatusWriter(kubeConfig), () => this.elector?.isLeader() ?? true);
     this.reconciler = new EtcdHealthCheckReconciler({
       get: (key) => this.scopeOf(this.checks, key)?.get(key),
       configReader: this.configs,

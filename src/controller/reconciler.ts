@@ -169,7 +169,11 @@ export class EtcdHealthCheckReconciler {
     if (decision.write) {
       const { namespace, name } = object.metadata;
       const written = await this.deps.status.patch({ namespace, name }, resourceVersion, status);
-      if (!written.ok) return this.notYet(`${namespace}/${name} changed since the remediation wrote it`, log);
+      if (!written.ok)
+        return this.notYet(
+          written.conflict ? `${namespace}/${name} changed since the remediation wrote it` : written.refused,
+          log,
+        );
       this.deps.observer?.statusWritten?.(object, decision.why);
       log.info({ why: decision.why }, 'status written');
       // Events only after the write succeeded: a failed write is retried, and the transition

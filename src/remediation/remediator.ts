@@ -129,7 +129,9 @@ export class Remediator {
       const written = await this.deps.store.patch(key, resourceVersion, { remediation: toPatch(reset) });
       if (!written.ok)
         return {
-          conflict: `${key.namespace}/${key.name} changed while its failure count was reset`,
+          conflict: written.conflict
+            ? `${key.namespace}/${key.name} changed while its failure count was reset`
+            : `${written.refused}; not resetting the failure count`,
           conditions: [],
         };
       state = reset;
@@ -272,7 +274,7 @@ export class Remediator {
     const written = await this.deps.store.patch(key, context.resourceVersion, { remediation: toPatch(next) });
     if (!written.ok)
       return conflict(
-        `${key.namespace}/${key.name} changed since it was read; not finishing ${describeRecord(finished)}`,
+        `${written.conflict ? `${key.namespace}/${key.name} changed since it was read` : written.refused}; not finishing ${describeRecord(finished)}`,
       );
     const persisted = { status: next, resourceVersion: written.resourceVersion };
     this.announce(request, finished);
@@ -330,7 +332,7 @@ export class Remediator {
     });
     if (!taken.ok) {
       return conflict(
-        `${key.namespace}/${key.name} changed since it was read; not starting: ${step.summary}`,
+        `${taken.conflict ? `${key.namespace}/${key.name} changed since it was read` : taken.refused}; not starting: ${step.summary}`,
       );
     }
     this.deps.metrics?.inProgress(key.namespace, key.name, true);
@@ -366,7 +368,17 @@ export class Remediator {
       };
     }
     const persisted = await this.persist(key, taken.resourceVersion, locked, lock, outcome.records, log);
-    for (const record of outcome.records) this.announce(request, record);
+    if ('refused' in persisted) {
+      // The lock stays: whoever leads now verifies the member and records the step, once.
+      log.warn(
+        { records: outcome.records, reason: persisted.refused },
+        'remediation step finished; not recording it',
+      );
+      return conflict(
+        `${persisted.refused}; not recording ${outcome.records.map(describeRecord).join('; ')}`,
+      );
+    }
+    if (persisted.ours) for (const record of outcome.records) this.announce(request, record);
     log.info({ records: outcome.records }, 'remediation step finished');
     const last = outcome.records.at(-1)!;
     return {
@@ -474,7 +486,8 @@ export class Remediator {
   /**
    * Records finished steps. Conditional on the resourceVersion of our last write; on a conflict
    * the object is read again and the records applied only while our lock is still there (another
-   * replica may have verified and finished the step meanwhile: its story wins).
+   * replica may have verified and finished the step meanwhile: its story wins). A store that
+   * refuses the write (this replica lost its Lease) ends it at once: the lock stays for the leader.
    */
   private async persist(
     key: ObjectKey,
@@ -483,13 +496,14 @@ export class Remediator {
     lock: RemediationRecord | undefined,
     records: RemediationRecord[],
     log: Logger,
-  ): Promise<{ status: RemediationStatus | undefined; resourceVersion?: string }> {
+  ): Promise<Persisted> {
     let version = resourceVersion;
     let current = base;
     for (let attempt = 0; attempt < PERSIST_ATTEMPTS; attempt++) {
       const next = withFinished(current, records);
       const written = await this.deps.store.patch(key, version, { remediation: toPatch(next) });
-      if (written.ok) return { status: next, resourceVersion: written.resourceVersion };
+      if (written.ok) return { status: next, resourceVersion: written.resourceVersion, ours: true };
+      if (!written.conflict) return { refused: written.refused };
       const fresh = await this.deps.store.get(key);
       const theirs = fresh?.status?.remediation;
       if (!fresh || !sameRecord(theirs?.current, lock)) {
@@ -500,6 +514,7 @@ export class Remediator {
         return {
           status: theirs,
           ...(fresh?.metadata.resourceVersion ? { resourceVersion: fresh.metadata.resourceVersion } : {}),
+          ours: false,
         };
       }
       version = fresh.metadata.resourceVersion ?? '';
@@ -530,6 +545,10 @@ export class Remediator {
     report();
   }
 }
+
+/** Our records written (ours), or someone else's story kept, or nothing written (refused). */
+type Persisted =
+  { status: RemediationStatus | undefined; resourceVersion?: string; ours: boolean } | { refused: string };
 
 interface StepContext {
   request: RemediationRequest;

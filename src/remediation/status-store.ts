@@ -17,11 +17,35 @@ export type StatusPatch = Partial<Omit<EtcdHealthCheckStatus, 'remediation'>> & 
   remediation?: RemediationStatusPatch;
 };
 
-export type PatchOutcome = { ok: true; resourceVersion: string } | { ok: false; conflict: true };
+export type PatchOutcome =
+  | { ok: true; resourceVersion: string }
+  | { ok: false; conflict: true }
+  /** Not sent (see fenced()): why. */
+  | { ok: false; conflict: false; refused: string };
 
 export interface StatusStore {
   /** With a `resourceVersion`, applied only if the object still has it; without, unconditionally. */
   patch(key: ObjectKey, resourceVersion: string | undefined, patch: StatusPatch): Promise<PatchOutcome>;
   /** A fresh read (not the cache), after a conflict. */
   get(key: ObjectKey): Promise<EtcdHealthCheck | undefined>;
+}
+
+/**
+ * `store` whose writes are sent only while `leading()` says this replica leads. A replica frozen
+ * past its Lease (SIGSTOP, a paused VM) wakes up with steps in flight; from then on the replica
+ * that took the Lease over owns status.remediation, and the woken one must write nothing (the
+ * resourceVersion precondition alone does not stop it: after a 409 it reads again and retries).
+ */
+export function fenced(store: StatusStore, leading: () => boolean): StatusStore {
+  return {
+    patch: (key, resourceVersion, patch) =>
+      leading()
+        ? store.patch(key, resourceVersion, patch)
+        : Promise.resolve({
+            ok: false,
+            conflict: false,
+            refused: 'this replica no longer holds the leader Lease',
+          }),
+    get: (key) => store.get(key),
+  };
 }

@@ -4,6 +4,12 @@
 //  - writes carry the resourceVersion we last read, so a lost race is a 409 and we retry;
 //  - a leader that cannot renew within renewDeadline stops leading (and the process should exit,
 //    as controller-runtime does on "leader election lost").
+// Two additions against split brain, for a leader that was frozen (SIGSTOP, a paused VM, a long GC)
+// while another replica took over:
+//  - isLeader() turns false as soon as leaseDuration has passed, on our own clock, since the last
+//    renewal we sent: from then on another replica may hold the lease, whatever our loop thinks;
+//  - a renewal that finds another holder in the lease stops leading at once, instead of retrying
+//    for renewDeadline with the lease in someone else's hands.
 import { V1MicroTime } from '@kubernetes/client-node';
 import type { CoordinationV1Api, V1Lease, V1LeaseSpec } from '@kubernetes/client-node';
 import { sleep, systemClock, withDeadline } from './clock.js';
@@ -93,6 +99,8 @@ export class LeaderElector {
   private observedSpecJson = '';
   /** Local clock time at which the lease record last changed. */
   private observedAt = 0;
+  /** Local clock time at which the last successful write of ours (create or renewal) was sent. */
+  private renewedAt = -Infinity;
   private reportedLeader = '';
 
   constructor(options: LeaderElectionOptions) {
@@ -122,8 +130,16 @@ export class LeaderElector {
     return this.running;
   }
 
+  /**
+   * Whether this replica may act as the leader now: it leads, and its last renewal was sent less
+   * than leaseDuration ago (later, another replica may already have taken the lease over).
+   */
   isLeader(): boolean {
-    return this.leading !== undefined && !this.leading.signal.aborted;
+    return (
+      this.leading !== undefined &&
+      !this.leading.signal.aborted &&
+      this.clock.now() - this.renewedAt < this.leaseDurationMs
+    );
   }
 
   /** The holder last seen in the lease ('' when none). */
@@ -221,6 +237,8 @@ export class LeaderElector {
       while (!this.stopped && this.clock.now() < deadline) {
         renewed = await this.attempt(deadline - this.clock.now());
         if (renewed) break;
+        // The lease names another holder: no retry can renew it before it expires.
+        if (this.leader() !== '' && !this.observedHolderIsUs()) return 'lost';
         await sleep(Math.min(this.retryPeriodMs, deadline - this.clock.now()), this.stopController.signal);
       }
       if (this.stopped) return 'stopped';
@@ -238,6 +256,13 @@ export class LeaderElector {
 
   /** One round of client-go tryAcquireOrRenew. Never throws: a failed call is a failed round. */
   private async tryAcquireOrRenew(signal: AbortSignal): Promise<boolean> {
+    // Before the call: the other replicas count the lease from when they see the write, later.
+    const sentAt = this.clock.now();
+    const written = (lease: V1Lease): true => {
+      this.observe(lease);
+      this.renewedAt = sentAt;
+      return true;
+    };
     const now = microTimeNow();
     const desired: V1LeaseSpec = {
       holderIdentity: this.identity,
@@ -250,10 +275,9 @@ export class LeaderElector {
     // 1. Fast path: we hold a valid lease, so write over the version we last saw.
     if (this.observedLease && this.observedHolderIsUs() && this.isLeaseValid()) {
       try {
-        this.observe(
+        return written(
           await this.lease.update(this.observedLease, keepTenure(desired, this.observedLease), signal),
         );
-        return true;
       } catch (error) {
         this.log.debug(
           { error: describeError(error) },
@@ -272,8 +296,7 @@ export class LeaderElector {
     }
     if (!current) {
       try {
-        this.observe(await this.lease.create(desired, signal));
-        return true;
+        return written(await this.lease.create(desired, signal));
       } catch (error) {
         this.log.info({ error: describeError(error) }, 'could not create the leader lease');
         return false;
@@ -289,8 +312,7 @@ export class LeaderElector {
       ? keepTenure(desired, current)
       : { ...desired, leaseTransitions: (current.spec?.leaseTransitions ?? 0) + 1 };
     try {
-      this.observe(await this.lease.update(current, spec, signal));
-      return true;
+      return written(await this.lease.update(current, spec, signal));
     } catch (error) {
       const fields = { error: describeError(error) };
       if (isConflict(error)) this.log.debug(fields, 'lost a race for the leader lease');

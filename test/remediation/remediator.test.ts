@@ -16,11 +16,12 @@ import {
   type RemediationMetrics,
   type RemediationOutcome,
 } from '../../src/remediation/remediator.js';
-import type {
-  ObjectKey,
-  PatchOutcome,
-  StatusPatch,
-  StatusStore,
+import {
+  fenced,
+  type ObjectKey,
+  type PatchOutcome,
+  type StatusPatch,
+  type StatusStore,
 } from '../../src/remediation/status-store.js';
 import {
   MiB,
@@ -139,7 +140,11 @@ function checkObject(spec: ReturnType<typeof specWith>): EtcdHealthCheck {
 /** A remediator on a store and a spy executor, with a clock the test moves. */
 function harness(
   remediation: RemediationInputSpec = {},
-  options: { state?: EtcdHealthCheckStatus['remediation'] } = {},
+  options: {
+    state?: EtcdHealthCheckStatus['remediation'];
+    /** Whether this replica holds the leader Lease; the store is fenced on it when given. */
+    leading?: () => boolean;
+  } = {},
 ) {
   const timeline: string[] = [];
   let answers: Answers = {};
@@ -165,7 +170,7 @@ function harness(
   const make = () =>
     new Remediator({
       executorFor,
-      store,
+      store: options.leading ? fenced(store, options.leading) : store,
       events: {
         record: (_o, type, reason, note, action) => events.push({ type, reason, note, action }),
       },
@@ -366,6 +371,9 @@ describe('one step', () => {
     const outcome = await h.reconcile(fragmentedCluster());
     expect(outcome.status).toEqual(theirs);
     expect(h.store.object.status?.remediation).toEqual(theirs);
+    // Their record, their Event: no second DefragmentSucceeded for the same step.
+    expect(h.events.map((e) => e.reason)).toEqual(['DefragmentAttempt']);
+    expect(h.metrics.steps).toEqual([]);
   });
 });
 
@@ -602,5 +610,43 @@ describe('a restarted process', () => {
       message: expect.stringContaining('settling until'),
     });
     expect(h.calls).toEqual([]);
+  });
+});
+
+describe('a replica that lost its Lease (frozen past it, another replica leads now)', () => {
+  it('writes nothing and sends nothing to etcd', async () => {
+    const h = harness({}, { leading: () => false });
+    const outcome = await h.reconcile(fragmentedCluster());
+    expect(outcome.conflict).toMatch(
+      /^this replica no longer holds the leader Lease; not starting: defragment etcd-1 /,
+    );
+    expect(h.timeline).toEqual([]);
+    expect(h.store.writes).toEqual([]);
+    expect(h.events).toEqual([]);
+  });
+
+  it('mid-step: records and announces nothing, and the lock stays for the leader to verify', async () => {
+    const h = harness({}, { leading: () => !h.calls.some((call) => call.startsWith('defragment')) });
+    const outcome = await h.reconcile(fragmentedCluster());
+    expect(h.timeline).toEqual(['patch Running', `defragment ${clientURL(1)}`, `dbSize ${clientURL(1)}`]);
+    expect(outcome.conflict).toMatch(
+      /^this replica no longer holds the leader Lease; not recording Defragmented etcd-1 in 40ms/,
+    );
+    const lock = h.store.object.status!.remediation!;
+    expect(lock.current).toMatchObject({ action: 'Defragment', member: 'etcd-1', phase: 'Running' });
+    expect(lock.history).toBeUndefined();
+    expect(h.events.map((e) => e.reason)).toEqual(['DefragmentAttempt']);
+    expect(h.metrics.steps).toEqual([]);
+
+    // The leader (a fresh remediator on the same status) verifies the member: one record, one Event.
+    const leader = harness({}, { state: lock });
+    const verified = await leader.reconcile(
+      fragmentedCluster(withStatus(1, { dbSize: 20 * MiB, dbSizeInUse: 19 * MiB })),
+    );
+    expect(leader.calls).toEqual([]);
+    expect(verified.status?.history).toEqual([
+      expect.objectContaining({ member: 'etcd-1', phase: 'Succeeded', reason: 'Verified' }),
+    ]);
+    expect(leader.events.map((e) => e.reason)).toEqual(['DefragmentSucceeded']);
   });
 });

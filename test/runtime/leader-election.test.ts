@@ -144,6 +144,53 @@ describe('LeaderElector', () => {
     await a.run;
   });
 
+  it('stops leading at once when a renewal finds another holder, without retrying for renewDeadline', async () => {
+    const leases = new FakeLeases();
+    const a = candidate('a', leases);
+    await advance(0);
+    const leadingSignal = a.started.mock.calls[0]![0];
+
+    // Another replica took the lease over (as after a freeze longer than the lease).
+    leases.seed({ holderIdentity: 'b', leaseDurationSeconds: 15, leaseTransitions: 1 });
+    await advance(2_000);
+
+    expect(a.elector.isLeader()).toBe(false);
+    expect(leadingSignal.aborted).toBe(true);
+    expect(a.stopped).toHaveBeenCalledTimes(1);
+    expect(leases.holder()).toBe('b');
+    await a.run;
+  });
+
+  it('is no leader once leaseDuration passed since its last renewal, before its loop runs again', async () => {
+    // A frozen process: its clock jumps, its timers have not fired yet.
+    let frozenMs = 0;
+    const leases = new FakeLeases();
+    const started = jest.fn<(signal: AbortSignal) => void>();
+    const elector = new LeaderElector({
+      lease: leases.client(),
+      identity: 'a',
+      callbacks: { onStartedLeading: started, onStoppedLeading: jest.fn() },
+      log: new RecordingLogger(),
+      clock: { now: () => performance.now() + frozenMs },
+    });
+    const run = elector.run();
+    await advance(0);
+    expect(elector.isLeader()).toBe(true);
+
+    frozenMs = 14_999;
+    expect(elector.isLeader()).toBe(true);
+    frozenMs = 15_000;
+    expect(elector.isLeader()).toBe(false);
+    expect(started.mock.calls[0]![0].aborted).toBe(false);
+
+    // Nobody took the lease over meanwhile: the next renewal succeeds and it leads again.
+    await advance(2_000);
+    expect(elector.isLeader()).toBe(true);
+    expect(leases.holder()).toBe('a');
+    await elector.stop();
+    await run;
+  });
+
   it('loses a write race with 409 Conflict and wins on a later attempt', async () => {
     const leases = new FakeLeases();
     leases.seed({ holderIdentity: '', leaseDurationSeconds: 1, leaseTransitions: 2 });
