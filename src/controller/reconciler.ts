@@ -22,6 +22,7 @@ import {
 import type { ReachPolicy } from './reach.js';
 import { redactSecrets } from './redact.js';
 import { decideStatusWrite, type ChangePolicy } from './status-change.js';
+import { healthStatusPatch } from './status-patch.js';
 import type { Observe, ReconcileObserver, StatusWriter } from './ports.js';
 import { conditionTransitions, type ConditionTransition } from './transitions.js';
 
@@ -168,7 +169,11 @@ export class EtcdHealthCheckReconciler {
     const transitions = conditionTransitions(object.status?.conditions ?? [], status.conditions ?? []);
     if (decision.write) {
       const { namespace, name } = object.metadata;
-      const written = await this.deps.status.patch({ namespace, name }, resourceVersion, status);
+      const written = await this.deps.status.patch(
+        { namespace, name },
+        resourceVersion,
+        healthStatusPatch(status),
+      );
       if (!written.ok)
         return this.notYet(
           written.conflict ? `${namespace}/${name} changed since the remediation wrote it` : written.refused,

@@ -46,7 +46,7 @@ export interface ClusterView {
 }
 
 export function buildClusterView(observation: Observation, spec: EtcdHealthCheckSpec): ClusterView {
-  const metricsSource = metricsSourceStatus(observation.metrics.source);
+  const metricsSource = metricsSourceStatus(observation.metrics);
   const members = observation.etcd.members
     .map((member) => memberView(member, observation, metricsSource))
     .sort(byNameThenId);

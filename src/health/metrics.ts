@@ -1,5 +1,4 @@
 // Whether a metric value may be judged. Missing, NaN and stale values are "no data", never healthy.
-import type { SourceState } from '../api/v1alpha1/status.js';
 import type { MemberMetrics, MetricsObservation } from './observation.js';
 
 /**
@@ -14,7 +13,11 @@ export const ALIVE_WITHIN_SECONDS = 90;
 
 export type MetricsSourceStatus = { usable: true } | { usable: false; why: string };
 
-export function metricsSourceStatus(source: SourceState): MetricsSourceStatus {
+export function metricsSourceStatus(metrics: MetricsObservation): MetricsSourceStatus {
+  const { source } = metrics;
+  const detail = source.message ? `: ${source.message}` : '';
+  if (source.state === 'Error' && metrics.etcdSeriesAbsent)
+    return { usable: false, why: `Prometheus answered but has no etcd series${detail}` };
   switch (source.state) {
     case 'OK':
     case 'Partial':
@@ -24,7 +27,7 @@ export function metricsSourceStatus(source: SourceState): MetricsSourceStatus {
     case 'Error':
       return {
         usable: false,
-        why: `Prometheus did not answer${source.message ? `: ${source.message}` : ''}`,
+        why: `Prometheus did not answer${detail}`,
       };
   }
 }

@@ -196,6 +196,12 @@ export interface MetricsObservation {
    * apart, instead of Prometheus: what needs a longer history (leader changes, growth) is missing.
    */
   sampledOverSeconds?: number;
+  /**
+   * Set with an Error source when Prometheus answered every query but holds no etcd series for
+   * the matchers (restarted without its data, not scraping etcd yet, or matchers that select
+   * nothing): no data, not a Prometheus that failed to answer.
+   */
+  etcdSeriesAbsent?: boolean;
   /** Keyed by member ID; members Prometheus has no series for are absent. */
   members: Record<string, MemberMetrics>;
   /** Leader changes seen by the cluster (max over members) in the last hour and 15 minutes. */

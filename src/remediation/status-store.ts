@@ -4,7 +4,7 @@
 // another replica acted, or the spec changed, e.g. paused). This, not memory, is what keeps two
 // replicas or a restarted process from running two steps.
 import type { EtcdHealthCheck } from '../api/v1alpha1/resource.js';
-import type { EtcdHealthCheckStatus } from '../api/v1alpha1/status.js';
+import type { EtcdHealthCheckStatus, SourceState } from '../api/v1alpha1/status.js';
 import type { RemediationStatusPatch } from './state.js';
 
 export interface ObjectKey {
@@ -12,10 +12,17 @@ export interface ObjectKey {
   name: string;
 }
 
-/** Lists are replaced wholesale; fields left out keep their stored value. */
-export type StatusPatch = Partial<Omit<EtcdHealthCheckStatus, 'remediation'>> & {
+/** Lists are replaced wholesale; fields left out keep their stored value, null removes them. */
+export type StatusPatch = Partial<Omit<EtcdHealthCheckStatus, 'remediation' | 'lastCheck'>> & {
   remediation?: RemediationStatusPatch;
+  lastCheck?: Omit<NonNullable<EtcdHealthCheckStatus['lastCheck']>, 'etcd' | 'prometheus'> & {
+    etcd: Removable<SourceState>;
+    prometheus: Removable<SourceState>;
+  };
 };
+
+/** An object whose optional fields may be null in a merge patch, to remove their stored value. */
+type Removable<T> = { [K in keyof T]: undefined extends T[K] ? Exclude<T[K], undefined> | null : T[K] };
 
 export type PatchOutcome =
   | { ok: true; resourceVersion: string }

@@ -34,6 +34,8 @@ export interface PrometheusOptions {
   apiServer?: { server: string; caPem: string; token: string };
   /** host:port of node-exporters to scrape as job "node". */
   nodeExporters?: string[];
+  /** Directory for the configuration and the TSDB (a restart that keeps its data); a new temp dir by default. */
+  dir?: string;
 }
 
 export async function startPrometheus(
@@ -42,7 +44,7 @@ export async function startPrometheus(
 ): Promise<PrometheusServer> {
   const interval = `${options.scrapeIntervalSeconds ?? 1}s`;
   const timeout = `${Math.min(options.scrapeIntervalSeconds ?? 1, 10)}s`;
-  const dir = makeTempDir(`prometheus-${cluster.addresses.prefix}`);
+  const dir = options.dir ?? makeTempDir(`prometheus-${cluster.addresses.prefix}`);
   const address = `${cluster.addresses.address(1)}:${PORT}`;
   const url = `http://${address}`;
   const scheme = cluster.tls ? 'https' : 'http';

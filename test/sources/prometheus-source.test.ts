@@ -239,15 +239,28 @@ describe('metricsObservation', () => {
     expect(observation.members).toEqual({});
   });
 
-  it('is an Error when the matchers select no etcd series', () => {
+  it('is an Error when the matchers select no etcd series, marked as absent series', () => {
     const answers = new Map(
       SIGNALS.map((s): [string, QueryOutcome] => [s.field, { ok: true, samples: [], warnings: [] }]),
     );
     const observation = metricsObservation(snapshot(answers), MEMBERS);
     expect(observation.source.state).toBe('Error');
     expect(observation.source.message).toBe(
-      'Prometheus https://thanos:9091: no etcd series match {job="etcd"}, check labelMatchers',
+      'Prometheus https://thanos:9091: no etcd series match {job="etcd"}: Prometheus has not scraped etcd (yet), or labelMatchers select nothing',
     );
+    // Every query was answered: the series are absent, Prometheus did not fail.
+    expect(observation.etcdSeriesAbsent).toBe(true);
+  });
+
+  it('does not call the series absent when a query failed beside the empty answers', () => {
+    const answers = new Map(
+      SIGNALS.map((s): [string, QueryOutcome] => [s.field, { ok: true, samples: [], warnings: [] }]),
+    );
+    answers.set(SIGNALS[0]!.field, { ok: false, error: 'no answer within 10000ms' });
+    const observation = metricsObservation(snapshot(answers), MEMBERS);
+    expect(observation.source.state).toBe('Error');
+    expect(observation.source.message).toContain('some queries failed');
+    expect(observation.etcdSeriesAbsent).toBeUndefined();
   });
 
   it('is an Error when no series belongs to a member of this cluster', () => {

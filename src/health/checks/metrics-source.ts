@@ -38,20 +38,27 @@ export function checkMetricsSource(view: ClusterView): Finding[] {
                 ? `The members' /metrics answered in part only${detail}`
                 : `Prometheus answered some queries only${detail}`,
             }
-          : source.state === 'Error'
+          : source.state === 'Error' && view.observation.metrics.etcdSeriesAbsent
             ? {
                 ...base,
                 severity: 'Warning',
-                reason: 'QueryFailed',
-                message: `${who} did not answer${detail}`,
+                reason: 'NoEtcdSeries',
+                message: `${who} answered but has no etcd series${detail}`,
               }
-            : {
-                ...base,
-                severity: 'Info',
-                reason: 'NotConfigured',
-                message:
-                  'Prometheus is not configured (spec.prometheus is not set); metric-based checks report Unknown',
-              };
+            : source.state === 'Error'
+              ? {
+                  ...base,
+                  severity: 'Warning',
+                  reason: 'QueryFailed',
+                  message: `${who} did not answer${detail}`,
+                }
+              : {
+                  ...base,
+                  severity: 'Info',
+                  reason: 'NotConfigured',
+                  message:
+                    'Prometheus is not configured (spec.prometheus is not set); metric-based checks report Unknown',
+                };
   return [state, ...unknownMemberSeries(view)];
 }
 

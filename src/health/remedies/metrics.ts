@@ -29,7 +29,11 @@ export const metricsSourceRemedies: RemedyBuilder = (context, findings) =>
         const url = prometheus?.url.replace(/\/+$/, '');
         return {
           ...base('FixMetricsSource'),
-          message: `${sentence(finding.message)} Until every query answers, the checks that need them report Unknown. Check the URL, the token and CA references, and that Prometheus scrapes etcd.`,
+          message:
+            finding.reason === 'NoEtcdSeries'
+              ? // A Prometheus restarted without its data has them again a scrape or two later.
+                `${sentence(finding.message)} Until it holds etcd series, the checks that need them report Unknown. If this lasts beyond a few scrape intervals, check that Prometheus scrapes etcd and that spec.prometheus.labelMatchers select its series.`
+              : `${sentence(finding.message)} Until every query answers, the checks that need them report Unknown. Check the URL, the token and CA references, and that Prometheus scrapes etcd.`,
           commands: commandList(
             url === undefined
               ? undefined

@@ -157,11 +157,12 @@ export function metricsObservation(
   );
   if (!etcdSeries) {
     const selector = `{${snapshot.matchers.map(formatMatcher).join(',')}}`;
-    const reason = `no etcd series match ${selector}, check labelMatchers`;
+    const reason = `no etcd series match ${selector}: Prometheus has not scraped etcd (yet), or labelMatchers select nothing`;
     const failures = failed.length > 0 ? [`some queries failed: ${describeFailures(failed)}`] : [];
     return {
       ...observation,
       source: { state: 'Error', message: clip(joined(where, [reason, ...failures])) },
+      ...(failed.length === 0 ? { etcdSeriesAbsent: true } : {}),
     };
   }
   if (identified.length === 0)
