@@ -247,6 +247,7 @@ describe('kube-apiserver outage with the default lease timings', () => {
       },
     });
     const readyAt = Date.now();
+    const failedBefore = await failedReconciles(successor);
     await checks.create(ns, 'after-restart', spec());
     expect(current.process.child.exitCode).toBe(1);
     expect(current.logs()).toContain('lost leadership; exiting so that a fresh process can compete again');
@@ -269,16 +270,19 @@ describe('kube-apiserver outage with the default lease timings', () => {
       const second = Math.floor((at - readyAt) / 1000);
       perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
     }
+    const failed = (await failedReconciles(successor)) - failedBefore;
     const total = [...perSecond.values()].reduce((a, b) => a + b, 0);
     const peak = Math.max(0, ...perSecond.values());
     console.log(
       `apiserver restart: status of a new CR ${statusAfterMs} ms after /readyz; ` +
-        `operator requests in the first minute ${total}, peak ${peak}/s`,
+        `operator requests in the first minute ${total}, peak ${peak}/s; ${failed} failed reconciles`,
     );
     // Two replicas at rest: Lease renewals every 2 s, a status write and Events per check per
     // interval, watches. A storm would be hundreds per second.
     expect(peak).toBeLessThanOrEqual(40);
     expect(total).toBeLessThanOrEqual(600);
+    // No burst of failed reconciles against the recovering apiserver.
+    expect(failed).toBeLessThanOrEqual(6);
     expect(await hasStatus('kept', 2)).toBe(true);
   });
 });
