@@ -9,7 +9,13 @@ import type { EtcdHealthCheck } from '../api/v1alpha1/resource.js';
 import type { Condition, EtcdHealthCheckStatus } from '../api/v1alpha1/status.js';
 import { parseDurationMs } from '../api/v1alpha1/units.js';
 import { analyze, assess } from '../health/analyze.js';
-import { setCondition, unionConditions } from '../health/conditions.js';
+import {
+  SPEC_CONDITION,
+  foreignConditions,
+  operatorConditions,
+  setCondition,
+  unionConditions,
+} from '../health/conditions.js';
 import { statusFromAnalysis, type HealthStatus } from '../health/status.js';
 import type { Remediator } from '../remediation/remediator.js';
 import {
@@ -163,7 +169,7 @@ export class EtcdHealthCheckReconciler {
     resourceVersion?: string,
   ): Promise<ReconcileResult> {
     const now = this.clock();
-    const status = withoutRemediation(next);
+    const status = withForeignConditions(withoutRemediation(next), object.status?.conditions ?? []);
     const stored = object.status && withoutRemediation(object.status);
     const decision = decideStatusWrite(stored, status, now, this.deps.policy);
     const transitions = conditionTransitions(object.status?.conditions ?? [], status.conditions ?? []);
@@ -206,6 +212,16 @@ export class EtcdHealthCheckReconciler {
   }
 }
 
+/**
+ * The conditions list goes whole in a merge patch: the conditions other writers keep in this
+ * status (as read) go with ours, so that our write does not delete them.
+ */
+function withForeignConditions(status: HealthStatus, previous: readonly Condition[]): HealthStatus {
+  const foreign = foreignConditions(previous);
+  if (foreign.length === 0) return status;
+  return { ...status, conditions: [...operatorConditions(status.conditions ?? []), ...foreign] };
+}
+
 function withoutRemediation(status: EtcdHealthCheckStatus): HealthStatus {
   const { remediation: _owned, ...rest } = status;
   return rest;
@@ -224,7 +240,7 @@ export function invalidSpecStatus(
   { reason, message }: { reason: string; message: string },
 ): EtcdHealthCheckStatus {
   const checkCondition: Condition = {
-    type: 'SpecDegraded',
+    type: SPEC_CONDITION,
     status: 'True',
     reason,
     message,

@@ -3,7 +3,9 @@
 // keeps it False but names the problem in its reason and message. The suffixes make them feed the
 // Available/Progressing/Degraded/Upgradeable unions; MetricsSourceReachable deliberately matches
 // none of them.
+import { UNION_CONDITION_TYPES } from '../api/v1alpha1/resource.js';
 import type { EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
+import type { Condition } from '../api/v1alpha1/status.js';
 import { formatSeconds } from '../api/v1alpha1/units.js';
 import type { ClusterView } from './cluster.js';
 import { activeAlarms } from './checks/alarms.js';
@@ -417,4 +419,26 @@ function metricsSourceReachable(view: ClusterView, findings: readonly Finding[])
     reason: own[0]?.reason ?? 'NoData',
     message: own.map((finding) => finding.message).join('\n'),
   };
+}
+
+/** The condition the reconciler writes for an invalid or refused spec. */
+export const SPEC_CONDITION = 'SpecDegraded';
+
+/** Every condition type the operator writes; any other type in a status is another writer's. */
+const OPERATOR_CONDITION_TYPES: ReadonlySet<string> = new Set([
+  ...UNION_CONDITION_TYPES,
+  ...DEGRADED_GROUPS.map((group) => group.type),
+  METRICS_SOURCE_CONDITION,
+  ...REMEDIATION_CONDITION_TYPES,
+  SPEC_CONDITION,
+]);
+
+/** The conditions of other writers (other controllers), which the operator keeps as they are. */
+export function foreignConditions(conditions: readonly Condition[]): Condition[] {
+  return conditions.filter((condition) => !OPERATOR_CONDITION_TYPES.has(condition.type));
+}
+
+/** The operator's own conditions. */
+export function operatorConditions(conditions: readonly Condition[]): Condition[] {
+  return conditions.filter((condition) => OPERATOR_CONDITION_TYPES.has(condition.type));
 }

@@ -3,10 +3,11 @@
 // The reconciler calls it with the assessment it made of the observation; the remediator is the
 // only writer of status.remediation and hands back its own conditions (RemediationProgressing,
 // RemediationDegraded, RemediationUpgradeable) for the status the reconciler writes.
+import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { EtcdHealthCheck } from '../api/v1alpha1/resource.js';
 import type { EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
-import type { RemediationRecord, RemediationStatus } from '../api/v1alpha1/status.js';
+import type { Condition, RemediationRecord, RemediationStatus } from '../api/v1alpha1/status.js';
 import { formatBytes, parseDurationMs } from '../api/v1alpha1/units.js';
 import { CredentialError, type EtcdCredentials } from '../sources/credentials.js';
 import type { EventSink } from '../runtime/events.js';
@@ -27,7 +28,7 @@ import {
   type Step,
 } from './plan.js';
 import { sameRecord, toPatch, withFinished, withLock } from './state.js';
-import type { ObjectKey, StatusStore } from './status-store.js';
+import type { ObjectKey, PatchOutcome, StatusPatch, StatusStore } from './status-store.js';
 
 export interface RemediationMetrics {
   /** One finished step (or a dry-run decision), by action and result. */
@@ -271,7 +272,7 @@ export class Remediator {
     const next = withFinished(state, [finished]);
     // Nothing ran here: the decision rests on the cached record alone. A conflict means that record
     // may be gone (our own finish not yet in the cache, or another replica's), so read again.
-    const written = await this.deps.store.patch(key, context.resourceVersion, { remediation: toPatch(next) });
+    const written = await this.patchOnBasis(context, () => ({ remediation: toPatch(next) }));
     if (!written.ok)
       return conflict(
         `${written.conflict ? `${key.namespace}/${key.name} changed since it was read` : written.refused}; not finishing ${describeRecord(finished)}`,
@@ -320,16 +321,16 @@ export class Remediator {
     // The lock goes to the API before anything goes to etcd; a 409 means someone else acted (or
     // the spec changed, e.g. paused): do nothing, requeue, read again. The same write shows the
     // step in the conditions, so Progressing is True while etcd works.
-    const taken = await this.deps.store.patch(key, context.resourceVersion, {
+    const taken = await this.patchOnBasis(context, (conditions) => ({
       remediation: toPatch(locked),
       conditions: withConditions(
-        object.status?.conditions ?? [],
+        conditions,
         remediationConditions(request.spec, running),
         now,
         object.metadata.generation ?? 0,
         request.assessment.view.limits.degradedInertiaMs,
       ),
-    });
+    }));
     if (!taken.ok) {
       return conflict(
         `${taken.conflict ? `${key.namespace}/${key.name} changed since it was read` : taken.refused}; not starting: ${step.summary}`,
@@ -484,6 +485,41 @@ export class Remediator {
   }
 
   /**
+   * A write conditional on what the decision rested on: the spec (generation) and
+   * status.remediation as read. A 409 says only that something in the object changed; when a fresh
+   * read shows both unchanged, the change was someone else's elsewhere (another controller's
+   * condition, our own health write), so the same write goes again on the fresh resourceVersion,
+   * with the fresh conditions. Otherwise the 409 stands: read again next time. Without this, a
+   * busy second writer of the status kept every lock write in a 409 loop.
+   */
+  private async patchOnBasis(
+    context: StepContext,
+    patchFor: (conditions: Condition[]) => StatusPatch,
+  ): Promise<PatchOutcome> {
+    const { key, request } = context;
+    const generation = request.object.metadata.generation;
+    let resourceVersion = context.resourceVersion;
+    let conditions = request.object.status?.conditions ?? [];
+    for (let attempt = 1; ; attempt++) {
+      const written = await this.deps.store.patch(key, resourceVersion, patchFor(conditions));
+      if (written.ok || attempt >= PERSIST_ATTEMPTS) return written;
+      const fresh = await this.deps.store.get(key);
+      if (
+        !fresh ||
+        fresh.metadata.generation !== generation ||
+        !sameState(fresh.status?.remediation, context.state)
+      )
+        return written;
+      request.log.debug(
+        { attempt },
+        'status changed elsewhere since it was read; writing on the fresh version',
+      );
+      resourceVersion = fresh.metadata.resourceVersion ?? '';
+      conditions = fresh.status?.conditions ?? [];
+    }
+  }
+
+  /**
    * Records finished steps. Conditional on the resourceVersion of our last write; on a conflict
    * the object is read again and the records applied only while our lock is still there (another
    * replica may have verified and finished the step meanwhile: its story wins). A store that
@@ -557,6 +593,13 @@ interface StepContext {
   state: RemediationStatus | undefined;
   now: Date;
   executorOrError(): RemediationExecutor | string;
+}
+
+/** The same remediation state, whatever the key order or absent fields (JSON as stored). */
+function sameState(a: RemediationStatus | undefined, b: RemediationStatus | undefined): boolean {
+  const stored = (state: RemediationStatus | undefined): unknown =>
+    state === undefined ? undefined : JSON.parse(JSON.stringify(state));
+  return isDeepStrictEqual(stored(a), stored(b));
 }
 
 function settleMs(spec: EtcdHealthCheckSpec): number {

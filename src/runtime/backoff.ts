@@ -52,6 +52,12 @@ export class JitteredBackoff {
     this.baseMs = Math.min(base * this.factor, this.maxMs);
     return base + this.random() * this.jitter * base;
   }
+
+  /** The loop is healthy again: the next failure waits `initialMs`, not the delay it had grown to. */
+  reset(): void {
+    this.baseMs = this.initialMs;
+    this.lastRetryAt = undefined;
+  }
 }
 
 /** Decides how long a key waits before it is retried (client-go workqueue.RateLimiter). */

@@ -75,7 +75,8 @@ export interface ReflectorOptions<T> {
   random?: Random;
 }
 
-type WatchEnd = { reason: WatchEndReason; error?: unknown } | { reason: 'stopped' };
+/** `healthy`: the watch got its response headers and then delivered an event or lasted a second. */
+type WatchEnd = { reason: WatchEndReason; error?: unknown; healthy?: boolean } | { reason: 'stopped' };
 
 // client-go reflector: watches time out server-side after a random 5–10 minutes, so that the
 // watches of many clients do not all restart at once.
@@ -151,6 +152,9 @@ export class Reflector<T extends KubeObject> {
     while (!this.stopped) {
       const end = await this.watchOnce();
       if (end.reason === 'stopped') return;
+      // client-go's backoff manager is reset by a healthy watch: after an apiserver restart the
+      // relist must not wait the delay grown during an earlier outage (issue 17).
+      if (end.healthy) this.backoff.reset();
       this.listener.watchEnded?.(end.reason);
       this.logWatchEnd(end);
       if (end.reason === 'expired' || end.reason === 'error') return;
@@ -190,8 +194,10 @@ export class Reflector<T extends KubeObject> {
         ended = true;
         clearTimeout(watchdog);
         this.stopWatch = undefined;
+        const healthy =
+          controller !== undefined && (eventCount > 0 || this.clock.now() - startedAt >= SHORT_WATCH_MS);
         controller?.abort();
-        resolve(result);
+        resolve(result.reason === 'stopped' ? result : { ...result, healthy });
       };
       const armWatchdog = (): void => {
         clearTimeout(watchdog);

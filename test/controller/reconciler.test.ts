@@ -135,6 +135,24 @@ describe('EtcdHealthCheckReconciler', () => {
     expect(events).toHaveLength(eventsAfterFirst);
   });
 
+  it("keeps another writer's condition in its write, and sends no Event about it", async () => {
+    const foreign = {
+      type: 'ExternalAudit',
+      status: 'True' as const,
+      reason: 'Audited',
+      message: 'pass 7',
+      lastTransitionTime: now.toISOString(),
+      observedGeneration: 3,
+    };
+    const object = checkObject(validSpec);
+    const { reconciler, writes, events } = scenario({ ...object, status: { conditions: [foreign] } });
+    await reconciler.reconcile('ops/etcd', log);
+    expect(writes).toHaveLength(1);
+    expect(conditionOf(writes[0], 'Available')?.status).toBe('True');
+    expect(conditionOf(writes[0], 'ExternalAudit')).toEqual(foreign);
+    expect(events.map((event) => event.note).join('\n')).not.toContain('ExternalAudit');
+  });
+
   it('forgets a deleted check without writing', async () => {
     const { reconciler, writes, forgotten } = scenario(undefined);
     const result = await reconciler.reconcile('ops/etcd', log);

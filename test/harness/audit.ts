@@ -11,6 +11,9 @@ export interface AuditedRequest {
   user: { username: string };
   objectRef?: { resource?: string; namespace?: string; name?: string };
   responseStatus?: { code?: number };
+  auditID?: string;
+  stage?: string;
+  requestReceivedTimestamp?: string;
 }
 
 export interface AuditLog {
@@ -20,7 +23,8 @@ export interface AuditLog {
   requests(filter?: { username?: string; resource?: string }): AuditedRequest[];
 }
 
-export function auditLog(dir: string): AuditLog {
+/** `allResources`: every request at Metadata level, not only pods, Secrets and ConfigMaps. */
+export function auditLog(dir: string, { allResources = false } = {}): AuditLog {
   const policyPath = join(dir, 'audit-policy.yaml');
   const logPath = join(dir, 'audit.log');
   writeFileSync(
@@ -31,7 +35,7 @@ export function auditLog(dir: string): AuditLog {
       'omitStages: [RequestReceived]',
       'rules:',
       '  - level: Metadata',
-      '    resources: [{ group: "", resources: [pods, secrets, configmaps] }]',
+      ...(allResources ? [] : ['    resources: [{ group: "", resources: [pods, secrets, configmaps] }]']),
       '  - level: None',
       '',
     ].join('\n'),

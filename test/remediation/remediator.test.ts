@@ -334,11 +334,31 @@ describe('one step', () => {
     const h = harness();
     const cached = structuredClone(h.store.object);
     h.store.touch(); // e.g. paused was just set: the cache is behind
+    h.store.object.metadata.generation = 2;
     const outcome = await h.reconcile(fragmentedCluster(), cached);
     expect(outcome.conflict).toMatch(/^ops\/etcd changed since it was read; not starting: defragment etcd-1/);
     expect(outcome.conditions).toEqual([]);
     expect(h.calls).toEqual([]);
     expect(h.events).toEqual([]);
+  });
+
+  it('writes the lock on the fresh version when only the condition of another writer changed, and keeps that condition', async () => {
+    const h = harness();
+    const cached = structuredClone(h.store.object);
+    const foreign = {
+      type: 'ExternalAudit',
+      status: 'True' as const,
+      reason: 'Audited',
+      message: 'pass 7',
+      lastTransitionTime: NOW.toISOString(),
+      observedGeneration: 1,
+    };
+    h.store.touch({ ...h.store.object.status, conditions: [foreign] }); // same spec, same remediation
+    const outcome = await h.reconcile(fragmentedCluster(), cached);
+    expect(outcome.conflict).toBeUndefined();
+    expect(h.calls[0]).toBe(`defragment ${clientURL(1)}`);
+    expect(h.store.writes[0]!.conditions).toEqual(expect.arrayContaining([foreign]));
+    expect(h.store.object.status?.remediation?.history).toHaveLength(1);
   });
 
   it('keeps the outcome when the result write meets a concurrent write, as long as the lock is ours', async () => {

@@ -36,6 +36,14 @@ describe('JitteredBackoff', () => {
     clock.advance(121_000);
     expect(backoff.next()).toBe(800);
   });
+
+  it('reset() starts over from the initial delay at once', () => {
+    const backoff = new JitteredBackoff({ clock: manualClock(), random: () => 0 });
+    backoff.next();
+    backoff.next();
+    backoff.reset();
+    expect([backoff.next(), backoff.next()]).toEqual([800, 1600]);
+  });
 });
 
 describe('ItemExponentialRateLimiter', () => {

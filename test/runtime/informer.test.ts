@@ -3,7 +3,7 @@ import { JitteredBackoff } from '../../src/runtime/backoff.js';
 import { Informer, keyOf } from '../../src/runtime/informer.js';
 import type { ReflectorListener, ReflectorOptions, WatchEndReason } from '../../src/runtime/reflector.js';
 import { collectionPath, customResourceSource } from '../../src/runtime/resources.js';
-import { EXPIRED, FakeApiServer } from './fake-apiserver.js';
+import { EXPIRED, FakeApiServer, statusBody } from './fake-apiserver.js';
 import { eventually, RecordingLogger } from './helpers.js';
 
 jest.setTimeout(60_000);
@@ -22,6 +22,16 @@ function check(name: string, resourceVersion: string): Check {
     kind: 'EtcdHealthCheck',
     metadata: { name, namespace: 'ops', resourceVersion },
   };
+}
+
+/** Records the delays the reflector asked for. */
+class RecordingBackoff extends JitteredBackoff {
+  readonly delays: number[] = [];
+  override next(): number {
+    const delay = super.next();
+    this.delays.push(delay);
+    return delay;
+  }
 }
 
 class CountingListener implements ReflectorListener {
@@ -219,6 +229,33 @@ describe('Informer against a fake API server', () => {
 
     server.watches[0]!.send('ADDED', check('late', '30'));
     await eventually(() => informer.get('ops/late') !== undefined);
+  });
+
+  it('starts the backoff over after a healthy watch, so a relist after a reconnect waits the initial delay', async () => {
+    // Three failed LISTs grow the delay to 80 ms; the watch that follows delivers an event, so
+    // when it fails the relist waits 20 ms again, not 160 ms (issue 17: 8 s after an apiserver restart).
+    const backoff = new RecordingBackoff({ initialMs: 20, maxMs: 10_000, random: () => 0 });
+    const { server, informer, listener } = await startInformer([check('a', '1')], { backoff }, (s) =>
+      s.replyToNextLists({ status: 500 }, { status: 500 }, { status: 500 }),
+    );
+    await openWatch(server, 0);
+    server.watches[0]!.send('ADDED', check('b', '11'));
+    await eventually(() => informer.get('ops/b') !== undefined);
+    server.watches[0]!.send('ERROR', statusBody(500, 'InternalError'));
+
+    await openWatch(server, 1);
+    expect(listener.lists).toEqual(['error', 'error', 'error', 'ok', 'ok']);
+    expect(backoff.delays).toEqual([20, 40, 80, 20]);
+  });
+
+  it('keeps growing the backoff while watches fail at once, although each LIST succeeds', async () => {
+    const backoff = new RecordingBackoff({ initialMs: 20, maxMs: 10_000, random: () => 0 });
+    const { server } = await startInformer([check('a', '1')], { backoff }, (s) =>
+      s.replyToNextWatches({ status: 500 }, { status: 500 }, { status: 200, body: '' }),
+    );
+    await openWatch(server, 0);
+    expect(server.lists()).toHaveLength(4);
+    expect(backoff.delays).toEqual([20, 40, 80]);
   });
 
   it('restarts a watch that goes silent, from the same resourceVersion and without relisting', async () => {
