@@ -94,6 +94,7 @@ const WARNING_DEFERRALS = new Set<DeferReason>([
   'QuotaUnknown',
   'StillAboveQuota',
   'ClusterUnhealthy',
+  'MemberIsolated',
   'NotFaultTolerant',
   'NoLeader',
 ]);
