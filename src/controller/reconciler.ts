@@ -6,7 +6,12 @@ import type { Logger } from 'pino';
 import type { EventSink } from '../runtime/events.js';
 import { EtcdHealthCheckSpecSchema, type EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
 import type { EtcdHealthCheck } from '../api/v1alpha1/resource.js';
-import type { Condition, EtcdHealthCheckStatus } from '../api/v1alpha1/status.js';
+import {
+  MemberStatusSchema,
+  type Condition,
+  type EtcdHealthCheckStatus,
+  type MemberStatus,
+} from '../api/v1alpha1/status.js';
 import { parseDurationMs } from '../api/v1alpha1/units.js';
 import { analyze, assess } from '../health/analyze.js';
 import { setCondition, unionConditions } from '../health/conditions.js';
@@ -120,7 +125,7 @@ export class EtcdHealthCheckReconciler {
       prometheusCredentials,
       ...(signal ? { signal } : {}),
     });
-    const assessment = assess(observation, spec);
+    const assessment = assess(observation, spec, writtenMembers(object.status?.members));
     // In mode Automatic the remediator may run one step against etcd; it writes status.remediation
     // itself, preconditioned on the resourceVersion read, and hands back its own conditions.
     const remediation = await this.deps.remediator?.reconcile({
@@ -249,4 +254,13 @@ function eventReason(transition: ConditionTransition): string {
 function eventNote(transition: ConditionTransition): string {
   const note = `${transition.type} changed from ${transition.from} to ${transition.to} (${transition.reason}): ${transition.message}`;
   return note.length > 1024 ? `${note.slice(0, 1021)}...` : note;
+}
+
+/** status.members as last written, each entry validated: the status is as untrusted as the spec. */
+function writtenMembers(members: unknown): MemberStatus[] {
+  if (!Array.isArray(members)) return [];
+  return members.flatMap((member) => {
+    const parsed = MemberStatusSchema.safeParse(member);
+    return parsed.success ? [parsed.data] : [];
+  });
 }

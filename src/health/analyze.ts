@@ -23,8 +23,17 @@ export interface Assessment {
   findings: Finding[];
 }
 
-export function assess(observation: Observation, spec: EtcdHealthCheckSpec): Assessment {
-  const view = buildClusterView(observation, spec);
+/**
+ * `previousMembers`: status.members as last written (raft indexes included), the only history the
+ * checks get: whether a learner moved since then needs two points in time, and the CR's own status
+ * is where the last one already is, for every replica and across restarts.
+ */
+export function assess(
+  observation: Observation,
+  spec: EtcdHealthCheckSpec,
+  previousMembers: readonly MemberStatus[] = [],
+): Assessment {
+  const view = buildClusterView(observation, spec, previousMembers);
   return { view, findings: runChecks(view) };
 }
 
@@ -36,6 +45,8 @@ export interface AnalysisInput {
   previousConditions: Condition[];
   /** Goes to every condition's observedGeneration. */
   generation: number;
+  /** The current status.members, for assess when no assessment is given. */
+  previousMembers?: readonly MemberStatus[];
   /** assess(observation, spec), when the caller already has it (the remediator planned on it). */
   assessment?: Assessment;
   /** The remediator's own conditions; without them those of no automated run. */
@@ -55,7 +66,7 @@ export interface Analysis {
 
 export function analyze(input: AnalysisInput): Analysis {
   const { observation, previousConditions, generation } = input;
-  const { view, findings } = input.assessment ?? assess(observation, input.spec);
+  const { view, findings } = input.assessment ?? assess(observation, input.spec, input.previousMembers);
   const remediation = input.remediation ?? remediationConditions(input.spec, undefined);
   const perCheck = checkConditions(view, findings, remediation).map((draft) =>
     setCondition(previousConditions, stamp(draft, observation.time, generation)),
