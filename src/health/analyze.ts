@@ -24,9 +24,8 @@ export interface Assessment {
 }
 
 /**
- * `previousMembers`: status.members as last written (raft indexes included), the only history the
- * checks get: whether a learner moved since then needs two points in time, and the CR's own status
- * is where the last one already is, for every replica and across restarts.
+ * `previousMembers`: status.members of the previous check of this CR (raft indexes included), the
+ * only history the checks get: whether a learner moved needs two points in time.
  */
 export function assess(
   observation: Observation,
@@ -45,7 +44,7 @@ export interface AnalysisInput {
   previousConditions: Condition[];
   /** Goes to every condition's observedGeneration. */
   generation: number;
-  /** The current status.members, for assess when no assessment is given. */
+  /** status.members of the previous check, for assess when no assessment is given. */
   previousMembers?: readonly MemberStatus[];
   /** assess(observation, spec), when the caller already has it (the remediator planned on it). */
   assessment?: Assessment;

@@ -44,7 +44,7 @@ export interface ClusterView {
   metricsSource: MetricsSourceStatus;
   leader: LeaderResolution;
   quorum: QuorumAssessment;
-  /** status.members as last written: raft indexes of an earlier check, to tell progress by. */
+  /** status.members of the previous check: raft indexes to tell progress by. */
   previousMembers: readonly MemberStatus[];
 }
 

@@ -161,7 +161,7 @@ describe('lag behind the leader: above 5000 entries warns', () => {
     });
   });
 
-  describe('a learner that does not catch up (history: the last written status.members)', () => {
+  describe('a learner that does not catch up (history: status.members of the previous check)', () => {
     /** The learner etcd-2 at 100,000; the leader `lag` ahead. */
     const learnerBehind = (lag: number, ...changes: Change[]) =>
       healthyCluster(3, behindLeader(lag), learner(2), ...changes);
@@ -171,7 +171,7 @@ describe('lag behind the leader: above 5000 entries warns', () => {
       const analysis = run(learnerBehind(60_000), { previousMembers: before });
       const finding = consistency(analysis, 'etcd-2', [...LAG_REASONS, 'LearnerNotCatchingUp']);
       expect(finding).toMatchObject({ severity: 'Warning', reason: 'LearnerNotCatchingUp', value: 60_000 });
-      expect(finding.message).toContain('its raft index is still 100000, as in the last status written');
+      expect(finding.message).toContain('its raft index is still 100000, as at the previous check');
       expect(finding.message).toContain('the leader was already at 150000; do not promote it');
       // A Warning: etcd-1 (voting, as far behind) is BehindLeader beside it.
       const condition = conditionOf(analysis, 'ConsistencyDegraded');
@@ -200,7 +200,7 @@ describe('lag behind the leader: above 5000 entries warns', () => {
       );
     });
 
-    it('is not stuck when the leader was not ahead of it in the last status', () => {
+    it('is not stuck when the leader was not ahead of it at the previous check', () => {
       const inSync = run(learnerBehind(0)).members;
       const analysis = run(learnerBehind(10), { previousMembers: inSync });
       expect(consistency(analysis, 'etcd-2', [...LAG_REASONS, 'LearnerNotCatchingUp']).reason).toBe(

@@ -10,8 +10,8 @@
 //   maxGapBetweenApplyAndCommitIndex). Warning above 5000.
 // - Lag behind the leader: the leader's raft_index - the member's raft_index, Warning above the same
 //   5000 entries; the revision lag is reported beside it. Learners that lag are catching up: Info.
-// - A learner that does not catch up: its raft index is where the last written status
-//   (status.members) had it, although the leader was already ahead then. Warning, at any lag: a
+// - A learner that does not catch up: its raft index is where the previous check of this CR had
+//   it, although the leader was already ahead then. Warning, at any lag: a
 //   learner must not be promoted before it has caught up. (A snapshot still in transfer looks the
 //   same for its duration.)
 // - Version skew: members on different minor versions are allowed only during a rolling upgrade
@@ -262,7 +262,7 @@ function leaderLagFinding(
       ...base,
       severity: 'Warning',
       reason: 'LearnerNotCatchingUp',
-      message: `${evidence}, and not catching up: its raft index is still ${formatCount(committed)}, as in the last status written, when the leader was already at ${formatCount(stuckSince)}; do not promote it`,
+      message: `${evidence}, and not catching up: its raft index is still ${formatCount(committed)}, as at the previous check, when the leader was already at ${formatCount(stuckSince)}; do not promote it`,
       value: lag,
       threshold: 0,
     };
@@ -292,7 +292,7 @@ function leaderLagFinding(
 }
 
 /**
- * The leader's raft index in the last written status, when the member has not moved since then
+ * The leader's raft index at the previous check, when the member has not moved since then
  * although that leader index was already ahead of it (and still is): it had entries to receive.
  */
 function stuckAt(
