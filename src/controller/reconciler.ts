@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { EventSink } from '../runtime/events.js';
 import { EtcdHealthCheckSpecSchema, type EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
 import type { EtcdHealthCheck } from '../api/v1alpha1/resource.js';
-import type { Condition, EtcdHealthCheckStatus } from '../api/v1alpha1/status.js';
+import type { Condition, EtcdHealthCheckStatus, MemberStatus } from '../api/v1alpha1/status.js';
 import { parseDurationMs } from '../api/v1alpha1/units.js';
 import { analyze, assess } from '../health/analyze.js';
 import {
@@ -65,6 +65,13 @@ const CONFLICT_REQUEUE_MS = 1_000;
 export class EtcdHealthCheckReconciler {
   private readonly clock: () => Date;
   private readonly random: () => number;
+  /**
+   * Per CR, status.members of its previous check (raft indexes included): the history the checks
+   * need to tell a learner that does not move. Kept in memory, not read back from the status: raft
+   * indexes never make the status be written, so the written ones may predate the leader moving
+   * ahead. A replica that just took over has none, and its first check reports no such finding.
+   */
+  private readonly previousMembers = new Map<string, MemberStatus[]>();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.clock = deps.clock ?? (() => new Date());
@@ -77,6 +84,7 @@ export class EtcdHealthCheckReconciler {
       const [namespace = '', name = ''] = key.split('/');
       this.deps.observer?.forgotten?.(namespace, name);
       this.deps.remediator?.forget(namespace, name);
+      this.previousMembers.delete(key);
       log.debug('object is gone');
       return { statusWritten: false, transitions: [] };
     }
@@ -127,7 +135,7 @@ export class EtcdHealthCheckReconciler {
       prometheusCredentials,
       ...(signal ? { signal } : {}),
     });
-    const assessment = assess(observation, spec);
+    const assessment = assess(observation, spec, this.previousMembers.get(key) ?? []);
     // In mode Automatic the remediator may run one step against etcd; it writes status.remediation
     // itself, preconditioned on the resourceVersion read, and hands back its own conditions.
     const remediation = await this.deps.remediator?.reconcile({
@@ -148,6 +156,7 @@ export class EtcdHealthCheckReconciler {
       ...(remediation ? { remediation: remediation.conditions } : {}),
       commands: { namespace },
     });
+    this.previousMembers.set(key, analysis.members);
     const sent =
       prometheusCredentials instanceof CredentialError ? undefined : prometheusCredentials.bearerToken;
     const status = redactSecrets(statusFromAnalysis(analysis, observation, generation), [sent]);

@@ -23,8 +23,16 @@ export interface Assessment {
   findings: Finding[];
 }
 
-export function assess(observation: Observation, spec: EtcdHealthCheckSpec): Assessment {
-  const view = buildClusterView(observation, spec);
+/**
+ * `previousMembers`: status.members of the previous check of this CR (raft indexes included), the
+ * only history the checks get: whether a learner moved needs two points in time.
+ */
+export function assess(
+  observation: Observation,
+  spec: EtcdHealthCheckSpec,
+  previousMembers: readonly MemberStatus[] = [],
+): Assessment {
+  const view = buildClusterView(observation, spec, previousMembers);
   return { view, findings: runChecks(view) };
 }
 
@@ -36,6 +44,8 @@ export interface AnalysisInput {
   previousConditions: Condition[];
   /** Goes to every condition's observedGeneration. */
   generation: number;
+  /** status.members of the previous check, for assess when no assessment is given. */
+  previousMembers?: readonly MemberStatus[];
   /** assess(observation, spec), when the caller already has it (the remediator planned on it). */
   assessment?: Assessment;
   /** The remediator's own conditions; without them those of no automated run. */
@@ -55,7 +65,7 @@ export interface Analysis {
 
 export function analyze(input: AnalysisInput): Analysis {
   const { observation, previousConditions, generation } = input;
-  const { view, findings } = input.assessment ?? assess(observation, input.spec);
+  const { view, findings } = input.assessment ?? assess(observation, input.spec, input.previousMembers);
   const remediation = input.remediation ?? remediationConditions(input.spec, undefined);
   const perCheck = checkConditions(view, findings, remediation).map((draft) =>
     setCondition(previousConditions, stamp(draft, observation.time, generation)),

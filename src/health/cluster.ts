@@ -1,6 +1,7 @@
 // The cluster as the checks see it: members with display names, IDs, health state and metric
 // access, the resolved leader and the quorum assessment. Built once per analysis.
 import type { EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
+import type { MemberStatus } from '../api/v1alpha1/status.js';
 import { resolveLeader, type LeaderResolution } from './leader.js';
 import { limitsFrom, type Limits } from './limits.js';
 import {
@@ -43,9 +44,15 @@ export interface ClusterView {
   metricsSource: MetricsSourceStatus;
   leader: LeaderResolution;
   quorum: QuorumAssessment;
+  /** status.members of the previous check: raft indexes to tell progress by. */
+  previousMembers: readonly MemberStatus[];
 }
 
-export function buildClusterView(observation: Observation, spec: EtcdHealthCheckSpec): ClusterView {
+export function buildClusterView(
+  observation: Observation,
+  spec: EtcdHealthCheckSpec,
+  previousMembers: readonly MemberStatus[] = [],
+): ClusterView {
   const metricsSource = metricsSourceStatus(observation.metrics);
   const members = observation.etcd.members
     .map((member) => memberView(member, observation, metricsSource))
@@ -61,6 +68,7 @@ export function buildClusterView(observation: Observation, spec: EtcdHealthCheck
     metricsSource,
     leader,
     quorum: assessQuorum(voting, members, leader, metricsSource.usable),
+    previousMembers,
   };
 }
 

@@ -59,6 +59,17 @@ function claimsOf(answered: readonly MemberView[]): Claim[] {
   );
 }
 
+/**
+ * A member cut off from its peers: it answers Status on its client port but knows no leader (raft
+ * forgets the leader once the member, without heartbeats for an election timeout, becomes a
+ * (pre-)candidate; seen on etcd 3.6 with its peer link cut), while another member names one. It is
+ * not down: clients that reach it get answers to serializable reads and time out on everything
+ * else. While the whole cluster has no leader nobody is isolated: that is NoLeader.
+ */
+export function isIsolated(member: MemberView, leader: LeaderResolution): boolean {
+  return member.observation.status?.leaderId === '0' && leader.state === 'Elected' && leader.id !== undefined;
+}
+
 function disagreementMessage(claims: readonly Claim[], members: readonly MemberView[]): string {
   const parts = claims.map((claim) => {
     const who = listing(claim.claimants.map((member) => member.name));

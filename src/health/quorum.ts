@@ -2,7 +2,7 @@
 // cluster has a quorum of 2, so it tolerates no failure; a cluster is fault tolerant when it could
 // lose one more member and keep quorum (cluster-etcd-operator IsQuorumFaultTolerant).
 import type { MemberView } from './cluster.js';
-import type { LeaderResolution } from './leader.js';
+import { isIsolated, type LeaderResolution } from './leader.js';
 import { ALIVE_WITHIN_SECONDS, finite } from './metrics.js';
 import { plural } from './text.js';
 
@@ -42,7 +42,12 @@ export function assessQuorum(
 ): QuorumAssessment {
   const healthy = voting.filter((member) => member.state === 'Healthy').length;
   const quorum = quorumSize(voting.length);
-  const base = { voting: voting.length, healthy, quorum, availability: availability(voting, members) };
+  const base = {
+    voting: voting.length,
+    healthy,
+    quorum,
+    availability: availability(voting, members, leader),
+  };
   if (voting.length === 0) {
     return { ...base, state: 'Unknown', reason: 'NoData', detail: 'No voting etcd members were observed' };
   }
@@ -78,7 +83,11 @@ export function scrapedRecentlyWithLeader(member: MemberView): boolean {
   return age !== undefined && age <= ALIVE_WITHIN_SECONDS && member.metrics.metrics.hasLeader === 1;
 }
 
-function availability(voting: readonly MemberView[], members: readonly MemberView[]): string {
+function availability(
+  voting: readonly MemberView[],
+  members: readonly MemberView[],
+  leader: LeaderResolution,
+): string {
   const healthy = voting.filter((member) => member.state === 'Healthy').length;
   const head =
     healthy === voting.length
@@ -87,6 +96,7 @@ function availability(voting: readonly MemberView[], members: readonly MemberVie
   const problems = members.flatMap((member) => {
     const who = member.learner ? `learner ${member.name}` : member.name;
     if (member.state === 'NotStarted') return [`${who} has not started`];
+    if (isIsolated(member, leader)) return [`${who} is isolated`];
     if (member.state !== 'Healthy') return [`${who} is unhealthy`];
     return [];
   });

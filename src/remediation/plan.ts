@@ -28,6 +28,7 @@ import { formatBytes, parseDurationMs } from '../api/v1alpha1/units.js';
 import { activeAlarms } from '../health/checks/alarms.js';
 import { defragmentsItself } from '../health/checks/cluster-operator.js';
 import type { ClusterView, MemberView } from '../health/cluster.js';
+import { isIsolated } from '../health/leader.js';
 import type { Finding } from '../health/findings.js';
 import { isFaultTolerant, quorumSize } from '../health/quorum.js';
 import { physicalSize, quotaBytes, sizePair } from '../health/sizes.js';
@@ -59,6 +60,7 @@ export type DeferReason =
   | 'QuotaUnknown'
   | 'StillAboveQuota'
   | 'ClusterUnhealthy'
+  | 'MemberIsolated'
   | 'SingleMember'
   | 'ClusterEtcdOperatorDefragments'
   | 'NotFaultTolerant'
@@ -684,6 +686,16 @@ function healthGate(view: ClusterView, spec: EtcdHealthCheckSpec, step: Step): D
     return defer('ClusterUnhealthy', `${capitalize(step.summary)} deferred: no voting member was observed`, {
       step,
     });
+  // Before the general rule, to say why: a member cut off from its peers is not down, and a
+  // defragmentation that blocks one of the two members left in the quorum stops every write.
+  const isolated = voting.filter((m) => isIsolated(m, view.leader));
+  if (isolated.length > 0) {
+    return defer(
+      'MemberIsolated',
+      `${capitalize(step.summary)} deferred: ${listing(isolated.map((m) => m.name))} ${isolated.length === 1 ? 'is' : 'are'} isolated (answering but without a leader while the quorum has one); the network between the members must be fixed first`,
+      { step },
+    );
+  }
   const unhealthy = voting.filter((m) => m.state !== 'Healthy');
   if (unhealthy.length > 0) {
     return defer(

@@ -95,6 +95,7 @@ const WARNING_DEFERRALS = new Set<DeferReason>([
   'QuotaUnknown',
   'StillAboveQuota',
   'ClusterUnhealthy',
+  'MemberIsolated',
   'NotFaultTolerant',
   'NoLeader',
 ]);

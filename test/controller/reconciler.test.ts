@@ -153,6 +153,29 @@ describe('EtcdHealthCheckReconciler', () => {
     expect(events.map((event) => event.note).join('\n')).not.toContain('ExternalAudit');
   });
 
+  it('gives the checks the members of the previous check as history: a learner that did not move is not catching up', async () => {
+    // member-3 is a learner at raft index 10; the leader member-1 moves from 20 to 30.
+    let leaderIndex = 20;
+    const observation = () => {
+      const o = healthyObservation();
+      o.etcd.members[0]!.status!.raftIndex = String(leaderIndex);
+      for (const member of o.etcd.members) member.status!.raftAppliedIndex = member.status!.raftIndex;
+      const learner = o.etcd.members[2]!;
+      learner.isLearner = true;
+      learner.status = { ...learner.status!, isLearner: true };
+      return o;
+    };
+    const { reconciler, writes } = scenario(checkObject(validSpec), { observation });
+    await reconciler.reconcile('ops/etcd', log);
+    expect(conditionOf(writes[0], 'ConsistencyDegraded')?.message).not.toContain('not catching up');
+    leaderIndex = 30;
+    await reconciler.reconcile('ops/etcd', log);
+    // Beside the NoData of this fixture's missing cluster ID, so the message, not the reason.
+    expect(conditionOf(writes[1], 'ConsistencyDegraded')?.message).toContain(
+      'Learner member-3 is 20 raft entries behind the leader member-1, and not catching up',
+    );
+  });
+
   it('forgets a deleted check without writing', async () => {
     const { reconciler, writes, forgotten } = scenario(undefined);
     const result = await reconciler.reconcile('ops/etcd', log);

@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { prometheusBinary } from './binaries.js';
-import type { EtcdCluster } from './etcd-cluster.js';
+import type { EtcdCluster, EtcdMember } from './etcd-cluster.js';
 import { eventually } from './eventually.js';
 import { makeTempDir, removeTempDir, startProcess, type ManagedProcess } from './process.js';
 
@@ -38,8 +38,13 @@ export interface PrometheusOptions {
   dir?: string;
 }
 
+/** What Prometheus needs of a cluster (a loopback one, or test/harness/netns-cluster.ts). */
+export type ScrapedCluster = Pick<EtcdCluster, 'addresses' | 'tls'> & {
+  members: readonly Pick<EtcdMember, 'ip' | 'running'>[];
+};
+
 export async function startPrometheus(
-  cluster: EtcdCluster,
+  cluster: ScrapedCluster,
   options: PrometheusOptions = {},
 ): Promise<PrometheusServer> {
   const interval = `${options.scrapeIntervalSeconds ?? 1}s`;

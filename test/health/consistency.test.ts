@@ -161,6 +161,70 @@ describe('lag behind the leader: above 5000 entries warns', () => {
     });
   });
 
+  describe('a learner that does not catch up (history: status.members of the previous check)', () => {
+    /** The learner etcd-2 at 100,000; the leader `lag` ahead. */
+    const learnerBehind = (lag: number, ...changes: Change[]) =>
+      healthyCluster(3, behindLeader(lag), learner(2), ...changes);
+    const before = run(learnerBehind(50_000)).members;
+
+    it('warns when its raft index did not move while the leader was already ahead', () => {
+      const analysis = run(learnerBehind(60_000), { previousMembers: before });
+      const finding = consistency(analysis, 'etcd-2', [...LAG_REASONS, 'LearnerNotCatchingUp']);
+      expect(finding).toMatchObject({ severity: 'Warning', reason: 'LearnerNotCatchingUp', value: 60_000 });
+      expect(finding.message).toContain('its raft index is still 100000, as at the previous check');
+      expect(finding.message).toContain('the leader was already at 150000; do not promote it');
+      // A Warning: etcd-1 (voting, as far behind) is BehindLeader beside it.
+      const condition = conditionOf(analysis, 'ConsistencyDegraded');
+      expect(condition.status).toBe('False');
+      expect(condition.message).toContain('Learner etcd-2 is 60000 raft entries behind the leader etcd-0');
+      expect(analysis.recommendations.find((r) => r.reason === 'LearnerNotCatchingUp')).toMatchObject({
+        type: 'InvestigateMemberLag',
+        severity: 'Warning',
+        message: expect.stringContaining('Do not promote it'),
+      });
+    });
+
+    it('warns at a small lag too, and while nothing is written (the leader does not move either)', () => {
+      const small = run(learnerBehind(10), { previousMembers: run(learnerBehind(10)).members });
+      expect(consistency(small, 'etcd-2', [...LAG_REASONS, 'LearnerNotCatchingUp']).reason).toBe(
+        'LearnerNotCatchingUp',
+      );
+    });
+
+    it('is catching up (Info) once its raft index moved', () => {
+      const moved = run(learnerBehind(50_000, withStatus(2, { raftIndex: '100500' })), {
+        previousMembers: before,
+      });
+      expect(consistency(moved, 'etcd-2', [...LAG_REASONS, 'LearnerNotCatchingUp']).reason).toBe(
+        'LearnerCatchingUp',
+      );
+    });
+
+    it('is not stuck when the leader was not ahead of it at the previous check', () => {
+      const inSync = run(learnerBehind(0)).members;
+      const analysis = run(learnerBehind(10), { previousMembers: inSync });
+      expect(consistency(analysis, 'etcd-2', [...LAG_REASONS, 'LearnerNotCatchingUp']).reason).toBe(
+        'KeepsUpWithLeader',
+      );
+    });
+
+    it('needs history: without a previous status it is only catching up', () => {
+      const analysis = run(learnerBehind(60_000));
+      expect(consistency(analysis, 'etcd-2', [...LAG_REASONS, 'LearnerNotCatchingUp']).reason).toBe(
+        'LearnerCatchingUp',
+      );
+    });
+
+    it('is for learners only: a voting member that lags is BehindLeader', () => {
+      const voting = run(healthyCluster(3, behindLeader(60_000)), {
+        previousMembers: run(healthyCluster(3, behindLeader(50_000))).members,
+      });
+      expect(consistency(voting, 'etcd-2', [...LAG_REASONS, 'LearnerNotCatchingUp']).reason).toBe(
+        'BehindLeader',
+      );
+    });
+  });
+
   it('stays quiet about a member that is down: the quorum check reports it', () => {
     const analysis = run(healthyCluster(3, killed(2)));
     expect(findingsOf(analysis, 'Consistency', 'etcd-2')).toEqual([]);

@@ -299,6 +299,7 @@ export function run(observation: Observation, options: RunOptions = {}): Analysi
     generation: options.generation ?? 1,
     remediation: remediationConditions(spec, options.remediation),
     ...(options.commands ? { commands: options.commands } : {}),
+    ...(options.previousMembers ? { previousMembers: options.previousMembers } : {}),
   });
 }
 

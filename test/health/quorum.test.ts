@@ -11,6 +11,7 @@ import {
   memberId,
   notStarted,
   run,
+  specWith,
   unhealthy,
   unreachable,
   withMember,
@@ -132,6 +133,71 @@ describe('members and quorum in 1-, 2-, 3- and 5-member clusters', () => {
       reachable: true,
       healthy: false,
     });
+  });
+});
+
+describe('a member cut off from its peers (isolated)', () => {
+  // What a real partitioned member answers (test/faults/partition.it.ts): Status with leader 0,
+  // a failed linearizable read; the others still follow etcd-0.
+  const isolated = (index: number): Change[] => [withStatus(index, { leaderId: '0' }), unhealthy(index)];
+
+  it('is Critical MemberIsolated, naming the member and the leader the quorum follows', () => {
+    const analysis = run(healthyCluster(3, ...isolated(2)));
+    const finding = findingOf(analysis, 'Quorum', 'etcd-2');
+    expect(finding).toMatchObject({ severity: 'Critical', reason: 'MemberIsolated' });
+    expect(finding.message).toMatch(
+      /^Member etcd-2 is isolated: its client port answers Status but it has no leader, while the quorum follows etcd-0; its health read failed: etcdserver: request timed out/,
+    );
+    expect(finding.message).toContain('it advertises https://127.0.0.3:2380 to them');
+  });
+
+  it('keeps Available by quorum maths (2 of 3) and makes Degraded True', () => {
+    // Degraded counts a critical check once it is older than degradedInertia (2m by default).
+    const analysis = run(healthyCluster(3, ...isolated(2)), {
+      spec: specWith({ thresholds: { degradedInertia: '0s' } }),
+    });
+    expect(conditionOf(analysis, 'EtcdMembersAvailable')).toMatchObject({
+      status: 'True',
+      reason: 'EtcdQuorate',
+      message: '2 of 3 members are available, etcd-2 is isolated',
+    });
+    expect(conditionOf(analysis, 'Available').status).toBe('True');
+    expect(conditionOf(analysis, 'EtcdMembersDegraded')).toMatchObject({
+      status: 'True',
+      reason: 'MemberIsolated',
+    });
+    expect(conditionOf(analysis, 'Degraded')).toMatchObject({
+      status: 'True',
+      reason: 'EtcdMembers_MemberIsolated',
+    });
+    expect(analysis.summary.members).toBe('2/3');
+  });
+
+  it('recommends the network between it and its peers, with pings to their peer addresses', () => {
+    const analysis = run(healthyCluster(3, ...isolated(2)));
+    const recommendation = analysis.recommendations.find((r) => r.target === 'etcd-2');
+    expect(recommendation).toMatchObject({ type: 'InvestigateNetwork', reason: 'MemberIsolated' });
+    expect(recommendation?.commands?.join('\n')).toContain('ping -c 10 127.0.0.1');
+  });
+
+  it('is unreachable, not isolated, when only its client port is cut', () => {
+    // Prometheus scrapes through the same cut link (killed: no Status, no metrics either).
+    const analysis = run(healthyCluster(3, killed(2)));
+    expect(findingOf(analysis, 'Quorum', 'etcd-2')).toMatchObject({
+      severity: 'Warning',
+      reason: 'MemberUnreachable',
+    });
+    expect(conditionOf(analysis, 'EtcdMembersDegraded').status).toBe('False');
+  });
+
+  it('is merely unhealthy when it still names the leader (a slow member, not a partition)', () => {
+    const analysis = run(healthyCluster(3, unhealthy(2)));
+    expect(findingOf(analysis, 'Quorum', 'etcd-2').reason).toBe('MemberUnhealthy');
+  });
+
+  it('is nobody while no member names a leader: that is NoLeader', () => {
+    const analysis = run(healthyCluster(3, withStatusEverywhere({ leaderId: '0' }), unhealthy(2)));
+    expect(findingsOf(analysis, 'Quorum').map((f) => f.reason)).not.toContain('MemberIsolated');
   });
 });
 

@@ -76,6 +76,22 @@ describe('health gate before every step', () => {
     expect(decision).toMatchObject({ step: { action: 'Defragment' } });
   });
 
+  it('defers with a member cut off from its peers, and says it is isolated', () => {
+    // Answers Status, knows no leader, fails the linearizable read; the others follow etcd-0.
+    const isolated = [withStatus(2, { leaderId: '0' }), unhealthy(2)];
+    const decision = decide(healthyCluster(3, fragmented(0), fragmented(1), ...isolated));
+    expect(decision).toMatchObject({ kind: 'Defer', reason: 'MemberIsolated', inProgress: false });
+    expect(decision).toMatchObject({ message: expect.stringMatching(/etcd-2 is isolated/) });
+    expect(decision).toMatchObject({ step: { action: 'Defragment' } });
+  });
+
+  it('does not call a member isolated while no member names a leader (the leader rule defers)', () => {
+    const decision = decide(
+      healthyCluster(3, fragmented(0), withStatusEverywhere({ leaderId: '0' }), unhealthy(2)),
+    );
+    expect(decision).toMatchObject({ kind: 'Defer', reason: 'NoLeader' });
+  });
+
   it('ignores an unhealthy learner (learners do not vote)', () => {
     const decision = decide(healthyCluster(4, fragmented(1), learner(3), unhealthy(3)));
     expect(step(decision)).toMatchObject({ action: 'Defragment', member: { name: 'etcd-1' } });

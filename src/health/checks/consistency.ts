@@ -10,10 +10,15 @@
 //   maxGapBetweenApplyAndCommitIndex). Warning above 5000.
 // - Lag behind the leader: the leader's raft_index - the member's raft_index, Warning above the same
 //   5000 entries; the revision lag is reported beside it. Learners that lag are catching up: Info.
+// - A learner that does not catch up: its raft index is where the previous check of this CR had
+//   it, although the leader was already ahead then. Warning, at any lag: a
+//   learner must not be promoted before it has caught up. (A snapshot still in transfer looks the
+//   same for its duration.)
 // - Version skew: members on different minor versions are allowed only during a rolling upgrade
 //   (etcd docs, upgrades: "upgrade one member at a time"). Warning.
 // Statuses are read at slightly different moments, so small lags and a lag of a few entries in the
 // other direction are noise, not evidence.
+import type { MemberStatus } from '../../api/v1alpha1/status.js';
 import type { ClusterView, MemberView } from '../cluster.js';
 import { CLUSTER_TARGET, noData, type Finding } from '../findings.js';
 import { formatCount, listing, plural, unique } from '../text.js';
@@ -38,7 +43,7 @@ export function checkConsistency(view: ClusterView): Finding[] {
     ...memberListFindings(view, answered),
     versionFinding(answered),
     ...leaderUnknown,
-    ...view.members.flatMap((member) => progressFindings(member, leader)),
+    ...view.members.flatMap((member) => progressFindings(member, leader, view.previousMembers)),
   ];
 }
 
@@ -168,7 +173,11 @@ function versionFinding(answered: readonly MemberView[]): Finding {
   };
 }
 
-function progressFindings(member: MemberView, leader: LeaderIndex | { why: string }): Finding[] {
+function progressFindings(
+  member: MemberView,
+  leader: LeaderIndex | { why: string },
+  previous: readonly MemberStatus[],
+): Finding[] {
   const status = member.observation.status;
   // A member that answered nothing is reported by the quorum check; its lag is no separate news.
   if (status === undefined) return [];
@@ -207,7 +216,7 @@ function progressFindings(member: MemberView, leader: LeaderIndex | { why: strin
           },
     );
   }
-  if ('leader' in leader) findings.push(leaderLagFinding(member, committed, leader));
+  if ('leader' in leader) findings.push(leaderLagFinding(member, committed, leader, previous));
   return findings;
 }
 
@@ -225,7 +234,12 @@ function leaderIndex(view: ClusterView): LeaderIndex | { why: string } {
   return { leader, raftIndex };
 }
 
-function leaderLagFinding(member: MemberView, committed: number | undefined, from: LeaderIndex): Finding {
+function leaderLagFinding(
+  member: MemberView,
+  committed: number | undefined,
+  from: LeaderIndex,
+  previous: readonly MemberStatus[],
+): Finding {
   const base = { check: CHECK, target: member.name };
   const { leader } = from;
   if (leader === member) {
@@ -242,6 +256,17 @@ function leaderLagFinding(member: MemberView, committed: number | undefined, fro
   const revisionLag = difference(leader.observation.status?.revision, member.observation.status?.revision);
   const evidence = `${member.learner ? 'Learner' : 'Member'} ${member.name} is ${formatCount(Math.max(lag, 0))} raft entries behind the leader ${leader.name}${revisionLag === undefined ? '' : ` (${formatCount(Math.max(revisionLag, 0))} revisions)`}`;
   const measured = { ...base, value: lag, threshold: MAX_LEADER_LAG };
+  const stuckSince = member.learner ? stuckAt(member, committed, from, previous) : undefined;
+  if (stuckSince !== undefined) {
+    return {
+      ...base,
+      severity: 'Warning',
+      reason: 'LearnerNotCatchingUp',
+      message: `${evidence}, and not catching up: its raft index is still ${formatCount(committed)}, as at the previous check, when the leader was already at ${formatCount(stuckSince)}; do not promote it`,
+      value: lag,
+      threshold: 0,
+    };
+  }
   if (lag <= MAX_LEADER_LAG) {
     return {
       ...measured,
@@ -264,6 +289,24 @@ function leaderLagFinding(member: MemberView, committed: number | undefined, fro
     reason: 'BehindLeader',
     message: `${evidence}, above ${formatCount(MAX_LEADER_LAG)}`,
   };
+}
+
+/**
+ * The leader's raft index at the previous check, when the member has not moved since then
+ * although that leader index was already ahead of it (and still is): it had entries to receive.
+ */
+function stuckAt(
+  member: MemberView,
+  committed: number,
+  from: LeaderIndex,
+  previous: readonly MemberStatus[],
+): number | undefined {
+  const before = uint(previous.find((entry) => entry.id === member.id)?.raftIndex);
+  const leaderBefore = uint(previous.find((entry) => entry.leader)?.raftIndex);
+  if (before === undefined || leaderBefore === undefined) return undefined;
+  return before === committed && leaderBefore > committed && from.raftIndex > committed
+    ? leaderBefore
+    : undefined;
 }
 
 /** "3.5.17" -> "3.5"; undefined for anything that is not a version. */

@@ -4,6 +4,7 @@
 import type { ClusterView, MemberView } from '../cluster.js';
 import { CLUSTER_TARGET, type Finding } from '../findings.js';
 import { scrapedRecentlyWithLeader, failuresTolerated, isFaultTolerant } from '../quorum.js';
+import { isIsolated, type LeaderResolution } from '../leader.js';
 import { finite } from '../metrics.js';
 
 export function checkQuorum(view: ClusterView): Finding[] {
@@ -11,7 +12,7 @@ export function checkQuorum(view: ClusterView): Finding[] {
     clusterFinding(view),
     ...(view.leader.disagreement ? [leaderDisagreement(view.leader.disagreement)] : []),
     ...(view.observation.etcd.memberListKnown || view.members.length === 0 ? [] : [memberListUnknown(view)]),
-    ...view.members.map(memberFinding),
+    ...view.members.map((member) => memberFinding(member, view.leader)),
   ];
 }
 
@@ -83,11 +84,25 @@ function memberListUnknown(view: ClusterView): Finding {
   };
 }
 
-function memberFinding(member: MemberView): Finding {
+function memberFinding(member: MemberView, leader: LeaderResolution): Finding {
   const base = { check: 'Quorum' as const, target: member.name };
   const who = `${member.learner ? 'Learner' : 'Member'} ${member.name}`;
   const error = member.observation.error ?? member.observation.health?.error;
   const because = error ? `: ${error}` : '';
+  if (isIsolated(member, leader)) {
+    // Critical although quorum holds, unlike a member that is down: clients connected to it are
+    // not failed over, they wait out a timeout on every request that needs the leader.
+    const read = member.observation.health?.healthy
+      ? `its ${member.learner ? 'serializable' : 'linearizable'} read still answered`
+      : `its health read failed${because}`;
+    const peers = member.observation.peerURLs.join(', ');
+    return {
+      ...base,
+      severity: 'Critical',
+      reason: 'MemberIsolated',
+      message: `${who} is isolated: its client port answers Status but it has no leader, while the quorum follows ${leader.name}; ${read}. Check the network between ${member.name} and its peers${peers ? ` (it advertises ${peers} to them)` : ''}`,
+    };
+  }
   // The sources' error text already names the endpoint.
   const where = error ? `: ${error}` : ` at ${member.clientURL}`;
   switch (member.state) {

@@ -24,6 +24,8 @@ const ADVICE: Readonly<Record<string, string>> = {
     'The member commits faster than it applies: its disk or CPU is too slow for the write load, or a large transaction or compaction is running. It refuses requests until the backlog shrinks.',
   BehindLeader:
     'The member does not receive the log as fast as the leader writes it: check the network to it, its disk (WAL fsync) and whether it is restarting; a member far enough behind gets a snapshot from the leader.',
+  LearnerNotCatchingUp:
+    'The learner receives nothing from the leader: check the network between it and the leader (peer port) and its disk. Do not promote it (etcd refuses a learner that is not in sync anyway); if it does not move once the network is fixed, remove it and add it again.',
   LearnerCatchingUp:
     'A learner just added receives the log and a snapshot before it can be promoted. If it stays this far behind, check its network and disk, or remove it and add it again.',
 };

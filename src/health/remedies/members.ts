@@ -45,6 +45,30 @@ export const quorumRemedies: RemedyBuilder = (context, findings) => {
     }
     const member = findMember(view, finding.target);
     if (member === undefined) return [];
+    if (finding.reason === 'MemberIsolated') {
+      const peers = view.members.filter((other) => other !== member && other.clientURL !== '');
+      const node = nodeOf(style, member);
+      return [
+        {
+          type: 'InvestigateNetwork',
+          severity: severityOf(finding),
+          target: finding.target,
+          reason: finding.reason,
+          message: `${sentence(finding.message)} It runs but cannot exchange raft messages with the others: check routes, firewalls and network policies between it and its peers on the peer port. It catches up by itself once the link is back; restarting it does not help.${peers.length > 0 ? onHostOf(node, `member ${finding.target}`) : ''}`,
+          commands: commandList(
+            etcdctlCluster(style, 'endpoint status -w table'),
+            // The peers' own addresses are what its raft traffic goes to.
+            ...peers.map((peer) =>
+              onHost(
+                style,
+                node,
+                `ping -c 10 ${hostOf(peer.observation.peerURLs[0] ?? peer.clientURL).replace(/^\[(.*)\]$/, '$1')}`,
+              ),
+            ),
+          ),
+        },
+      ];
+    }
     return [
       {
         type: 'InvestigateMember',
