@@ -194,9 +194,23 @@ function degradedCondition(
   };
 }
 
+// Each written by one function below; listed here so that OPERATOR_CONDITION_TYPES knows them.
+const MEMBER_CONDITION_TYPES = [
+  'EtcdMembersAvailable',
+  'EtcdMembersProgressing',
+  'EtcdMembersUpgradeable',
+] as const;
+type MemberConditionType = (typeof MEMBER_CONDITION_TYPES)[number];
+const UPGRADEABLE_CONDITION_TYPES = [
+  'DatabaseQuotaUpgradeable',
+  'AlarmsUpgradeable',
+  'BackupUpgradeable',
+] as const;
+type UpgradeableConditionType = (typeof UPGRADEABLE_CONDITION_TYPES)[number];
+
 function membersAvailable(view: ClusterView): ConditionDraft {
   const q = view.quorum;
-  const type = 'EtcdMembersAvailable';
+  const type: MemberConditionType = 'EtcdMembersAvailable';
   switch (q.state) {
     case 'Quorate':
       return { type, status: 'True', reason: q.reason, message: q.availability };
@@ -225,7 +239,7 @@ function membersAvailable(view: ClusterView): ConditionDraft {
 }
 
 function membersProgressing(view: ClusterView): ConditionDraft {
-  const type = 'EtcdMembersProgressing';
+  const type: MemberConditionType = 'EtcdMembersProgressing';
   if (view.members.length === 0)
     return { type, status: 'Unknown', reason: 'NoData', message: 'No etcd members were observed' };
   const notStarted = view.members
@@ -306,7 +320,7 @@ function remediationUpgradeable(remediation: RemediationRun | undefined): Condit
 }
 
 function membersUpgradeable(view: ClusterView): ConditionDraft {
-  const type = 'EtcdMembersUpgradeable';
+  const type: MemberConditionType = 'EtcdMembersUpgradeable';
   const q = view.quorum;
   if (q.state === 'Unknown')
     return {
@@ -327,7 +341,7 @@ function membersUpgradeable(view: ClusterView): ConditionDraft {
 }
 
 function quotaUpgradeable(view: ClusterView, findings: readonly Finding[]): ConditionDraft {
-  const type = 'DatabaseQuotaUpgradeable';
+  const type: UpgradeableConditionType = 'DatabaseQuotaUpgradeable';
   const quota = findings.filter((finding) => finding.check === 'QuotaUsage');
   const pressure = quota.filter(
     (finding) => finding.severity === 'Warning' || finding.severity === 'Critical',
@@ -358,7 +372,7 @@ function quotaUpgradeable(view: ClusterView, findings: readonly Finding[]): Cond
 }
 
 function alarmsUpgradeable(view: ClusterView): ConditionDraft {
-  const type = 'AlarmsUpgradeable';
+  const type: UpgradeableConditionType = 'AlarmsUpgradeable';
   if (!view.observation.etcd.alarmsKnown)
     return { type, status: 'Unknown', reason: 'NoData', message: 'The alarm list could not be read' };
   const alarms = activeAlarms(view);
@@ -383,7 +397,7 @@ function alarmsUpgradeable(view: ClusterView): ConditionDraft {
 
 /** An upgrade without a fresh backup is the risk: a stale or missing backup blocks it. */
 function backupUpgradeable(view: ClusterView, findings: readonly Finding[]): ConditionDraft {
-  const type = 'BackupUpgradeable';
+  const type: UpgradeableConditionType = 'BackupUpgradeable';
   if (view.spec.backup === undefined)
     return { type, status: 'True', reason: 'NotConfigured', message: BACKUP_NOT_CONFIGURED };
   const own = findings.filter((finding) => finding.check === 'Backup');
@@ -428,6 +442,8 @@ export const SPEC_CONDITION = 'SpecDegraded';
 const OPERATOR_CONDITION_TYPES: ReadonlySet<string> = new Set([
   ...UNION_CONDITION_TYPES,
   ...DEGRADED_GROUPS.map((group) => group.type),
+  ...MEMBER_CONDITION_TYPES,
+  ...UPGRADEABLE_CONDITION_TYPES,
   METRICS_SOURCE_CONDITION,
   ...REMEDIATION_CONDITION_TYPES,
   SPEC_CONDITION,

@@ -2,7 +2,13 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Condition } from '../../src/api/v1alpha1/status.js';
 import { ConditionSchema, REASON_PATTERN } from '../../src/api/v1alpha1/status.js';
-import { setCondition, stamp, unionCondition, unionConditions } from '../../src/health/conditions.js';
+import {
+  foreignConditions,
+  setCondition,
+  stamp,
+  unionCondition,
+  unionConditions,
+} from '../../src/health/conditions.js';
 import {
   T0,
   at,
@@ -10,6 +16,7 @@ import {
   healthyCluster,
   killed,
   notStarted,
+  onOpenShift,
   run,
   runSeries,
   secondsAfter,
@@ -300,8 +307,9 @@ describe('condition shape in many situations', () => {
     ['alarms', healthyCluster(3, withAlarm('NOSPACE', 0), withAlarm('CORRUPT', 1))],
     ['big fragmented DB', healthyCluster(3, withStatus(0, { dbSize: 9 * GiB, dbSizeInUse: 100 * MiB }))],
     ['single member', healthyCluster(1)],
+    ['on OpenShift', healthyCluster(3, onOpenShift())],
   ])(
-    '%s: valid conditions and recommendations with CamelCase reasons and capitalised messages',
+    "%s: valid conditions, all known as the operator's own, and recommendations with CamelCase reasons and capitalised messages",
     (_name, observation) => {
       const analysis = run(observation, {
         remediation: {
@@ -313,10 +321,14 @@ describe('condition shape in many situations', () => {
       const types = analysis.conditions.map((condition) => condition.type);
       expect(types.slice(0, 4)).toEqual(['Available', 'Progressing', 'Degraded', 'Upgradeable']);
       expect(new Set(types).size).toBe(types.length);
+      // A type missing from the operator's list would be kept from the stored status as another
+      // writer's, and the fresh one dropped: the status would freeze.
+      expect(foreignConditions(analysis.conditions)).toEqual([]);
       for (const condition of analysis.conditions) {
         expect(ConditionSchema.safeParse(condition).success).toBe(true);
         expect(condition.reason).toMatch(new RegExp(REASON_PATTERN));
-        expect(condition.message).toMatch(/^[A-Z0-9]/);
+        // Capitalised, or naming an object first (clusteroperator/etcd).
+        expect(condition.message).toMatch(/^([A-Z0-9]|[a-z]+\/)/);
       }
       for (const recommendation of analysis.recommendations) {
         expect(recommendation.reason).toMatch(new RegExp(REASON_PATTERN));
