@@ -503,7 +503,8 @@ export class Remediator {
     let conditions = request.object.status?.conditions ?? [];
     for (let attempt = 1; ; attempt++) {
       const written = await this.deps.store.patch(key, resourceVersion, patchFor(conditions));
-      if (written.ok || attempt >= PERSIST_ATTEMPTS) return written;
+      // Only a conflict may be someone else's change elsewhere; a refusal (no Lease) is final.
+      if (written.ok || !written.conflict || attempt >= PERSIST_ATTEMPTS) return written;
       const fresh = await this.deps.store.get(key);
       if (
         !fresh ||
