@@ -60,7 +60,7 @@ const CALL_DEADLINE_MS = 10_000;
 
 const USAGE = `Usage: npm run soak [-- options]
 
-  --duration 60m   how long faults keep cycling (default 60m); a cycle that started is finished
+  --duration 60m   how long faults keep cycling (default 60m); the first cycle always ends
   --out SOAK.md    the result file, relative to the repo (default SOAK.md)
   -h, --help
 `;
@@ -403,6 +403,8 @@ async function main(): Promise<number> {
   const records: FaultRecord[] = [];
   for (let cycle = 0; Date.now() - soakStarted < durationMs; cycle++) {
     for (const fault of await faultsFor(cycle)) {
+      // Every fault runs at least once; after that no fault starts once the duration is up.
+      if (cycle > 0 && Date.now() - soakStarted >= durationMs) break;
       const settleFrom = Date.now();
       const settle = await waitAll(settled, settleFrom, SETTLE_DEADLINE_MS);
       const notSettled = Object.entries(settle).filter(([, v]) => v === undefined);
