@@ -136,7 +136,9 @@ function settled(check: Check | undefined): boolean {
     statusOf(check, 'Available') === 'True' &&
     statusOf(check, 'Degraded') === 'False' &&
     statusOf(check, 'Upgradeable') === 'True' &&
-    statusOf(check, 'MetricsSourceReachable') === 'True'
+    statusOf(check, 'MetricsSourceReachable') === 'True' &&
+    // The unions wait out the degraded inertia: a per-check condition may already be True.
+    !(check?.status?.conditions ?? []).some((c) => c.type.endsWith('Degraded') && c.status === 'True')
   );
 }
 
@@ -150,7 +152,9 @@ function unhealthy(check: Check | undefined): string[] {
   };
   return (check?.status?.conditions ?? [])
     .filter((c) => c.status !== (healthy[c.type] ?? (c.type.endsWith('Degraded') ? 'False' : c.status)))
-    .map((c) => `${c.type}=${c.status} (${c.reason})`);
+    .map(
+      (c) => `${c.type}=${c.status} (${c.reason}) since ${c.lastTransitionTime}: ${c.message.slice(0, 160)}`,
+    );
 }
 
 interface Fault {
@@ -435,7 +439,7 @@ async function main(): Promise<number> {
           ...(onset
             ? Object.entries(onset)
                 .filter(([, v]) => v === undefined)
-                .map(([k]) => `${k}: no ${fault.expected}`)
+                .map(([k]) => `${k}: no ${fault.expected}; ${unhealthy(views.get(k)).join(', ')}`)
             : []),
           ...Object.entries(recovery)
             .filter(([, v]) => v === undefined)
