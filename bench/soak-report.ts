@@ -56,7 +56,13 @@ export interface SoakReport {
   machineBefore: SoakMachine;
   machineAfter: SoakMachine;
   etcdVersion: string;
-  operator: { pid: number; alive: boolean; restarts: string[]; errorLines: { error: number; fatal: number } };
+  operator: {
+    pid: number;
+    alive: boolean;
+    restarts: string[];
+    /** Log lines at error and fatal level; byMessage: warn, error and fatal lines by level and message. */
+    errorLines: { error: number; fatal: number; byMessage?: Record<string, number> };
+  };
   faults: FaultRecord[];
   rss: RssSample[];
   finalSettle: Record<string, number | undefined>;
@@ -132,7 +138,7 @@ export function renderSoak(report: SoakReport, rawPath: string): string {
     `**Verdict: ${pass ? 'pass' : 'FAIL'}**`,
     '',
     `- Operator restarts: ${noRestart ? `0 (PID ${report.operator.pid} and its start time unchanged throughout, still running at the end)` : `**${report.operator.restarts.join('; ') || 'not running at the end'}**`}.`,
-    `  Log lines at level error: ${report.operator.errorLines.error}, fatal: ${report.operator.errorLines.fatal}.`,
+    `  Log lines at level error: ${report.operator.errorLines.error}, fatal: ${report.operator.errorLines.fatal}${byMessage(report.operator.errorLines.byMessage)}.`,
     `- RSS after a ${Math.round(rss.warmupS / 60)}-minute warm-up: median ${mib(rss.earlyBytes)} in the first ${Math.round(rss.windowS / 60)} minutes, ${mib(rss.lateBytes)} in the last ${Math.round(rss.windowS / 60)}: ${(rss.change * 100).toFixed(1)} % (${rss.flat ? 'flat' : '**not flat**'}: the bound is 10 %); min ${mib(rss.minBytes)}, max ${mib(rss.maxBytes)} after the warm-up; ${report.rss.length} samples, one every 10 s.`,
     `- Faults: ${report.faults.length} in ${Math.max(0, ...report.faults.map((f) => f.cycle))} cycles; every transition and recovery seen in order on every CR: ${missing.length === 0 ? 'yes' : `**no**: ${missing.join('; ')}`}.`,
     `- Stuck conditions at the end: ${stuck.length === 0 ? 'none (every CR settled: Available=True, Degraded=False, every per-check condition False, metrics reachable)' : `**${stuck.map((c) => `${c.key}: ${c.unhealthy.join(', ')}`).join('; ')}**`}.`,
@@ -152,7 +158,9 @@ export function renderSoak(report: SoakReport, rawPath: string): string {
     'the fault then stays on for 30 s more; "recovery" is from the heal to the recovered conditions',
     '(a condition counts only if its lastTransitionTime is after the fault, resp. the heal, so each',
     'recovery follows its own transition). CRs are read every 2 s. Events: the reasons recorded for',
-    `the first CR (${Object.keys(report.faults[0]?.events ?? {})[0] ?? 'n/a'}) during the fault, oldest first.`,
+    `the first CR (${Object.keys(report.faults[0]?.events ?? {})[0] ?? 'n/a'}) during the fault, oldest first. The operator drops an Event`,
+    'identical to one it recorded in the last 10 minutes (same object, type, reason and note), by design: a',
+    'transition without its Event in a later cycle is such a repeat, not a lost Event.',
     '',
     '| # | at | fault | target | expected | transition | recovery | Available during | Events (first CR) |',
     '| - | -- | ----- | ------ | -------- | ---------- | -------- | ---------------- | ----------------- |',
@@ -189,6 +197,14 @@ export function renderSoak(report: SoakReport, rawPath: string): string {
     '',
   ];
   return lines.join('\n');
+}
+
+function byMessage(counts: Record<string, number> | undefined): string {
+  if (!counts || Object.keys(counts).length === 0) return '';
+  const list = Object.entries(counts)
+    .sort(([, a], [, b]) => b - a)
+    .map(([message, count]) => `${count}x ${message}`);
+  return `; warn and error lines by message: ${list.join(', ')}`;
 }
 
 function bucketed(

@@ -16,7 +16,7 @@
 import { execSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { EtcdHealthCheck } from '../src/api/v1alpha1/index.js';
@@ -62,6 +62,8 @@ const USAGE = `Usage: npm run soak [-- options]
 
   --duration 60m   how long faults keep cycling (default 60m); the first cycle always ends
   --out SOAK.md    the result file, relative to the repo (default SOAK.md)
+  --from-json FILE write the result file again from a saved run's JSON (bench/results/soak-*.json),
+                   nothing is started; with --operator-log FILE its warn/error lines are counted again
   -h, --help
 `;
 
@@ -175,6 +177,8 @@ async function main(): Promise<number> {
     options: {
       duration: { type: 'string', default: '60m' },
       out: { type: 'string', default: 'SOAK.md' },
+      'from-json': { type: 'string' },
+      'operator-log': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -183,6 +187,7 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  if (values['from-json']) return rerender(values['from-json'], values.out, values['operator-log']);
   const durationMs = parseDuration(values.duration);
   const command = `npm run soak -- --duration ${values.duration}`;
   teardown.onSignals((code) => process.exit(code));
@@ -463,7 +468,7 @@ async function main(): Promise<number> {
   sampling = false;
   await Promise.all(samplers);
   const alive = !operator.exited() && startTicks(operator.pid) === operatorStart;
-  const errorLines = countErrorLines(operator.logPath);
+  const errorLines = countLogLines(operator.logPath);
   const loadReport = load.report();
   const report: SoakReport = {
     command,
@@ -510,13 +515,35 @@ async function eventsSince(checks: Checks, from: number): Promise<Record<string,
   return out;
 }
 
-/** pino levels 50 (error) and 60 (fatal) in the operator's log. */
-function countErrorLines(path: string): { error: number; fatal: number } {
-  const text = readFileSync(path, 'utf8');
-  return {
-    error: (text.match(/"level":50/g) ?? []).length,
-    fatal: (text.match(/"level":60/g) ?? []).length,
-  };
+/** Lines at pino levels 40 (warn), 50 (error) and 60 (fatal) in the operator's log, by level and message. */
+function countLogLines(path: string): SoakReport['operator']['errorLines'] {
+  const counts = { error: 0, fatal: 0, byMessage: {} as Record<string, number> };
+  const names: Record<number, string> = { 40: 'warn', 50: 'error', 60: 'fatal' };
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    let entry: { level?: number; msg?: string };
+    try {
+      entry = JSON.parse(line) as { level?: number; msg?: string };
+    } catch {
+      continue;
+    }
+    const level = names[entry.level ?? 0];
+    if (!level) continue;
+    if (level === 'error') counts.error++;
+    if (level === 'fatal') counts.fatal++;
+    const key = `${level}: ${entry.msg ?? ''}`;
+    counts.byMessage[key] = (counts.byMessage[key] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** Writes the result file again from a saved run (after a change of the rendering). */
+function rerender(jsonPath: string, out: string, operatorLog: string | undefined): number {
+  const report = JSON.parse(readFileSync(resolve(REPO, jsonPath), 'utf8')) as SoakReport;
+  if (operatorLog) report.operator.errorLines = countLogLines(operatorLog);
+  const markdown = renderSoak(report, relative(REPO, resolve(REPO, jsonPath)));
+  writeFileSync(resolve(REPO, out), markdown);
+  step(`${out} written from ${jsonPath}`);
+  return 0;
 }
 
 function describeViews(views: Views): string {

@@ -84,6 +84,23 @@ describe('renderSoak', () => {
     expect(markdown).toContain('**Verdict: pass**');
     expect(markdown).toContain('Operator restarts: 0 (PID 42');
     expect(markdown).toContain('| 1 | 0:10 | member kill | member-1 |');
+
+    const logged = renderSoak(
+      report({
+        operator: {
+          pid: 42,
+          alive: true,
+          restarts: [],
+          errorLines: {
+            error: 3,
+            fatal: 0,
+            byMessage: { 'error: reconcile failed': 3, 'warn: LIST failed': 1 },
+          },
+        },
+      }),
+      'raw.json',
+    );
+    expect(logged).toContain('3x error: reconcile failed, 1x warn: LIST failed');
   });
 
   it('fails a run with a restart, a missing recovery or a stuck condition, and says which', () => {
