@@ -19,6 +19,8 @@ export interface RssSample {
   rssBytes: number;
   /** nodejs_heap_size_used_bytes from the operator's /metrics; NaN when not read. */
   heapUsedBytes: number;
+  /** The machine's 1-minute load average. */
+  load1?: number;
 }
 
 export interface FaultRecord {
@@ -147,8 +149,9 @@ export function renderSoak(report: SoakReport, rawPath: string): string {
     '',
     `- ${m.nproc} CPUs (${m.cpu}), memory ${m.memory}, kernel ${m.kernel}, node ${m.node}`,
     `- ${report.startedAt} to ${report.finishedAt}`,
-    `- Load average (1, 5, 15 min) before: ${m.loadavg.join(', ')}; after: ${report.machineAfter.loadavg.join(', ')}. The machine was shared with seven other`,
-    '  jobs (test suites of parallel work on this project) throughout: the soak ran on a loaded 2-core machine on purpose.',
+    `- Load average (1, 5, 15 min) before: ${m.loadavg.join(', ')}; after: ${report.machineAfter.loadavg.join(', ')}. The machine was not idle:`,
+    '  other jobs of this project (test suites run in parallel) shared its 2 cores, on purpose; the load over',
+    `  the run ${report.rss.some((s) => s.load1 !== undefined) ? 'is in the RSS table below' : 'was not sampled in between (this run predates that column)'}.`,
     `- Command: \`${report.command}\``,
     '',
     '## Faults',
@@ -220,5 +223,6 @@ function bucketed(
     fromS,
     rss: median(list.map((s) => s.rssBytes)),
     heap: median(list.map((s) => s.heapUsedBytes).filter(Number.isFinite)),
+    load: median(list.flatMap((s) => (s.load1 === undefined ? [] : [s.load1]))),
   }));
 }

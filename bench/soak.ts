@@ -260,6 +260,7 @@ async function main(): Promise<number> {
       atS: (Date.now() - soakStarted) / 1000,
       rssBytes: memory(operator.pid).rssBytes,
       heapUsedBytes: heap,
+      load1: loadavg()[0],
     });
   };
   const views: Views = new Map();
