@@ -186,11 +186,11 @@ export function renderSoak(report: SoakReport, rawPath: string): string {
     '',
     'Operator RSS (from /proc) and V8 heap in use (nodejs_heap_size_used_bytes), median per 5 minutes:',
     '',
-    '| minutes | RSS | heap used |',
-    '| ------- | --- | --------- |',
+    '| minutes | RSS | heap used | load (1 min) |',
+    '| ------- | --- | --------- | ------------ |',
     ...bucketed(report.rss, 300).map(
       (b) =>
-        `| ${Math.round(b.fromS / 60)}-${Math.round((b.fromS + 300) / 60)} | ${mib(b.rss)} | ${mib(b.heap)} |`,
+        `| ${Math.round(b.fromS / 60)}-${Math.round((b.fromS + 300) / 60)} | ${mib(b.rss)} | ${mib(b.heap)} | ${Number.isFinite(b.load) ? b.load.toFixed(1) : 'n/a'} |`,
     ),
     '',
     '## Write load',
@@ -213,7 +213,7 @@ function byMessage(counts: Record<string, number> | undefined): string {
 function bucketed(
   samples: readonly RssSample[],
   widthS: number,
-): { fromS: number; rss: number; heap: number }[] {
+): { fromS: number; rss: number; heap: number; load: number }[] {
   const buckets = new Map<number, RssSample[]>();
   for (const s of samples) {
     const from = Math.floor(s.atS / widthS) * widthS;

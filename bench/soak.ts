@@ -19,6 +19,7 @@ import { loadavg } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { format, resolveConfig } from 'prettier';
 import type { EtcdHealthCheck } from '../src/api/v1alpha1/index.js';
 import { checksApi, conditionOf, type Checks } from '../test/harness/checks.js';
 import { startControlPlane } from '../test/harness/controlplane.js';
@@ -489,7 +490,10 @@ async function main(): Promise<number> {
   };
   mkdirSync(RESULTS_DIR, { recursive: true });
   const stamp = startedAt.replace(/[:.]/g, '-');
-  writeFileSync(join(RESULTS_DIR, `soak-${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  // Formatted as the repo's prettier config wants it, so that `npm run lint` stays clean.
+  const jsonPath = join(RESULTS_DIR, `soak-${stamp}.json`);
+  const prettierOptions = (await resolveConfig(jsonPath)) ?? {};
+  writeFileSync(jsonPath, await format(JSON.stringify(report), { ...prettierOptions, parser: 'json' }));
   const markdown = renderSoak(report, `bench/results/soak-${stamp}.json`);
   writeFileSync(resolve(REPO, values.out), markdown);
   process.stdout.write(`\n${markdown}\n`);
