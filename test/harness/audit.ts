@@ -23,19 +23,25 @@ export interface AuditLog {
   requests(filter?: { username?: string; resource?: string }): AuditedRequest[];
 }
 
-/** `allResources`: every request at Metadata level, not only pods, Secrets and ConfigMaps. */
-export function auditLog(dir: string, { allResources = false } = {}): AuditLog {
-  const policyPath = join(dir, 'audit-policy.yaml');
-  const logPath = join(dir, 'audit.log');
+/**
+ * An audit policy of `name` in `dir` with these `rules` (YAML lines under `rules:`): the
+ * kube-apiserver flags that turn it on, and the events logged so far, oldest first.
+ */
+export function auditFiles<Event>(
+  dir: string,
+  name: string,
+  { omitStages, rules }: { omitStages: string[]; rules: string[] },
+): { apiServerArgs: string[]; events(): Event[] } {
+  const policyPath = join(dir, `${name}-policy.yaml`);
+  const logPath = join(dir, `${name}.log`);
   writeFileSync(
     policyPath,
     [
       'apiVersion: audit.k8s.io/v1',
       'kind: Policy',
-      'omitStages: [RequestReceived]',
+      `omitStages: [${omitStages.join(', ')}]`,
       'rules:',
-      '  - level: Metadata',
-      ...(allResources ? [] : ['    resources: [{ group: "", resources: [pods, secrets, configmaps] }]']),
+      ...rules,
       '  - level: None',
       '',
     ].join('\n'),
@@ -46,17 +52,32 @@ export function auditLog(dir: string, { allResources = false } = {}): AuditLog {
       `--audit-log-path=${logPath}`,
       '--audit-log-mode=blocking',
     ],
-    requests: ({ username, resource } = {}) => {
-      if (!existsSync(logPath)) return [];
-      return readFileSync(logPath, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as AuditedRequest)
-        .filter(
-          (r) =>
-            (username === undefined || r.user.username === username) &&
-            (resource === undefined || r.objectRef?.resource === resource),
-        );
-    },
+    events: () =>
+      existsSync(logPath)
+        ? readFileSync(logPath, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((line) => JSON.parse(line) as Event)
+        : [],
+  };
+}
+
+/** `allResources`: every request at Metadata level, not only pods, Secrets and ConfigMaps. */
+export function auditLog(dir: string, { allResources = false } = {}): AuditLog {
+  const { apiServerArgs, events } = auditFiles<AuditedRequest>(dir, 'audit', {
+    omitStages: ['RequestReceived'],
+    rules: [
+      '  - level: Metadata',
+      ...(allResources ? [] : ['    resources: [{ group: "", resources: [pods, secrets, configmaps] }]']),
+    ],
+  });
+  return {
+    apiServerArgs,
+    requests: ({ username, resource } = {}) =>
+      events().filter(
+        (r) =>
+          (username === undefined || r.user.username === username) &&
+          (resource === undefined || r.objectRef?.resource === resource),
+      ),
   };
 }

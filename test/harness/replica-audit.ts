@@ -4,9 +4,8 @@
 // holds every write (create, update, patch, delete) on Leases and EtcdHealthChecks (with their
 // /status), at Metadata level (no bodies), once complete, with the time the apiserver received it
 // and its response code: which replica wrote what, when, and whether the apiserver accepted it.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { GROUP } from '../../src/api/v1alpha1/resource.js';
+import { auditFiles } from './audit.js';
 import type { ControlPlane } from './controlplane.js';
 
 export interface AuditedWrite {
@@ -38,36 +37,20 @@ interface AuditEvent {
 }
 
 export function writeAudit(dir: string): WriteAudit {
-  const policyPath = join(dir, 'write-audit-policy.yaml');
-  const logPath = join(dir, 'write-audit.log');
-  writeFileSync(
-    policyPath,
-    [
-      'apiVersion: audit.k8s.io/v1',
-      'kind: Policy',
-      'omitStages: [RequestReceived, ResponseStarted]',
-      'rules:',
+  const { apiServerArgs, events } = auditFiles<AuditEvent>(dir, 'write-audit', {
+    omitStages: ['RequestReceived', 'ResponseStarted'],
+    rules: [
       '  - level: Metadata',
       '    verbs: [create, update, patch, delete]',
       '    resources:',
       '      - { group: coordination.k8s.io, resources: [leases] }',
       `      - { group: ${GROUP}, resources: [etcdhealthchecks, etcdhealthchecks/status] }`,
-      '  - level: None',
-      '',
-    ].join('\n'),
-  );
-  return {
-    apiServerArgs: [
-      `--audit-policy-file=${policyPath}`,
-      `--audit-log-path=${logPath}`,
-      '--audit-log-mode=blocking',
     ],
-    writes: ({ username, resource } = {}) => {
-      if (!existsSync(logPath)) return [];
-      return readFileSync(logPath, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as AuditEvent)
+  });
+  return {
+    apiServerArgs,
+    writes: ({ username, resource } = {}) =>
+      events()
         .filter((event) => event.stage === 'ResponseComplete')
         .map((event) => ({
           username: event.user.username,
@@ -82,8 +65,7 @@ export function writeAudit(dir: string): WriteAudit {
           (write) =>
             (username === undefined || write.username === username) &&
             (resource === undefined || write.resource === resource),
-        );
-    },
+        ),
   };
 }
 
