@@ -1,7 +1,7 @@
 // The two operators under test, each as its own process the way a Deployment runs it: the real one
 // through the test harness (src/cli/operator.ts), the naive baseline (bench/naive-operator.ts) the
 // same way, with its own metrics and health ports on 127.0.0.1.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, execSync } from 'node:child_process';
 import { copyFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -148,4 +148,13 @@ export async function startUnderTest(kind: OperatorKind, options: StartOptions):
     exited: () => child.exited(),
     stop: () => child.stop(20_000),
   };
+}
+
+/** A shell command's output for a report of the machine; a failure is reported in its place. */
+export function shellOutput(command: string): string {
+  try {
+    return execSync(command, { encoding: 'utf8' }).trim();
+  } catch (error) {
+    return `(${(error as Error).message})`;
+  }
 }

@@ -12,7 +12,7 @@
 // Then, at the largest scale: new CRs with all the others present (creation -> status), and a
 // kube-apiserver restart (time until a new CR gets a status, and until every CR is checked again).
 // Results: bench/results/<time>.json and .md, and the table on stdout. BENCHMARKS.md explains them.
-import { execFileSync, execSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +50,7 @@ import { startPrometheus, type PrometheusServer } from '../test/harness/promethe
 import { waitForData } from './prometheus.js';
 import {
   buildOperators,
+  shellOutput,
   startUnderTest,
   type Builds,
   OPERATOR_KINDS,
@@ -180,21 +181,14 @@ interface Environment {
 }
 
 function machine(): Machine {
-  const sh = (command: string) => {
-    try {
-      return execSync(command, { encoding: 'utf8' }).trim();
-    } catch (error) {
-      return `(${(error as Error).message})`;
-    }
-  };
   return {
-    nproc: sh('nproc'),
-    free: sh('free -g'),
+    nproc: shellOutput('nproc'),
+    free: shellOutput('free -g'),
     node: process.version,
-    cpu: sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").trim(),
-    kernel: sh('uname -r'),
-    date: sh('date -u'),
-    uptime: sh('uptime'),
+    cpu: shellOutput("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").trim(),
+    kernel: shellOutput('uname -r'),
+    date: shellOutput('date -u'),
+    uptime: shellOutput('uptime'),
   };
 }
 

@@ -13,7 +13,6 @@
 // fault's transition and recovery per CR in order, the Events in the fault's window, and any
 // condition still unhealthy at the end. Results: SOAK.md (or --out) and the raw series as JSON in
 // bench/results/. Not part of `npm test`: it takes an hour by default.
-import { execSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -29,7 +28,7 @@ import { makeTempDir } from '../test/harness/process.js';
 import { startPrometheus, type PrometheusServer } from '../test/harness/prometheus.js';
 import { Teardown } from '../test/harness/teardown.js';
 import { fetchText, memory, parseSamples, sumOf } from './measure.js';
-import { buildOperators, startUnderTest } from './processes.js';
+import { buildOperators, shellOutput, startUnderTest } from './processes.js';
 import { waitForData } from './prometheus.js';
 import {
   renderSoak,
@@ -101,18 +100,11 @@ async function withDeadline<T>(what: string, call: Promise<T>): Promise<T> {
 }
 
 function machine(): SoakMachine {
-  const sh = (command: string) => {
-    try {
-      return execSync(command, { encoding: 'utf8' }).trim();
-    } catch (error) {
-      return `(${(error as Error).message})`;
-    }
-  };
   return {
-    nproc: sh('nproc'),
-    memory: sh('free -m | awk \'/^Mem:/ {print $2 " MiB total, " $7 " MiB available"}\''),
-    cpu: sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").trim(),
-    kernel: sh('uname -r'),
+    nproc: shellOutput('nproc'),
+    memory: shellOutput('free -m | awk \'/^Mem:/ {print $2 " MiB total, " $7 " MiB available"}\''),
+    cpu: shellOutput("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").trim(),
+    kernel: shellOutput('uname -r'),
     node: process.version,
     loadavg: loadavg().map((l) => Math.round(l * 100) / 100),
   };
