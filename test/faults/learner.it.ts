@@ -4,9 +4,9 @@
 // learner still answers Status with a raft index that no longer moves; the operator, comparing
 // with its previous check, reports LearnerNotCatchingUp, and nothing once the link is back.
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { CoreV1Api } from '@kubernetes/client-node';
 import type { EtcdHealthCheck } from '../../src/api/v1alpha1/index.js';
 import { checksIn, conditionOf, type NamespacedChecks } from '../harness/checks.js';
+import { putSecret, tlsSecretData } from '../harness/credentials.js';
 import { startControlPlane, type ControlPlane } from '../harness/controlplane.js';
 import { eventually } from '../harness/eventually.js';
 import { startNetnsEtcdCluster, type NetnsCluster } from '../harness/netns-cluster.js';
@@ -25,17 +25,7 @@ let checks: NamespacedChecks;
 beforeAll(async () => {
   [cp, cluster] = await Promise.all([startControlPlane(), startNetnsEtcdCluster({ members: 3 })]);
   await cp.createNamespace(NS);
-  await cp.kubeConfig.makeApiClient(CoreV1Api).createNamespacedSecret({
-    namespace: NS,
-    body: {
-      metadata: { name: SECRET },
-      stringData: {
-        'ca.crt': cluster.tls.ca.certPem,
-        'tls.crt': cluster.tls.client.certPem,
-        'tls.key': cluster.tls.client.keyPem,
-      },
-    },
-  });
+  await putSecret(cp.kubeConfig, NS, SECRET, tlsSecretData(cluster.tls.client, cluster.tls.ca));
   checks = checksIn(cp.kubeConfig, NS);
   operator = await startOperator({
     kubeconfigPath: cp.kubeconfigPath,

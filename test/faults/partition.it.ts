@@ -9,10 +9,10 @@
 //   - Client link cut: the member is unreachable from the operator while its peers keep it in the
 //     quorum: reported unreachable, never isolated.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CoreV1Api } from '@kubernetes/client-node';
 import type { Etcd3 } from 'etcd3';
 import type { EtcdHealthCheck } from '../../src/api/v1alpha1/index.js';
 import { checksIn, conditionOf, type NamespacedChecks } from '../harness/checks.js';
+import { putSecret, tlsSecretData } from '../harness/credentials.js';
 import { startControlPlane, type ControlPlane } from '../harness/controlplane.js';
 import { eventually } from '../harness/eventually.js';
 import { pidAlive } from '../harness/leaks.js';
@@ -37,17 +37,7 @@ beforeAll(async () => {
   [cp, cluster] = await Promise.all([startControlPlane(), startNetnsEtcdCluster({ members: 3 })]);
   const prometheus = await startPrometheus(cluster);
   await cp.createNamespace(NS);
-  await cp.kubeConfig.makeApiClient(CoreV1Api).createNamespacedSecret({
-    namespace: NS,
-    body: {
-      metadata: { name: SECRET },
-      stringData: {
-        'ca.crt': cluster.tls.ca.certPem,
-        'tls.crt': cluster.tls.client.certPem,
-        'tls.key': cluster.tls.client.keyPem,
-      },
-    },
-  });
+  await putSecret(cp.kubeConfig, NS, SECRET, tlsSecretData(cluster.tls.client, cluster.tls.ca));
   checks = checksIn(cp.kubeConfig, NS);
   operator = await startOperator({
     kubeconfigPath: cp.kubeconfigPath,
