@@ -4,7 +4,7 @@ KUBECTL ?= kubectl
 IMG ?= ghcr.io/etcd-health-operator/etcd-health-operator:0.1.0
 OVERLAY ?= kubernetes
 
-.PHONY: build test lint e2e manifests run deploy undeploy docker-build kind-up kind-e2e demo controlplane node node-up node-e2e node-down node-status bench
+.PHONY: build test lint e2e manifests dashboards run deploy undeploy docker-build kind-up kind-e2e demo controlplane node node-up node-e2e node-down node-status bench
 
 build: ## Compile TypeScript to dist/
 	npm run build
@@ -21,6 +21,9 @@ e2e: controlplane ## Only the suites on real processes
 
 manifests: ## Regenerate the CRD from src/api
 	npm run manifests
+
+dashboards: ## Regenerate deploy/dashboards/ (Grafana and OpenShift console) from hack/dashboards.ts
+	npx tsx hack/dashboards-write.ts
 
 controlplane: ## Build (or reuse) kube-apiserver, kubectl and etcd from the Go module proxy
 	bash test/controlplane/build.sh

@@ -88,4 +88,12 @@ describe('generated dashboards', () => {
       if (panel.type === 'table') expect(panel.styles?.length).toBeGreaterThan(0);
     }
   });
+
+  it('docs/dashboards.md lists every panel', () => {
+    const doc = readFileSync(repoFile('docs/dashboards.md'), 'utf8');
+    const missing = DASHBOARD.rows
+      .flatMap((row) => row.panels.map((p) => p.title))
+      .filter((t) => !doc.includes(t));
+    expect(missing).toEqual([]);
+  });
 });
