@@ -17,6 +17,7 @@ import { startPrometheus, type PrometheusServer } from '../harness/prometheus.js
 import {
   panelQueries,
   readDashboard,
+  repoFile,
   substitute,
   variableQueries,
   type DashboardFlavour,
@@ -103,6 +104,31 @@ const SELECTIONS = {
   'this check': { namespace: NAMESPACE, check: CHECK, job: OPERATOR_JOB },
   All: { namespace: '.+', check: '.+', job: OPERATOR_JOB },
 };
+
+describe('deploy/dashboards', () => {
+  it('applies with kubectl apply -k: both ConfigMaps, labelled for the Grafana sidecar and the console', async () => {
+    await cp.createNamespace('openshift-config-managed');
+    const applied = await cp.kubectl(['apply', '--server-side', '-k', repoFile('deploy/dashboards')]);
+    expect(applied).toMatchObject({ code: 0 });
+    const labels = async (namespace: string) => {
+      const got = await cp.kubectl([
+        'get',
+        'configmap',
+        '-n',
+        namespace,
+        'etcd-health-operator-dashboard',
+        '-o',
+        'json',
+      ]);
+      expect(got).toMatchObject({ code: 0 });
+      return (JSON.parse(got.stdout) as { metadata: { labels: Record<string, string> } }).metadata.labels;
+    };
+    expect(await labels('etcd-health-operator')).toMatchObject({ grafana_dashboard: '1' });
+    expect(await labels('openshift-config-managed')).toMatchObject({
+      'console.openshift.io/dashboard': 'true',
+    });
+  });
+});
 
 describe.each(['grafana', 'console'] as DashboardFlavour[])('the %s dashboard on real data', (flavour) => {
   const dashboard = readDashboard(flavour);
