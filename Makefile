@@ -4,7 +4,7 @@ KUBECTL ?= kubectl
 IMG ?= ghcr.io/etcd-health-operator/etcd-health-operator:0.1.0
 OVERLAY ?= kubernetes
 
-.PHONY: build test lint e2e manifests dashboards run deploy undeploy docker-build kind-up kind-e2e demo controlplane node node-up node-e2e node-down node-status bench
+.PHONY: build test lint e2e manifests dashboards run deploy undeploy docker-build kind-up kind-e2e demo controlplane node node-up node-e2e node-down node-status bench bundle bundle-validate
 
 build: ## Compile TypeScript to dist/
 	npm run build
@@ -24,6 +24,12 @@ manifests: ## Regenerate the CRD from src/api
 
 dashboards: ## Regenerate deploy/dashboards/ (Grafana and OpenShift console) from hack/dashboards.ts
 	npx tsx hack/dashboards-write.ts
+
+bundle: controlplane ## Regenerate the OLM bundle (bundle/, bundle.Dockerfile) from crds/, deploy/ and hack/release/bundle/
+	npx tsx hack/release/bundle.ts
+
+bundle-validate: ## The operator-framework validators (default, OperatorHub, good practices) on bundle/
+	"$$(bash test/olm/build.sh)/olm-validate" bundle
 
 controlplane: ## Build (or reuse) kube-apiserver, kubectl and etcd from the Go module proxy
 	bash test/controlplane/build.sh

@@ -5,7 +5,7 @@
 import { describe, expect, it } from '@jest/globals';
 import * as yaml from 'js-yaml';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,7 +80,7 @@ describe('.github/workflows/release.yml', () => {
     }
   });
 
-  it('runs only on v* tags, publishes with the least permissions per job, and calls only scripts that exist here', () => {
+  it('runs only on v* tags, publishes with the least permissions per job, and calls only the release scripts tested here', () => {
     const workflow = yaml.load(readFileSync(WORKFLOW, 'utf8')) as {
       on: { push: { tags: string[] } };
       permissions: Record<string, string>;
@@ -99,7 +99,9 @@ describe('.github/workflows/release.yml', () => {
     const scripts = Object.values(workflow.jobs)
       .flatMap((job) => job.steps.map((step) => step.run ?? ''))
       .flatMap((run) => [...run.matchAll(/hack\/release\/[\w.-]+/g)].map((m) => m[0]));
+    // Each has a test: bundle.ts in test/deploy/bundle.test.ts, version.sh below.
     expect([...new Set(scripts)].sort()).toEqual(['hack/release/bundle.ts', 'hack/release/version.sh']);
+    for (const script of scripts) expect(existsSync(join(REPO, script))).toBe(true);
   });
 });
 
