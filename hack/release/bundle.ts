@@ -356,9 +356,11 @@ const readRepoFile = (path: string) => readFileSync(join(REPO_ROOT, path), 'utf8
 
 /** Reads every source of the bundle; the overlay is rendered with `kubectl`. */
 export async function readSources(kubectl: string, signal?: AbortSignal): Promise<BundleSources> {
+  // The console fills its create form from the first example: the one for the bundle's platform.
+  const first = `${BUNDLE_OVERLAY.split('/').pop()}.yaml`;
   const samples = readdirSync(join(REPO_ROOT, SAMPLES_DIR))
     .filter((file) => file.endsWith('.yaml'))
-    .sort()
+    .sort((a, b) => Number(b === first) - Number(a === first) || a.localeCompare(b))
     .flatMap((file) => yaml.loadAll(readRepoFile(`${SAMPLES_DIR}/${file}`)).filter(Boolean) as KubeObject[]);
   return {
     version: (JSON.parse(readRepoFile('package.json')) as { version: string }).version,

@@ -154,6 +154,10 @@ describe('the OLM bundle', () => {
     const examples = JSON.parse(csv.metadata.annotations['alm-examples']!) as KubeObject[];
     expect(examples).toEqual(sources.samples);
     expect(examples.map((e) => e.metadata.name)).toEqual(['etcd', 'etcd']);
+    // The console's create form starts from the first: OpenShift's, discovering etcd in openshift-etcd.
+    expect(examples[0]!.spec).toEqual(
+      expect.objectContaining({ etcd: expect.objectContaining({ discovery: expect.objectContaining({ namespace: 'openshift-etcd' }) }) }),
+    );
     const [owned] = csv.spec.customresourcedefinitions.owned;
     for (const example of examples) {
       expect(example.apiVersion).toBe(`${owned!.name.split('.').slice(1).join('.')}/${owned!.version}`);
