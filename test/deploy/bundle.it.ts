@@ -4,7 +4,9 @@
 // error and no warning, and do find a broken copy; and a real kube-apiserver with the bundle's CRD
 // admits every alm-example, every extra object of bundle/manifests and the install strategy's
 // Deployment and RBAC with strict field validation (server-side dry run), and refuses a misspelt
-// example. test/deploy/bundle.test.ts checks staleness and the RBAC against deploy/.
+// example; and bundle.Dockerfile builds (buildah) an image whose labels are
+// bundle/metadata/annotations.yaml and whose /manifests and /metadata are bundle/'s.
+// test/deploy/bundle.test.ts checks staleness and the RBAC against deploy/.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as yaml from 'js-yaml';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -12,6 +14,7 @@ import { cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startControlPlane, type ControlPlane, type KubectlResult } from '../harness/controlplane.js';
+import { buildah, buildahRunroot, withImageRootfs } from '../harness/image.js';
 import { cleanupAll, makeTempDir, removeTempDir } from '../harness/process.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -197,5 +200,40 @@ describe('the bundle on a real kube-apiserver', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('deployment.apps/etcd-health-operator created (server dry run)');
+  });
+});
+
+describe('bundle.Dockerfile', () => {
+  afterAll(async () => {
+    await cleanupAll();
+  });
+
+  it('builds the bundle image: the annotations as labels, bundle/manifests and bundle/metadata as its files', async () => {
+    const runroot = buildahRunroot();
+    const ref = `localhost/etcd-health-operator-bundle:test-${process.pid}`;
+    await buildah(runroot, ['bud', '--isolation', 'chroot', '--file', join(REPO, 'bundle.Dockerfile'), '--tag', ref, REPO], {
+      timeoutMs: 600_000,
+    });
+    try {
+      const inspect = JSON.parse(await buildah(runroot, ['inspect', '--type', 'image', ref])) as {
+        OCIv1: { config: { Labels?: Record<string, string> } };
+      };
+      const { annotations } = yaml.load(readFileSync(join(BUNDLE, 'metadata/annotations.yaml'), 'utf8')) as {
+        annotations: Record<string, string>;
+      };
+      expect(inspect.OCIv1.config.Labels).toEqual(expect.objectContaining(annotations));
+      await withImageRootfs(runroot, ref, (rootfs) => {
+        expect(readdirSync(rootfs).sort()).toEqual(['manifests', 'metadata']);
+        expect(readdirSync(join(rootfs, 'manifests')).sort()).toEqual(readdirSync(MANIFESTS).sort());
+        for (const file of readdirSync(MANIFESTS)) {
+          expect(readFileSync(join(rootfs, 'manifests', file), 'utf8')).toBe(readFileSync(join(MANIFESTS, file), 'utf8'));
+        }
+        expect(readFileSync(join(rootfs, 'metadata/annotations.yaml'), 'utf8')).toBe(
+          readFileSync(join(BUNDLE, 'metadata/annotations.yaml'), 'utf8'),
+        );
+      });
+    } finally {
+      await buildah(runroot, ['rmi', ref]);
+    }
   });
 });
