@@ -94,7 +94,7 @@ describe('.github/workflows/release.yml', () => {
     expect(writers).toEqual([
       'image: {"contents":"read","packages":"write"}',
       'bundle: {"contents":"read","packages":"write"}',
-      'github-release: {"contents":"write"}',
+      'github-release: {"contents":"write","packages":"read"}',
     ]);
     const scripts = Object.values(workflow.jobs)
       .flatMap((job) => job.steps.map((step) => step.run ?? ''))
