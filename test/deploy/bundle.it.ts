@@ -29,7 +29,12 @@ const KUBECTL_TIMEOUT_MS = 120_000;
 interface KubeObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace?: string;
+    annotations?: Record<string, string>;
+    labels?: Record<string, string>;
+  };
   [field: string]: unknown;
 }
 
@@ -55,17 +60,20 @@ interface Report {
 
 const csv = yaml.load(readFileSync(CSV_FILE, 'utf8')) as Csv;
 
-function validatorBinary(): string {
+const VALIDATOR_BUILD_TIMEOUT_MS = 30 * 60_000;
+let validatorBinary = '';
+// Cached by hack/setup.sh; a cold build takes many minutes on a loaded machine.
+beforeAll(() => {
   const output = execFileSync('bash', [join(REPO, 'test/olm/build.sh')], {
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
-    timeout: 30 * 60_000,
+    timeout: VALIDATOR_BUILD_TIMEOUT_MS,
   });
-  return join(output.trim().split('\n').pop() ?? '', 'olm-validate');
-}
+  validatorBinary = join(output.trim().split('\n').pop() ?? '', 'olm-validate');
+}, VALIDATOR_BUILD_TIMEOUT_MS);
 
 function validate(dir: string): { code: number | null; report: Report } {
-  const result = spawnSync(validatorBinary(), [dir], { encoding: 'utf8', timeout: 120_000 });
+  const result = spawnSync(validatorBinary, [dir], { encoding: 'utf8', timeout: 120_000 });
   if (result.status !== 0 && result.status !== 1) {
     throw new Error(`olm-validate exited ${result.status}: ${result.stderr}`);
   }
@@ -83,12 +91,16 @@ describe('the operator-framework validators', () => {
     const dir = makeTempDir('bundle');
     try {
       cpSync(BUNDLE, dir, { recursive: true });
-      const broken = structuredClone(csv);
+      const broken = JSON.parse(JSON.stringify(csv)) as Csv;
       broken.spec.icon[0]!.mediatype = 'image/bmp';
-      const pod = (broken.spec.install.spec.deployments[0]!.spec as { template: { spec: { containers: unknown[] } } })
-        .template.spec;
+      const pod = (
+        broken.spec.install.spec.deployments[0]!.spec as { template: { spec: { containers: unknown[] } } }
+      ).template.spec;
       pod.containers = pod.containers.map((c) => ({ ...(c as object), resources: {} }));
-      writeFileSync(join(dir, 'manifests/etcd-health-operator.clusterserviceversion.yaml'), yaml.dump(broken));
+      writeFileSync(
+        join(dir, 'manifests/etcd-health-operator.clusterserviceversion.yaml'),
+        yaml.dump(broken),
+      );
       const { code, report } = validate(dir);
       expect(code).toBe(1);
       expect(report.errors.map((e) => e.message)).toEqual([expect.stringContaining('image/bmp')]);
@@ -147,12 +159,15 @@ describe('the bundle on a real kube-apiserver', () => {
     expect(unknown.stderr).toContain('unknown field "spec.intervall"');
     const invalid = await dryRun([tooShort], 'openshift-etcd');
     expect(invalid.code).not.toBe(0);
-    expect(invalid.stderr).toContain('spec.interval');
+    expect(invalid.stderr).toContain('interval must be at least 10s');
   });
 
   it('admits every other object of bundle/manifests in the operator namespace', async () => {
     const extra = readdirSync(MANIFESTS)
-      .filter((file) => file !== 'etcd-health-operator.clusterserviceversion.yaml' && !file.startsWith('etcdhealth.io_'))
+      .filter(
+        (file) =>
+          file !== 'etcd-health-operator.clusterserviceversion.yaml' && !file.startsWith('etcdhealth.io_'),
+      )
       .flatMap((file) => yaml.loadAll(readFileSync(join(MANIFESTS, file), 'utf8')) as KubeObject[]);
     expect(extra.map((o) => o.kind).sort()).toEqual([
       'ClusterRole',
@@ -173,7 +188,8 @@ describe('the bundle on a real kube-apiserver', () => {
   });
 
   it("admits the install strategy's Deployment (restricted Pod Security) and its RBAC as OLM creates them", async () => {
-    await cp.kubectl(['label', 'namespace', NAMESPACE, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/warn=restricted', '--overwrite']);
+    const restricted = ['enforce', 'warn'].map((mode) => `pod-security.kubernetes.io/${mode}=restricted`);
+    expect((await cp.kubectl(['label', 'namespace', NAMESPACE, ...restricted, '--overwrite'])).code).toBe(0);
     const { deployments, clusterPermissions, permissions } = csv.spec.install.spec;
     const rbac = 'rbac.authorization.k8s.io/v1';
     const objects: KubeObject[] = [
@@ -211,9 +227,13 @@ describe('bundle.Dockerfile', () => {
   it('builds the bundle image: the annotations as labels, bundle/manifests and bundle/metadata as its files', async () => {
     const runroot = buildahRunroot();
     const ref = `localhost/etcd-health-operator-bundle:test-${process.pid}`;
-    await buildah(runroot, ['bud', '--isolation', 'chroot', '--file', join(REPO, 'bundle.Dockerfile'), '--tag', ref, REPO], {
-      timeoutMs: 600_000,
-    });
+    await buildah(
+      runroot,
+      ['bud', '--isolation', 'chroot', '--file', join(REPO, 'bundle.Dockerfile'), '--tag', ref, REPO],
+      {
+        timeoutMs: 600_000,
+      },
+    );
     try {
       const inspect = JSON.parse(await buildah(runroot, ['inspect', '--type', 'image', ref])) as {
         OCIv1: { config: { Labels?: Record<string, string> } };
@@ -226,7 +246,9 @@ describe('bundle.Dockerfile', () => {
         expect(readdirSync(rootfs).sort()).toEqual(['manifests', 'metadata']);
         expect(readdirSync(join(rootfs, 'manifests')).sort()).toEqual(readdirSync(MANIFESTS).sort());
         for (const file of readdirSync(MANIFESTS)) {
-          expect(readFileSync(join(rootfs, 'manifests', file), 'utf8')).toBe(readFileSync(join(MANIFESTS, file), 'utf8'));
+          expect(readFileSync(join(rootfs, 'manifests', file), 'utf8')).toBe(
+            readFileSync(join(MANIFESTS, file), 'utf8'),
+          );
         }
         expect(readFileSync(join(rootfs, 'metadata/annotations.yaml'), 'utf8')).toBe(
           readFileSync(join(BUNDLE, 'metadata/annotations.yaml'), 'utf8'),

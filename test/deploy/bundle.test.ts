@@ -53,14 +53,19 @@ const csv = committed.find((o) => o.kind === 'ClusterServiceVersion') as Csv;
 const EXTERNAL_ROLES = loadAll(join(REPO_ROOT, 'hack/release/bundle/external-clusterroles.yaml'));
 
 let sources: BundleSources;
+// kubectl comes from the control plane's cached build (hack/setup.sh builds it); on a loaded
+// machine resolving it and rendering the overlay can outlast a unit test's 30 s.
+const SOURCES_TIMEOUT_MS = 5 * 60_000;
 beforeAll(async () => {
-  sources = await readSources(await kubectlPath(AbortSignal.timeout(60_000)), AbortSignal.timeout(60_000));
-});
+  const signal = AbortSignal.timeout(SOURCES_TIMEOUT_MS);
+  sources = await readSources(await kubectlPath(signal), signal);
+}, SOURCES_TIMEOUT_MS);
 
 /** One string per (group, resource, name, verb) or (URL, verb): order- and grouping-insensitive. */
 function grants(rules: PolicyRule[]): string[] {
   const out = rules.flatMap((rule) => {
-    if (rule.nonResourceURLs) return rule.nonResourceURLs.flatMap((url) => rule.verbs.map((verb) => `${url} ${verb}`));
+    if (rule.nonResourceURLs)
+      return rule.nonResourceURLs.flatMap((url) => rule.verbs.map((verb) => `${url} ${verb}`));
     return (rule.apiGroups ?? []).flatMap((group) =>
       (rule.resources ?? []).flatMap((resource) =>
         (rule.resourceNames?.length ? rule.resourceNames : ['*']).flatMap((name) =>
@@ -74,11 +79,14 @@ function grants(rules: PolicyRule[]): string[] {
 
 const bindsOperator = (o: KubeObject) =>
   (o as Binding).subjects?.some(
-    (s) => s.kind === 'ServiceAccount' && s.name === OPERATOR_SERVICE_ACCOUNT && s.namespace === OVERLAY_NAMESPACE,
+    (s) =>
+      s.kind === 'ServiceAccount' && s.name === OPERATOR_SERVICE_ACCOUNT && s.namespace === OVERLAY_NAMESPACE,
   ) ?? false;
 
 function rulesOf(kind: string, name: string): PolicyRule[] {
-  const role = [...sources.overlay, ...EXTERNAL_ROLES].find((o) => o.kind === kind && o.metadata.name === name);
+  const role = [...sources.overlay, ...EXTERNAL_ROLES].find(
+    (o) => o.kind === kind && o.metadata.name === name,
+  );
   if (!role) throw new Error(`${kind} ${name} is bound to the operator but defined nowhere`);
   return (role as KubeObject & { rules: PolicyRule[] }).rules;
 }
@@ -124,19 +132,25 @@ describe('the OLM bundle', () => {
   });
 
   it('ships the ClusterRoles the overlay binds in other namespaces, unchanged, and tells the admin to bind them', () => {
-    const elsewhere = operatorBindings('RoleBinding').filter((b) => b.metadata.namespace !== OVERLAY_NAMESPACE);
+    const elsewhere = operatorBindings('RoleBinding').filter(
+      (b) => b.metadata.namespace !== OVERLAY_NAMESPACE,
+    );
     expect(elsewhere.map((b) => `${b.metadata.namespace}: ${b.roleRef.name}`).sort()).toEqual([
       'openshift-etcd: etcd-health-operator-credentials',
       'openshift-etcd: etcd-health-operator-discovery',
     ]);
     const description = (csv.spec as unknown as { description: string }).description;
     for (const binding of elsewhere) {
-      const shipped = committed.find((o) => o.kind === 'ClusterRole' && o.metadata.name === binding.roleRef.name);
+      const shipped = committed.find(
+        (o) => o.kind === 'ClusterRole' && o.metadata.name === binding.roleRef.name,
+      );
       expect(shipped).toBeDefined();
       expect(grants((shipped as KubeObject & { rules: PolicyRule[] }).rules)).toEqual(
         grants(rulesOf('ClusterRole', binding.roleRef.name)),
       );
-      expect(description).toContain(`-n ${binding.metadata.namespace} create rolebinding ${binding.metadata.name}`);
+      expect(description).toContain(
+        `-n ${binding.metadata.namespace} create rolebinding ${binding.metadata.name}`,
+      );
       expect(description).toContain(`--clusterrole=${binding.roleRef.name}`);
     }
   });
@@ -156,7 +170,11 @@ describe('the OLM bundle', () => {
     expect(examples.map((e) => e.metadata.name)).toEqual(['etcd', 'etcd']);
     // The console's create form starts from the first: OpenShift's, discovering etcd in openshift-etcd.
     expect(examples[0]!.spec).toEqual(
-      expect.objectContaining({ etcd: expect.objectContaining({ discovery: expect.objectContaining({ namespace: 'openshift-etcd' }) }) }),
+      expect.objectContaining({
+        etcd: expect.objectContaining({
+          discovery: expect.objectContaining({ namespace: 'openshift-etcd' }),
+        }),
+      }),
     );
     const [owned] = csv.spec.customresourcedefinitions.owned;
     for (const example of examples) {
@@ -174,15 +192,29 @@ describe('the OLM bundle', () => {
     const annotations = csv.metadata.annotations;
     expect(annotations['operatorframework.io/suggested-namespace']).toBe(OVERLAY_NAMESPACE);
     expect(annotations['operatorframework.io/cluster-monitoring']).toBe('true');
-    const features = Object.keys(annotations).filter((key) => key.startsWith('features.operators.openshift.io/'));
+    const features = Object.keys(annotations).filter((key) =>
+      key.startsWith('features.operators.openshift.io/'),
+    );
     expect(features.sort()).toEqual(
-      ['cnf', 'cni', 'csi', 'disconnected', 'fips-compliant', 'proxy-aware', 'tls-profiles', 'token-auth-aws', 'token-auth-azure', 'token-auth-gcp']
+      [
+        'cnf',
+        'cni',
+        'csi',
+        'disconnected',
+        'fips-compliant',
+        'proxy-aware',
+        'tls-profiles',
+        'token-auth-aws',
+        'token-auth-azure',
+        'token-auth-gcp',
+      ]
         .map((feature) => `features.operators.openshift.io/${feature}`)
         .sort(),
     );
     for (const feature of features) expect(['true', 'false']).toContain(annotations[feature]);
-    const image = (csv.spec.install.spec.deployments[0]!.spec.template.spec.containers as Array<{ image: string }>)[0]!
-      .image;
+    const image = (
+      csv.spec.install.spec.deployments[0]!.spec.template.spec.containers as Array<{ image: string }>
+    )[0]!.image;
     expect(annotations.containerImage).toBe(image);
     expect(csv.spec.relatedImages).toEqual([{ name: 'etcd-health-operator', image }]);
     expect(csv.metadata.name).toBe(`etcd-health-operator.v${csv.spec.version}`);
@@ -194,7 +226,11 @@ describe('the bundle generator', () => {
   const withOverlay = (overlay: KubeObject[]): BundleSources => ({ ...sources, overlay });
 
   it('refuses an overlay object it has no place for', async () => {
-    const job = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'x', namespace: OVERLAY_NAMESPACE } };
+    const job = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'x', namespace: OVERLAY_NAMESPACE },
+    };
     await expect(buildBundle(withOverlay([...sources.overlay, job]))).rejects.toThrow(
       'Job/x in etcd-health-operator: no place for kind Job',
     );
@@ -219,7 +255,11 @@ describe('the bundle generator', () => {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
       metadata: { name: 'x', namespace: 'tenant' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'etcd-health-operator-backups' },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: 'etcd-health-operator-backups',
+      },
       subjects: [{ kind: 'ServiceAccount', name: OPERATOR_SERVICE_ACCOUNT, namespace: OVERLAY_NAMESPACE }],
     };
     await expect(buildBundle(withOverlay([...sources.overlay, binding]))).rejects.toThrow(
@@ -228,6 +268,8 @@ describe('the bundle generator', () => {
   });
 
   it('refuses a Deployment image that is not the package version', async () => {
-    await expect(buildBundle({ ...sources, version: '9.9.9' })).rejects.toThrow('not the package version 9.9.9');
+    await expect(buildBundle({ ...sources, version: '9.9.9' })).rejects.toThrow(
+      'not the package version 9.9.9',
+    );
   });
 });

@@ -2,7 +2,7 @@
 // Go module proxy, cached) checks its syntax, expressions, job outputs and the inputs of the
 // actions it uses. The scripts it calls run here for real: hack/release/version.sh on this
 // repository and on copies whose version or image disagree with the tag.
-import { describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import * as yaml from 'js-yaml';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,18 +19,20 @@ const TOOL_BUILD_TIMEOUT_MS = 30 * 60_000;
 const makeTempDir = (prefix: string) => mkdtempSync(join(tmpdir(), `ehc-${prefix}-`));
 const removeTempDir = (dir: string) => rmSync(dir, { recursive: true, force: true });
 
-function actionlintBinary(): string {
+let actionlintBinary = '';
+// Cached by hack/setup.sh; a cold build takes minutes, longer than a unit test's 30 s.
+beforeAll(() => {
   const output = execFileSync('bash', [join(REPO, 'test/tools/build.sh')], {
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
     timeout: TOOL_BUILD_TIMEOUT_MS,
   });
-  return join(output.trim().split('\n').pop() ?? '', 'actionlint');
-}
+  actionlintBinary = join(output.trim().split('\n').pop() ?? '', 'actionlint');
+}, TOOL_BUILD_TIMEOUT_MS);
 
 /** actionlint on a file; -shellcheck= and -pyflakes= so the result does not depend on the host's tools. */
 function actionlint(file: string): { code: number | null; output: string } {
-  const result = spawnSync(actionlintBinary(), ['-no-color', '-shellcheck=', '-pyflakes=', file], {
+  const result = spawnSync(actionlintBinary, ['-no-color', '-shellcheck=', '-pyflakes=', file], {
     encoding: 'utf8',
     timeout: 60_000,
   });
@@ -138,7 +140,9 @@ describe('hack/release/version.sh', () => {
       const result = versionScript('v1.2.3', stale);
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('runs ghcr.io/example/operator:1.2.2, not tag 1.2.3');
-      expect(versionScript('v1.2.3', current).stdout).toContain('bundle_image=ghcr.io/example/operator-bundle:1.2.3\n');
+      expect(versionScript('v1.2.3', current).stdout).toContain(
+        'bundle_image=ghcr.io/example/operator-bundle:1.2.3\n',
+      );
     } finally {
       removeTempDir(stale);
       removeTempDir(current);
