@@ -7,14 +7,40 @@
 // was installed without them). test/api proves each rule in both places.
 import { z } from 'zod';
 import { PROMETHEUS_URL_PATTERN, PROMETHEUS_URL_RULES, prometheusUrlProblem } from './prometheus-url.js';
-import { DURATION_PATTERN, SIZE_PATTERN, parseDurationMs } from './units.js';
+import { MAX_SIZE_BYTES, MAX_SIZE_LENGTH, SIZE_PATTERN, sizeBytes } from './quantity.js';
+import { DURATION_PATTERN, parseDurationMs } from './units.js';
 
 const cel = (rule: string, message: string) => ({ rule, message });
 
 const duration = (description: string, fallback: string) =>
   z.string().regex(new RegExp(DURATION_PATTERN)).default(fallback).meta({ description });
+/**
+ * A byte size: an integer, or a Kubernetes quantity string (quantity.ts), as Kubernetes' own
+ * int-or-string quantities are written. Parsed as the text written ("4Gi", "1024"); the CRD
+ * accepts both forms (x-kubernetes-int-or-string), so CRs with either keep working.
+ */
 const size = (description: string, fallback: string) =>
-  z.string().regex(new RegExp(SIZE_PATTERN)).default(fallback).meta({ description });
+  z
+    .union([
+      z.number().int().min(0).max(MAX_SIZE_BYTES),
+      z
+        .string()
+        .max(MAX_SIZE_LENGTH)
+        // One issue per value: the pattern's, in the parser's words, or else the parser's own
+        // (negative, too large).
+        .regex(new RegExp(SIZE_PATTERN), { error: (issue) => sizeReason(issue.input) })
+        .superRefine((text, ctx) => {
+          if (!new RegExp(SIZE_PATTERN).test(text)) return;
+          const parsed = sizeBytes(text);
+          if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.reason });
+        }),
+    ])
+    .transform(String)
+    // prefault, not default: a default beside a transform is left out of the JSON schema.
+    .prefault(fallback)
+    .meta({
+      description: `${description} An integer number of bytes, or a Kubernetes quantity such as 100Mi, 4Gi, 8G or 1e9; rounded up to whole bytes.`,
+    });
 const percent = (description: string, fallback: number) =>
   z.number().int().min(0).max(100).default(fallback).meta({ description });
 const rate = (description: string, fallback: number) =>
@@ -533,6 +559,11 @@ export type RemediationSpec = EtcdHealthCheckSpec['remediation'];
 export type PrometheusSpec = NonNullable<EtcdHealthCheckSpec['prometheus']>;
 export type EtcdConnectionSpec = EtcdHealthCheckSpec['etcd'];
 export type BackupSpec = NonNullable<EtcdHealthCheckSpec['backup']>;
+
+function sizeReason(input: unknown): string {
+  const parsed = typeof input === 'string' ? sizeBytes(input) : undefined;
+  return parsed && !parsed.ok ? parsed.reason : 'must be an integer or a Kubernetes quantity such as 4Gi';
+}
 
 // Refinements run even when a field already failed its pattern; a malformed duration is reported
 // by that pattern, so the comparison treats it as passing instead of throwing.
