@@ -72,18 +72,45 @@ const endpointUrl = z
   .regex(/^https?:\/\/[^\s/]+$/)
   .meta({ description: 'Client URL of one etcd member, scheme://host:port without a path.' });
 
+/**
+ * Where each platform runs its etcd members as pods. OpenShift: the cluster-etcd-operator's static
+ * pods in openshift-etcd, labelled app=etcd. kubeadm: the static pod manifest
+ * /etc/kubernetes/manifests/etcd.yaml, whose pods in kube-system carry component=etcd and
+ * tier=control-plane. Both listen for clients on the host network, port 2379, over TLS.
+ */
+export const DISCOVERY_PRESETS = {
+  OpenShift: { namespace: 'openshift-etcd', labelSelector: 'app=etcd' },
+  Kubeadm: { namespace: 'kube-system', labelSelector: 'component=etcd,tier=control-plane' },
+} as const;
+export type DiscoveryPreset = keyof typeof DISCOVERY_PRESETS;
+
 export const DiscoverySchema = z
   .object({
-    namespace: localName.default('openshift-etcd').meta({
-      description: 'Namespace of the etcd pods. Pods are only listed, never read beyond their IPs and names.',
+    preset: z
+      .enum(Object.keys(DISCOVERY_PRESETS) as [DiscoveryPreset, ...DiscoveryPreset[]])
+      .default('OpenShift')
+      .meta({
+        description:
+          'Where the platform runs etcd, for the namespace and label selector left unset: OpenShift (openshift-etcd, app=etcd) or Kubeadm (kube-system, component=etcd,tier=control-plane).',
+      }),
+    namespace: localName.optional().meta({
+      description:
+        "Namespace of the etcd pods; default the preset's. Pods are only listed, never read beyond their IPs and names.",
     }),
-    labelSelector: z.string().min(1).max(1024).default('app=etcd').meta({
-      description: 'Label selector of the etcd pods, in kubectl syntax.',
+    labelSelector: z.string().min(1).max(1024).optional().meta({
+      description: "Label selector of the etcd pods, in kubectl syntax; default the preset's.",
     }),
     port: z.number().int().min(1).max(65535).default(2379).meta({ description: 'etcd client port.' }),
     scheme: z.enum(['http', 'https']).default('https').meta({ description: 'Client URL scheme.' }),
   })
-  .strict();
+  .strict()
+  // Resolved here, not as CRD defaults: the API server would fill in one preset's values before
+  // the operator could tell them from the author's.
+  .transform(({ namespace, labelSelector, ...discovery }) => ({
+    ...discovery,
+    namespace: namespace ?? DISCOVERY_PRESETS[discovery.preset].namespace,
+    labelSelector: labelSelector ?? DISCOVERY_PRESETS[discovery.preset].labelSelector,
+  }));
 
 export const EtcdConnectionSchema = z
   .object({
