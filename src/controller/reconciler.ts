@@ -1,4 +1,5 @@
-// The EtcdHealthCheck reconciler, one straight pipeline: cache -> credentials -> observe -> assess
+// The EtcdHealthCheck reconciler, one straight pipeline: cache -> (a new generation: the
+// Reconciling mark) -> credentials -> observe -> assess
 // (once) -> remediation step (writes status.remediation itself) -> analysis -> one status write of
 // everything else (only when it changed meaningfully) -> Events on transitions -> metrics -> requeue.
 // Level-based: every run recomputes the whole status from what the sources say now.
