@@ -34,7 +34,10 @@ async function readPair(dir: string): Promise<CertificateAndKey> {
   return { certPem, keyPem };
 }
 
-export async function servingCertificate(certDir: string | undefined): Promise<ServingCertificate> {
+export async function servingCertificate(
+  certDir: string | undefined,
+  reloadIntervalMs = RELOAD_INTERVAL_MS,
+): Promise<ServingCertificate> {
   if (certDir === undefined) {
     const hosts = [...new Set(['localhost', '127.0.0.1', '::1', hostname()])];
     return {
@@ -62,7 +65,7 @@ export async function servingCertificate(certDir: string | undefined): Promise<S
           })
           .catch((error: Error) => failed(error.message))
           .finally(() => (reading = false));
-      }, RELOAD_INTERVAL_MS);
+      }, reloadIntervalMs);
       timer.unref();
       return () => clearInterval(timer);
     },
