@@ -4,8 +4,6 @@
 // stay plain HTTP. The flags that turn it on are parsed as the entry point parses them.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { request } from 'node:https';
-import type { TLSSocket } from 'node:tls';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -16,6 +14,7 @@ import { MetricsAccess, type AccessReviewer } from '../../src/observability/metr
 import { servingCertificate } from '../../src/observability/metrics-tls.js';
 import { selfSignedCertificate } from '../../src/observability/self-signed.js';
 import { eventually } from '../harness/eventually.js';
+import { httpsGet } from './https-get.js';
 import { makeTempDir, removeTempDir } from '../harness/process.js';
 
 const reviewer: AccessReviewer = {
@@ -32,39 +31,6 @@ function registry(): Registry {
   const r = new Registry();
   new Gauge({ name: 'ehc_test_gauge', help: 'a test gauge', registers: [r] }).set(7);
   return r;
-}
-
-interface Answer {
-  status: number;
-  body: string;
-  certificate: string;
-}
-
-/** GET over HTTPS trusting only `caPem`; the served certificate comes back as PEM. */
-function httpsGet(url: string, caPem: string, token?: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        ca: caPem,
-        headers: token ? { Authorization: `Bearer ${token}` } : {},
-        agent: false,
-        timeout: 20_000,
-      },
-      (response) => {
-        const certificate = new X509Certificate(
-          (response.socket as TLSSocket).getPeerCertificate().raw,
-        ).toString();
-        let body = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (body += chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body, certificate }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 const log = pino({ level: 'silent' });
