@@ -84,11 +84,12 @@ export class KubeAccessReviewer implements AccessReviewer {
       return await request();
     } catch (error) {
       if (signal.aborted) {
-        const reason: unknown = signal.reason;
+        // Duck-typed: the reason may be a DOMException of another realm (not instanceof Error).
+        const reason = signal.reason as { name?: unknown; message?: unknown } | undefined;
         const why =
-          reason instanceof Error && reason.name === 'TimeoutError'
+          reason?.name === 'TimeoutError'
             ? 'no answer from the API server in time'
-            : reason instanceof Error
+            : typeof reason?.message === 'string'
               ? reason.message
               : 'cancelled';
         throw new Error(why, { cause: error });
