@@ -7,7 +7,7 @@ import type { TLSSocket } from 'node:tls';
 export interface HttpsAnswer {
   status: number;
   body: string;
-  /** The server's certificate as X509Certificate.toString() shows it. */
+  /** The server's certificate, PEM (X509Certificate.toString()). */
   certificate: string;
 }
 
