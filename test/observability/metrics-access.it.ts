@@ -2,7 +2,8 @@
 // ServiceAccount with the RBAC of deploy/base (so metrics-auth-rbac.yaml must grant the reviews),
 // serves HTTPS with a certificate from --metrics-cert-dir signed by a test CA, and asks the API
 // server's TokenReview and SubjectAccessReview about each scraper's token. The audit log counts
-// those reviews, to show that repeated scrapes are answered from the cache.
+// those reviews, to show that repeated scrapes are answered from the cache. A real Prometheus
+// scrapes it as the OpenShift ServiceMonitor says: https, a bearer token, the CA and server name.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   X509Certificate,
@@ -11,7 +12,7 @@ import {
   generateKeyPairSync,
   type KeyObject,
 } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { auditLog, type AuditLog } from '../harness/audit.js';
 import { startControlPlane, type ControlPlane } from '../harness/controlplane.js';
@@ -22,11 +23,16 @@ import {
   applyBaseManifests,
 } from '../harness/operator-rbac.js';
 import { startOperator, type OperatorProcess } from '../harness/operator.js';
+import { startEtcdCluster } from '../harness/etcd-cluster.js';
+import { eventually } from '../harness/eventually.js';
 import { createCertificateAuthority, issueCertificate, type CertificateFiles } from '../harness/pki.js';
 import { cleanupAll, makeTempDir } from '../harness/process.js';
+import { startPrometheus } from '../harness/prometheus.js';
 import { httpsGet } from './https-get.js';
 
 const SCRAPERS = 'metrics-scrapers';
+/** The name Prometheus verifies, as the OpenShift ServiceMonitor's tlsConfig.serverName. */
+const SERVICE_NAME = 'etcd-health-operator-metrics.etcd-health-operator.svc';
 const READER = 'prometheus';
 /** Bound like READER; used once, so that nothing about it is cached when counting reviews. */
 const FRESH_READER = 'fresh-reader';
@@ -61,6 +67,7 @@ beforeAll(async () => {
   const certDir = makeTempDir('metrics-tls');
   serving = issueCertificate(ca, certDir, 'tls', {
     commonName: 'etcd-health-operator-metrics',
+    dnsNames: [SERVICE_NAME],
     ipAddresses: ['127.0.0.1'],
     usage: 'server',
   });
@@ -160,6 +167,50 @@ describe('secure /metrics of the operator process', () => {
   it('the health endpoints stay plain HTTP on their own port', async () => {
     expect((await fetch(`${operator.healthUrl}/healthz`)).status).toBe(200);
     expect((await fetch(`${operator.healthUrl}/metrics`)).status).toBe(404);
+  });
+});
+
+describe('a real Prometheus, configured as the OpenShift ServiceMonitor', () => {
+  it('scrapes it with its bearer token, verifying the certificate for the Service name; without the token it is refused', async () => {
+    // Prometheus is started for a 1-member etcd cluster (the harness scrapes one); the operator's
+    // jobs are added as the ServiceMonitor renders them, and the configuration reloaded.
+    const prometheus = await startPrometheus(await startEtcdCluster({ members: 1 }));
+    const file = (name: string, content: string) => {
+      const path = join(prometheus.dataDir, name);
+      writeFileSync(path, content, { mode: 0o600 });
+      return path;
+    };
+    const target = new URL(metricsUrl);
+    const job = (name: string, authorization: object) => ({
+      job_name: name,
+      scheme: 'https',
+      metrics_path: target.pathname,
+      ...authorization,
+      tls_config: { ca_file: file('metrics-ca.crt', ca.certPem), server_name: SERVICE_NAME },
+      static_configs: [{ targets: [target.host] }],
+    });
+    const token = await cp.mintServiceAccountToken(SCRAPERS, READER);
+    const configPath = join(prometheus.dataDir, 'prometheus.yml');
+    const config = JSON.parse(readFileSync(configPath, 'utf8')) as { scrape_configs: unknown[] };
+    config.scrape_configs.push(
+      job('ehc-operator', { authorization: { credentials_file: file('scraper.token', token) } }),
+      job('ehc-operator-anonymous', {}),
+    );
+    writeFileSync(configPath, JSON.stringify(config, null, 2));
+    process.kill(prometheus.process.pid, 'SIGHUP');
+    const up = await eventually<Record<string, string>>(
+      async () => {
+        const samples = await prometheus.query('up{job=~"ehc-operator.*"}');
+        return samples.length === 2
+          ? Object.fromEntries(samples.map((s): [string, string] => [s.metric.job ?? '', s.value[1]]))
+          : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, description: 'both operator jobs scraped' },
+    );
+    expect(up).toEqual({ 'ehc-operator': '1', 'ehc-operator-anonymous': '0' });
+    const series = await prometheus.query('etcd_health_operator_workqueue_depth{job="ehc-operator"}');
+    expect(series).toHaveLength(1);
+    await prometheus.stop();
   });
 });
 
