@@ -16,7 +16,11 @@ export const USAGE = `Usage: etcd-health-operator [flags]
   --lease-duration D                default 15s
   --renew-deadline D                default 10s
   --retry-period D                  default 2s
-  --metrics-bind-address ADDR       /metrics listener (default :8080; 0 disables)
+  --metrics-bind-address ADDR       /metrics listener (default :8443, or :8080 with --metrics-secure=false; 0 disables)
+  --metrics-secure=false            serve /metrics over plain HTTP to anyone (default: HTTPS, and only to bearer
+                                    tokens the API server authenticates whose user may get /metrics)
+  --metrics-cert-dir DIR            tls.crt and tls.key for /metrics, re-read when they change (default: a
+                                    self-signed certificate made at start-up)
   --health-bind-address ADDR        /healthz and /readyz listener (default :8081; 0 disables)
   --prometheus-url-allow URL        checks may query only Prometheus URLs under URL (repeatable; default any)
   --prometheus-sa-token-url URL     allow the operator's ServiceAccount token for Prometheus URLs under URL (repeatable)
@@ -52,6 +56,8 @@ export function parseOperatorOptions(argv: string[], env: NodeJS.ProcessEnv): Pa
         'renew-deadline': { type: 'string' },
         'retry-period': { type: 'string' },
         'metrics-bind-address': { type: 'string' },
+        'metrics-secure': { type: 'string' },
+        'metrics-cert-dir': { type: 'string' },
         'health-bind-address': { type: 'string' },
         'prometheus-url-allow': { type: 'string', multiple: true },
         'prometheus-sa-token-url': { type: 'string', multiple: true },
@@ -75,6 +81,10 @@ export function parseOperatorOptions(argv: string[], env: NodeJS.ProcessEnv): Pa
   if (leaderElect !== 'true' && leaderElect !== 'false') {
     return { ok: false, error: '--leader-elect: must be true or false' };
   }
+  const metricsSecure = str('metrics-secure') ?? 'true';
+  if (metricsSecure !== 'true' && metricsSecure !== 'false') {
+    return { ok: false, error: '--metrics-secure: must be true or false' };
+  }
   const candidate = {
     kubeconfig: str('kubeconfig') ?? env.KUBECONFIG,
     namespaces: list('namespace') ?? splitList(env.WATCH_NAMESPACE),
@@ -86,7 +96,9 @@ export function parseOperatorOptions(argv: string[], env: NodeJS.ProcessEnv): Pa
     renewDeadlineMs: str('renew-deadline') ?? '10s',
     retryPeriodMs: str('retry-period') ?? '2s',
     identity: env.POD_NAME ?? `${hostname()}-${process.pid}`,
-    metricsBindAddress: str('metrics-bind-address') ?? ':8080',
+    metricsBindAddress: str('metrics-bind-address') ?? (metricsSecure === 'true' ? ':8443' : ':8080'),
+    metricsSecure: metricsSecure === 'true',
+    metricsCertDir: str('metrics-cert-dir'),
     healthBindAddress: str('health-bind-address') ?? ':8081',
     prometheusUrlAllow: list('prometheus-url-allow') ?? splitList(env.PROMETHEUS_URL_ALLOW),
     prometheusTokenUrls: list('prometheus-sa-token-url') ?? splitList(env.PROMETHEUS_SA_TOKEN_URLS),
@@ -122,6 +134,8 @@ const FLAG_NAMES: Record<string, string> = {
   renewDeadlineMs: 'renew-deadline',
   retryPeriodMs: 'retry-period',
   metricsBindAddress: 'metrics-bind-address',
+  metricsSecure: 'metrics-secure',
+  metricsCertDir: 'metrics-cert-dir',
   healthBindAddress: 'health-bind-address',
   prometheusUrlAllow: 'prometheus-url-allow',
   prometheusTokenUrls: 'prometheus-sa-token-url',

@@ -16,6 +16,7 @@ import { API_VERSION, GROUP, KIND, PLURAL, VERSION, type EtcdHealthCheck } from 
 import type { OperatorOptions } from './options.js';
 import { OperatorMetrics } from '../observability/metrics.js';
 import { serve, type HealthState, type ServedEndpoints } from '../observability/http-server.js';
+import { metricsProtection } from '../observability/metrics-protection.js';
 import {
   EventRecorder,
   Informer,
@@ -23,10 +24,12 @@ import {
   WorkQueue,
   customResourceSource,
   defaultControllerRateLimiter,
+  describeError,
   keyOf,
   leaseClient,
   runWorkers,
   shutDownGracefully,
+  withSignal,
   type ReflectorListener,
   type WorkerPool,
 } from '../runtime/index.js';
@@ -196,8 +199,17 @@ export class OperatorManager {
   async start(): Promise<void> {
     this.ticker = setInterval(() => (this.lastTick = Date.now()), 5_000);
     this.ticker.unref();
+    const protection =
+      this.options.metricsSecure && this.options.metricsBindAddress !== '0'
+        ? await metricsProtection(
+            this.kubeConfig,
+            this.options.metricsCertDir,
+            { withSignal, describeError },
+            this.log.child({ component: 'metrics' }),
+          )
+        : undefined;
     for (const [address, routes] of [
-      [this.options.metricsBindAddress, { registry: this.metrics.registry }],
+      [this.options.metricsBindAddress, { registry: this.metrics.registry, protection }],
       [this.options.healthBindAddress, { health: this.healthState() }],
     ] as const) {
       if (address === '0') continue;

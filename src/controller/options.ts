@@ -40,6 +40,10 @@ export const OperatorOptionsSchema = z
     retryPeriodMs: durationMs,
     identity: z.string().min(1),
     metricsBindAddress: bindAddress,
+    // /metrics over HTTPS for users the API server authenticates and authorises (TokenReview,
+    // SubjectAccessReview); the certificate from metricsCertDir, else self-signed.
+    metricsSecure: z.boolean(),
+    metricsCertDir: z.string().min(1).optional(),
     healthBindAddress: bindAddress,
     // Prometheus policy: which URLs checks may use, which get the operator's token, and the TLS
     // trust for the token.
@@ -64,6 +68,10 @@ export const OperatorOptionsSchema = z
   .refine((o) => !o.leaderElect || o.leaderElectionNamespace, {
     message: 'leader election needs --leader-election-namespace or POD_NAMESPACE',
     path: ['leaderElectionNamespace'],
+  })
+  .refine((o) => o.metricsSecure || o.metricsCertDir === undefined, {
+    message: 'a serving certificate is only used with --metrics-secure=true',
+    path: ['metricsCertDir'],
   })
   .refine((o) => o.renewDeadlineMs < o.leaseDurationMs && o.retryPeriodMs < o.renewDeadlineMs, {
     message: 'need retry-period < renew-deadline < lease-duration',

@@ -41,6 +41,9 @@ export async function startOperator(options: OperatorOptions): Promise<OperatorP
     'src/cli/operator.ts',
     `--kubeconfig=${options.kubeconfigPath}`,
     `--metrics-bind-address=127.0.0.1:${metricsPort}`,
+    // Tests scrape /metrics over plain HTTP; test/observability/metrics-access.it.ts passes
+    // --metrics-secure=true (the later flag wins) to test the secure default.
+    '--metrics-secure=false',
     `--health-bind-address=127.0.0.1:${healthPort}`,
     '--log-level=debug',
     ...(options.leaseNamespace
