@@ -833,7 +833,7 @@ async function main(): Promise<number> {
   }
   step('starting kube-apiserver (+ its etcd), a 3-member etcd cluster and Prometheus');
   const auditDir = makeTempDir('bench-audit');
-  teardown.add('audit log', async () => removeTempDir(auditDir));
+  teardown.add('audit log', () => Promise.resolve(removeTempDir(auditDir)));
   const audit = requestAudit(auditDir, OPERATOR_USER);
   const [cp, cluster] = await Promise.all([
     startControlPlane({ apiServerArgs: audit.apiServerArgs }).then((c) => {
