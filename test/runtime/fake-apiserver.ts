@@ -98,6 +98,17 @@ export class FakeApiServer {
     await new Promise((resolve) => this.server.close(resolve));
   }
 
+  /** Stops listening and drops every connection: a client now gets connection refused. */
+  stopListening(): Promise<void> {
+    return this.close();
+  }
+
+  /** Listens again on the same port, as a restarted API server would. */
+  async listenAgain(): Promise<void> {
+    const port = Number(new URL(this.url).port);
+    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
+  }
+
   private handle(collectionPath: string, request: http.IncomingMessage, response: http.ServerResponse): void {
     const url = new URL(request.url ?? '/', this.url);
     const isWatch = url.searchParams.get('watch') === 'true';
