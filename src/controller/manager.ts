@@ -27,6 +27,7 @@ import {
   leaseClient,
   runWorkers,
   shutDownGracefully,
+  withPooledConnections,
   type ReflectorListener,
   type WorkerPool,
 } from '../runtime/index.js';
@@ -64,6 +65,7 @@ export class OperatorManager {
   private readonly reconciler: EtcdHealthCheckReconciler;
   private readonly servers: ServedEndpoints[] = [];
   private readonly shared: SharedSources;
+  private readonly kubeConfig: KubeConfig;
   private pool?: WorkerPool;
   private resolveDone!: (reason: ExitReason) => void;
   private lastTick = Date.now();
@@ -71,10 +73,13 @@ export class OperatorManager {
   private stopping = false;
 
   constructor(
-    private readonly kubeConfig: KubeConfig,
+    givenKubeConfig: KubeConfig,
     private readonly options: OperatorOptions,
     private readonly log: Logger,
   ) {
+    // One keep-alive connection per API server for every call, not a TLS handshake per call.
+    const kubeConfig = withPooledConnections(givenKubeConfig);
+    this.kubeConfig = kubeConfig;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     const scopes = options.namespaces.length > 0 ? options.namespaces : [''];
     this.checks = new Map(scopes.map((ns) => [ns, this.checkInformer(ns)]));

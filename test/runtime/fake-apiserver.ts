@@ -51,6 +51,8 @@ export class FakeApiServer {
   readonly requests: RecordedRequest[] = [];
   /** Watches answered with 200, in order. */
   readonly watches: WatchStream[] = [];
+  /** TCP connections accepted so far. */
+  connections = 0;
   objects: object[] = [];
   listResourceVersion = '10';
   private readonly listReplies: ScriptedReply[] = [];
@@ -66,6 +68,7 @@ export class FakeApiServer {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     const fake = new FakeApiServer(server, `http://127.0.0.1:${port}`);
+    server.on('connection', () => fake.connections++);
     server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) =>
       fake.handle(collectionPath, request, response),
     );
