@@ -347,6 +347,8 @@ export class OperatorManager {
       watchEnded: (cause) => this.metrics.watchRestarts.inc({ resource, cause }),
       listed: (outcome) => {
         if (outcome === 'error') this.metrics.watchRestarts.inc({ resource, cause: 'list-error' });
+        // The API server answers again: the reconciles that could not reach it go now.
+        else this.queue.retryParked();
       },
     };
   }
