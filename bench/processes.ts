@@ -126,7 +126,10 @@ export async function startUnderTest(kind: OperatorKind, options: StartOptions):
       `--metrics-bind-address=127.0.0.1:${metricsPort}`,
       `--health-bind-address=127.0.0.1:${healthPort}`,
       '--log-level=info',
-      ...(kind === 'naive' ? [] : ['--leader-elect=false', ...(options.realArgs ?? [])]),
+      // The bench samples /metrics over plain HTTP, without a token.
+      ...(kind === 'naive'
+        ? []
+        : ['--leader-elect=false', '--metrics-secure=false', ...(options.realArgs ?? [])]),
       ...(kind === 'real-unshared' ? ['--source-cache-ttl=0s'] : []),
     ],
     cwd: REPO,

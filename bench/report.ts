@@ -134,6 +134,18 @@ export function renderMarkdown(report: BenchReport): string {
   both('apiserver ready -> every CR checked again', (r) => sec(1)(r.restart?.allCheckedAgainSeconds ?? NaN));
   both('CRs not checked again by the deadline', (r) => String(r.restart?.notCheckedAgain ?? '-'));
   both('failed reconciles around the restart', (r) => String(r.restart?.reconcileErrors ?? '-'));
+  both('longest time between two checks of a CR across the restart', (r) =>
+    sec(1)(r.restart?.longestGapSeconds ?? NaN),
+  );
+  both('operator requests reaching the apiserver before /readyz', (r) =>
+    String(r.restart?.requests?.beforeReady ?? '-'),
+  );
+  both('operator requests in the first minute after /readyz (peak per second)', (r) =>
+    r.restart?.requests ? `${r.restart.requests.firstMinute} (${r.restart.requests.peakPerSecond}/s)` : '-',
+  );
+  both('those requests by verb and resource', (r) =>
+    r.restart?.requests ? verbs(r.restart.requests.byVerb) : '-',
+  );
   both('operator process exited around the restart', (r) =>
     r.restart ? (r.restart.operatorExited ? 'yes' : 'no') : '-',
   );
@@ -165,4 +177,12 @@ export function renderMarkdown(report: BenchReport): string {
     );
   }
   return out.join('\n');
+}
+
+/** `GET x: 3, PATCH y: 1`, largest first. */
+function verbs(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .sort((a, b) => b[1] - a[1])
+    .map(([verb, n]) => `${verb}: ${n}`)
+    .join(', ');
 }

@@ -26,7 +26,13 @@ import { startEtcdCluster, type EtcdCluster } from '../test/harness/etcd-cluster
 import { eventually } from '../test/harness/eventually.js';
 import { startWriteLoad, type WriteLoad } from '../test/harness/faults.js';
 import { apiErrorStatus } from '../test/harness/kube.js';
-import { makeTempDir } from '../test/harness/process.js';
+import { makeTempDir, removeTempDir } from '../test/harness/process.js';
+import {
+  clusterAdminServiceAccount,
+  countRequests,
+  requestAudit,
+  type RequestAudit,
+} from '../test/runtime/api-requests.js';
 import { Teardown } from '../test/harness/teardown.js';
 import {
   bucketDelta,
@@ -73,6 +79,9 @@ import type {
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const NAMESPACES = Array.from({ length: 10 }, (_, i) => `bench-${i}`);
 const CREATE_CONCURRENCY = 50;
+/** The operators run as this ServiceAccount (cluster-admin), so that the audit log tells their requests apart. */
+const OPERATOR_SA = { namespace: 'ehc-bench', name: 'operator' } as const;
+const OPERATOR_USER = `system:serviceaccount:${OPERATOR_SA.namespace}:${OPERATOR_SA.name}`;
 
 const USAGE = `Usage: npm run bench [-- options]
 
@@ -178,6 +187,10 @@ interface Environment {
   tracker: CheckTracker;
   spec: Record<string, unknown>;
   builds?: Builds;
+  /** The operators' kubeconfig: a token of OPERATOR_USER. */
+  operatorKubeconfigPath: string;
+  /** The operators' requests to the kube-apiserver. */
+  audit: RequestAudit;
 }
 
 function machine(): Machine {
@@ -563,7 +576,7 @@ async function runOperator(config: Config, env: Environment, kind: OperatorKind)
   const logDir = makeTempDir(`bench-${kind}`);
   step(`${kind}: starting the operator`);
   const op = await startUnderTest(kind, {
-    kubeconfigPath: env.cp.kubeconfigPath,
+    kubeconfigPath: env.operatorKubeconfigPath,
     logDir,
     realArgs: config.realArgs,
     builds: env.builds,
@@ -751,6 +764,11 @@ async function restartScenario(
     await sleep(5_000);
   }
   const notCheckedAgain = before.filter((k) => (poller.lastCheck.get(k) ?? 0) * 1000 < up).length;
+  const beforeKeys = new Set(before);
+  const gapsAround = poller.gapsBetween(down / 1000, Date.now() / 1000, beforeKeys).map((g) => g.seconds);
+  // The audit log's first minute after /readyz must be over before it is read.
+  await eventually(() => Date.now() > up + 61_000, { timeoutMs: 120_000, intervalMs: 1_000 });
+  const counted = countRequests(env.audit.requests(), down, up, 60);
   const result: RestartResult = {
     crs: before.length,
     downSeconds: (up - down) / 1000,
@@ -759,11 +777,23 @@ async function restartScenario(
     notCheckedAgain,
     reconcileErrors: (await errors()) - errorsBefore,
     operatorExited: op.exited(),
+    longestGapSeconds: gapsAround.length > 0 ? Math.max(...gapsAround) : NaN,
+    requests: {
+      beforeReady: counted.beforeReady,
+      perSecond: counted.perSecond,
+      firstMinute: counted.total,
+      peakPerSecond: counted.peakPerSecond,
+      byVerb: counted.byVerb,
+      byCode: counted.byCode,
+    },
   };
   step(
     `${op.kind}: apiserver down ${result.downSeconds.toFixed(1)}s; new CR status ${newCrStatusSeconds.toFixed(1)}s after ready; ` +
       `all ${before.length} checked again after ${allCheckedAgainSeconds.toFixed(1)}s (${notCheckedAgain} not); ` +
-      `${result.reconcileErrors} failed reconciles${result.operatorExited ? '; the operator EXITED' : ''}`,
+      `${result.reconcileErrors} failed reconciles${result.operatorExited ? '; the operator EXITED' : ''}; ` +
+      `longest gap between two checks ${result.longestGapSeconds?.toFixed(1)}s; operator requests: ` +
+      `${counted.beforeReady} before /readyz, ${counted.total} in the first minute (peak ${counted.peakPerSecond}/s) ` +
+      `${JSON.stringify(counted.byVerb)} codes ${JSON.stringify(counted.byCode)}`,
   );
   if (result.operatorExited) step(`${op.kind}: its last log lines:\n${lastLines(op.logPath, 5)}`);
   return result;
@@ -802,8 +832,11 @@ async function main(): Promise<number> {
     builds = buildOperators();
   }
   step('starting kube-apiserver (+ its etcd), a 3-member etcd cluster and Prometheus');
+  const auditDir = makeTempDir('bench-audit');
+  teardown.add('audit log', () => Promise.resolve(removeTempDir(auditDir)));
+  const audit = requestAudit(auditDir, OPERATOR_USER);
   const [cp, cluster] = await Promise.all([
-    startControlPlane().then((c) => {
+    startControlPlane({ apiServerArgs: audit.apiServerArgs }).then((c) => {
       teardown.add('control plane', () => c.stop());
       return c;
     }),
@@ -819,6 +852,7 @@ async function main(): Promise<number> {
   step(`waiting until Prometheus (scraping every ${config.scrapeIntervalS}s) has every p99 for every member`);
   await waitForData(prometheus, cluster.members.length, 300_000);
   for (const namespace of NAMESPACES) await cp.createNamespace(namespace);
+  const operatorIdentity = await clusterAdminServiceAccount(cp, OPERATOR_SA.namespace, OPERATOR_SA.name);
   const tracker = new CheckTracker(cp.kubeConfig);
   await tracker.start();
   teardown.add('CR watch', () => tracker.stop());
@@ -831,6 +865,8 @@ async function main(): Promise<number> {
     core: cp.kubeConfig.makeApiClient(CoreV1Api),
     tracker,
     builds,
+    operatorKubeconfigPath: operatorIdentity.kubeconfigPath,
+    audit,
     spec: {
       etcd: { endpoints: cluster.endpoints },
       prometheus: { url: prometheus.url, labelMatchers: ['job="etcd"'] },

@@ -131,6 +131,26 @@ export interface RestartResult {
   reconcileErrors: number;
   /** The operator process was gone after the restart. */
   operatorExited?: boolean;
+  /**
+   * The longest time between two checks of one CR among the checks completed from the stop until
+   * the end of the wait (a check the restart delayed shows here; the jitter alone gives 1.1 intervals).
+   */
+  longestGapSeconds?: number;
+  /** The operator's own requests to the kube-apiserver (its audit log), around the restart. */
+  requests?: RestartRequests;
+}
+
+export interface RestartRequests {
+  /** Requests that reached the kube-apiserver between its stop and /readyz. */
+  beforeReady: number;
+  /** Requests in each second of the first minute after /readyz (index = second). */
+  perSecond: number[];
+  firstMinute: number;
+  peakPerSecond: number;
+  /** `verb resource[/subresource]` -> count, first minute. */
+  byVerb: Record<string, number>;
+  /** HTTP status code -> count, first minute. */
+  byCode: Record<string, number>;
 }
 
 export interface OperatorResult {

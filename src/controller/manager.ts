@@ -29,6 +29,7 @@ import {
   leaseClient,
   runWorkers,
   shutDownGracefully,
+  withPooledConnections,
   withSignal,
   type ReflectorListener,
   type WorkerPool,
@@ -67,17 +68,22 @@ export class OperatorManager {
   private readonly reconciler: EtcdHealthCheckReconciler;
   private readonly servers: ServedEndpoints[] = [];
   private readonly shared: SharedSources;
+  private readonly kubeConfig: KubeConfig;
   private pool?: WorkerPool;
   private resolveDone!: (reason: ExitReason) => void;
   private lastTick = Date.now();
   private ticker?: NodeJS.Timeout;
+  private retainPending?: NodeJS.Immediate;
   private stopping = false;
 
   constructor(
-    private readonly kubeConfig: KubeConfig,
+    givenKubeConfig: KubeConfig,
     private readonly options: OperatorOptions,
     private readonly log: Logger,
   ) {
+    // One keep-alive connection per API server for every call, not a TLS handshake per call.
+    const kubeConfig = withPooledConnections(givenKubeConfig);
+    this.kubeConfig = kubeConfig;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     const scopes = options.namespaces.length > 0 ? options.namespaces : [''];
     this.checks = new Map(scopes.map((ns) => [ns, this.checkInformer(ns)]));
@@ -230,6 +236,7 @@ export class OperatorManager {
     if (this.stopping) return;
     this.stopping = true;
     clearInterval(this.ticker);
+    clearImmediate(this.retainPending);
     const report = await shutDownGracefully({
       workers: this.pool ? [this.pool] : [],
       queues: [this.queue],
@@ -307,14 +314,27 @@ export class OperatorManager {
     for (const key of checksReferring(this.allChecks(), kind, namespace, name)) this.queue.add(key);
   }
 
-  /** Watch exactly the Secrets and ConfigMaps that checks refer to, each by name. */
+  /**
+   * Watch exactly the Secrets and ConfigMaps that checks refer to, each by name. Computed once per
+   * turn of the event loop: a LIST or a burst of creates adds hundreds of checks, and a pass over
+   * all checks per added check is quadratic.
+   */
   private retainConfigReferences(): void {
+    if (this.retainPending) return;
+    this.retainPending = setImmediate(() => this.retainConfigReferencesNow());
+  }
+
+  private retainConfigReferencesNow(): void {
+    clearImmediate(this.retainPending);
+    this.retainPending = undefined;
     const refs = this.allChecks().flatMap(referencesOf);
     this.configs.retain(refs).catch((error: unknown) => this.log.warn({ err: error }, 'config caches'));
   }
 
   /** Before a check's first reconcile, give the watches of what it refers to a moment to fill. */
   private async credentialsReady(key: string): Promise<void> {
+    // The watches of a check added in this turn of the event loop are not started yet.
+    if (this.retainPending) this.retainConfigReferencesNow();
     const check = this.scopeOf(this.checks, key)?.get(key);
     const refs = check ? referencesOf(check) : [];
     if (refs.length > 0) await this.configs.waitFor(refs, 10_000);
@@ -339,6 +359,8 @@ export class OperatorManager {
       watchEnded: (cause) => this.metrics.watchRestarts.inc({ resource, cause }),
       listed: (outcome) => {
         if (outcome === 'error') this.metrics.watchRestarts.inc({ resource, cause: 'list-error' });
+        // The API server answers again: the reconciles that could not reach it go now.
+        else this.queue.retryParked();
       },
     };
   }

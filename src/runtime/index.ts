@@ -1,6 +1,7 @@
 // The controller runtime: informers, a keyed work queue, leader election, events and shutdown.
 export * from './backoff.js';
 export * from './clock.js';
+export * from './connections.js';
 export * from './events.js';
 export * from './informer.js';
 export * from './k8s-errors.js';

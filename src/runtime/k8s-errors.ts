@@ -56,6 +56,23 @@ export function isAbortError(err: unknown): boolean {
   return err instanceof Error && err.name === 'AbortError';
 }
 
+/**
+ * Connection errors that mean no connection was made: nothing listens (the API server is down or
+ * restarting) or there is no route. Such an attempt costs the server nothing.
+ */
+const NOT_CONNECTED_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+
+/**
+ * The request never reached a server (node-fetch's FetchError carries the socket error's code,
+ * possibly as the cause of another error).
+ */
+export function isUnreachable(err: unknown): boolean {
+  for (let cause = err, depth = 0; isRecord(cause) && depth < 4; cause = cause.cause, depth++) {
+    if (typeof cause.code === 'string' && NOT_CONNECTED_CODES.has(cause.code)) return true;
+  }
+  return false;
+}
+
 /** One readable line for logs and conditions, e.g. `409 Conflict: the object has been modified`. */
 export function describeError(err: unknown): string {
   const status = statusOf(err);

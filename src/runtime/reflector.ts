@@ -1,12 +1,15 @@
 // LIST+WATCH of one collection on top of client-node's Watch class. It does what client-go's
 // reflector does and client-node 1.4's ListWatch does not: watch bookmarks, a server-side watch
-// timeout, an inactivity watchdog, and jittered backoff that never gives up.
+// timeout, an inactivity watchdog, and jittered backoff that never gives up. Unlike client-go, an
+// attempt that could not connect at all (nothing listens: the API server is restarting) does not
+// grow the backoff: it is retried about every second, so the cache is current within a second of
+// the server listening again, and the backoff is kept for a server that answers with errors.
 import { Watch } from '@kubernetes/client-node';
 import type { ConfigurationOptions, KubeConfig } from '@kubernetes/client-node';
 import { JitteredBackoff } from './backoff.js';
 import { sleep, systemClock, withDeadline } from './clock.js';
 import type { Clock, Random } from './clock.js';
-import { describeError, isGone } from './k8s-errors.js';
+import { describeError, isGone, isUnreachable } from './k8s-errors.js';
 import type { Logger } from './logger.js';
 import { withSignal } from './request-options.js';
 
@@ -71,6 +74,11 @@ export interface ReflectorOptions<T> {
   requestTimeoutMs?: number;
   /** Delays before each LIST after the first (client-go: 800ms → 30s, jittered). */
   backoff?: JitteredBackoff;
+  /**
+   * After an attempt that could not connect (connection refused, no route), the next LIST waits
+   * between this and twice this instead of the backoff. Default 500 ms.
+   */
+  reconnectMs?: number;
   clock?: Clock;
   random?: Random;
 }
@@ -91,12 +99,15 @@ export class Reflector<T extends KubeObject> {
   private readonly inactivityTimeoutMs: number;
   private readonly requestTimeoutMs: number;
   private readonly backoff: JitteredBackoff;
+  private readonly reconnectMs: number;
   private readonly clock: Clock;
   private readonly random: Random;
   private readonly stopController = new AbortController();
   private running: Promise<void> | undefined;
   private stopWatch: (() => void) | undefined;
   private resourceVersion = '';
+  /** The last LIST or watch failed without reaching the server. */
+  private unreachable = false;
 
   constructor(
     private readonly options: ReflectorOptions<T>,
@@ -109,6 +120,7 @@ export class Reflector<T extends KubeObject> {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     this.backoff = options.backoff ?? new JitteredBackoff({ clock: this.clock, random: this.random });
+    this.reconnectMs = options.reconnectMs ?? 500;
     this.watcher = new Watch(withConnectTimeout(options.kubeConfig, this.requestTimeoutMs));
   }
 
@@ -140,11 +152,16 @@ export class Reflector<T extends KubeObject> {
     let isRelist = false;
     while (!this.stopped) {
       // client-go runs ListAndWatch under wait.BackoffUntil: every relist waits for the backoff,
-      // so a server that keeps failing or expiring watches is not hammered.
-      if (isRelist) await sleep(this.backoff.next(), this.stopController.signal);
+      // so a server that keeps failing or expiring watches is not hammered. A server that could
+      // not be reached did no work: try again soon, without growing the backoff.
+      if (isRelist) await sleep(this.nextDelay(), this.stopController.signal);
       isRelist = true;
       if (!this.stopped && (await this.listAndReplace())) await this.watchUntilRelistNeeded();
     }
+  }
+
+  private nextDelay(): number {
+    return this.unreachable ? this.reconnectMs * (1 + this.random()) : this.backoff.next();
   }
 
   /** Re-watches from the last resourceVersion until a watch expires, fails, or we stop. */
@@ -155,6 +172,7 @@ export class Reflector<T extends KubeObject> {
       // client-go's backoff manager is reset by a healthy watch: after an apiserver restart the
       // relist must not wait the delay grown during an earlier outage (issue 17).
       if (end.healthy) this.backoff.reset();
+      this.unreachable = end.reason === 'error' && isUnreachable(end.error);
       this.listener.watchEnded?.(end.reason);
       this.logWatchEnd(end);
       if (end.reason === 'expired' || end.reason === 'error') return;
@@ -170,11 +188,13 @@ export class Reflector<T extends KubeObject> {
       if (this.stopped) return false;
       if (!Array.isArray(list?.items)) throw new Error('LIST response has no items array');
       this.resourceVersion = list.metadata?.resourceVersion ?? '';
+      this.unreachable = false;
       this.sink.replace(list.items);
       this.listener.listed?.('ok');
       return true;
     } catch (error) {
       if (this.stopped) return false;
+      this.unreachable = isUnreachable(error);
       this.listener.listed?.('error');
       this.log.warn({ path, error: describeError(error) }, 'LIST failed; retrying with backoff');
       return false;

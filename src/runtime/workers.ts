@@ -1,6 +1,6 @@
 // Bounded-concurrency workers over a WorkQueue, with controller-runtime's handling of a
 // reconcile's outcome (pkg/internal/controller/controller.go reconcileHandler).
-import { describeError } from './k8s-errors.js';
+import { describeError, isUnreachable } from './k8s-errors.js';
 import type { Logger } from './logger.js';
 import type { WorkQueue } from './workqueue.js';
 
@@ -14,6 +14,12 @@ export interface WorkOutcome {
    */
   error?: unknown;
 }
+
+/**
+ * A reconcile that failed because the API server could not be reached waits for it to be back
+ * (WorkQueue.retryParked), but at most this long.
+ */
+export const PARKED_RETRY_MAX_MS = 30_000;
 
 /** `signal` aborts when the pool gives up on in-flight work (shutdown deadline). */
 export type ReconcileHandler = (key: string, signal: AbortSignal) => Promise<WorkOutcome | void>;
@@ -52,6 +58,14 @@ export function runWorkers(
   };
 
   const applyResult = (key: string, result: WorkOutcome): void => {
+    if (result.error !== undefined && isUnreachable(result.error)) {
+      log.warn(
+        { key, error: describeError(result.error) },
+        'API server unreachable; retrying when it is back',
+      );
+      queue.park(key, PARKED_RETRY_MAX_MS);
+      return;
+    }
     if (result.error !== undefined) {
       const fields = { key, error: describeError(result.error), requeues: queue.numRequeues(key) };
       log.error(fields, 'reconcile failed; retrying with backoff');

@@ -49,6 +49,8 @@ export class WorkQueue {
   /** Keys a worker holds, with the time it got them. */
   private readonly processing = new Set<string>();
   private readonly delayed = new Map<string, DelayedAdd>();
+  /** Delayed keys that wait for the API server to be reachable again (park). */
+  private readonly parked = new Set<string>();
   private readonly getters: Getter[] = [];
   private readonly drainWaiters: Array<() => void> = [];
   private shuttingDown = false;
@@ -76,6 +78,7 @@ export class WorkQueue {
     if (pending) clearTimeout(pending.timer);
     const timer = setTimeout(() => {
       this.delayed.delete(key);
+      this.parked.delete(key);
       this.enqueue(key, 'due');
     }, delayMs);
     timer.unref();
@@ -87,6 +90,37 @@ export class WorkQueue {
     if (this.shuttingDown) return;
     this.listener.retried?.(key);
     this.addAfter(key, this.rateLimiter.when(key));
+  }
+
+  /**
+   * The reconcile of `key` failed without reaching the API server (it is down or restarting): it
+   * is retried once the server is reachable again (`retryParked`), or after `maxWaitMs`. Unlike
+   * addRateLimited this is not a failure of the key: an outage costs each key one failed attempt,
+   * not one per doubling of its backoff, and no key is left waiting after the server is back.
+   */
+  park(key: string, maxWaitMs: number): void {
+    if (this.shuttingDown) return;
+    this.listener.retried?.(key);
+    const pending = this.delayed.get(key);
+    // A sooner delayed add (a requeue) does the retry already.
+    if (pending && pending.readyAt <= this.clock.now() + maxWaitMs) return;
+    this.addAfter(key, maxWaitMs);
+    this.parked.add(key);
+  }
+
+  /** The API server answers again: every parked key goes to the back of the queue now. */
+  retryParked(): void {
+    for (const key of this.parked) {
+      clearTimeout(this.delayed.get(key)?.timer);
+      this.delayed.delete(key);
+      this.enqueue(key, 'due');
+    }
+    this.parked.clear();
+  }
+
+  /** Keys waiting for the API server to be reachable again. */
+  parkedCount(): number {
+    return this.parked.size;
   }
 
   /** Resets the key's failure count; use after a successful reconcile. */
@@ -147,6 +181,7 @@ export class WorkQueue {
     this.shuttingDown = true;
     for (const { timer } of this.delayed.values()) clearTimeout(timer);
     this.delayed.clear();
+    this.parked.clear();
     // Getters only wait while the queue is empty, so all of them are told to stop.
     for (const getter of this.getters.splice(0)) getter(null);
     this.notifyIfDrained();

@@ -51,6 +51,8 @@ export class FakeApiServer {
   readonly requests: RecordedRequest[] = [];
   /** Watches answered with 200, in order. */
   readonly watches: WatchStream[] = [];
+  /** TCP connections accepted so far. */
+  connections = 0;
   objects: object[] = [];
   listResourceVersion = '10';
   private readonly listReplies: ScriptedReply[] = [];
@@ -66,6 +68,7 @@ export class FakeApiServer {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     const fake = new FakeApiServer(server, `http://127.0.0.1:${port}`);
+    server.on('connection', () => fake.connections++);
     server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) =>
       fake.handle(collectionPath, request, response),
     );
@@ -96,6 +99,17 @@ export class FakeApiServer {
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  /** Stops listening and drops every connection: a client now gets connection refused. */
+  stopListening(): Promise<void> {
+    return this.close();
+  }
+
+  /** Listens again on the same port, as a restarted API server would. */
+  async listenAgain(): Promise<void> {
+    const port = Number(new URL(this.url).port);
+    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
   }
 
   private handle(collectionPath: string, request: http.IncomingMessage, response: http.ServerResponse): void {

@@ -248,6 +248,33 @@ describe('Informer against a fake API server', () => {
     expect(backoff.delays).toEqual([20, 40, 80, 20]);
   });
 
+  it('retries a server that refuses connections about every reconnect period, without growing the backoff', async () => {
+    // An apiserver restart: nothing listens for a while. The backoff (20 ms -> 10 s here) is not
+    // consulted for those attempts, so the relist follows within one reconnect period of the
+    // server listening again instead of after a delay grown during the outage.
+    const backoff = new RecordingBackoff({ initialMs: 20, maxMs: 10_000, random: () => 0 });
+    const { server, informer, listener, log } = await startInformer([check('a', '1')], {
+      backoff,
+      reconnectMs: 50,
+    });
+    await openWatch(server, 0);
+    server.watches[0]!.send('ADDED', check('b', '11'));
+    await eventually(() => informer.get('ops/b') !== undefined);
+
+    await server.stopListening();
+    await eventually(() => listener.lists.filter((outcome) => outcome === 'error').length >= 5);
+    server.objects = [check('a', '1'), check('b', '11'), check('c', '12')];
+    await server.listenAgain();
+
+    await eventually(() => informer.get('ops/c') !== undefined);
+    await openWatch(server, 1);
+    // Only the dropped watch waited the backoff (started over by that healthy watch); none of
+    // the refused LISTs did.
+    expect(backoff.delays).toEqual([20]);
+    expect(listener.lists.filter((outcome) => outcome === 'error').length).toBeGreaterThanOrEqual(5);
+    expect(log.messages('warn')).toContain('LIST failed; retrying with backoff');
+  });
+
   it('keeps growing the backoff while watches fail at once, although each LIST succeeds', async () => {
     const backoff = new RecordingBackoff({ initialMs: 20, maxMs: 10_000, random: () => 0 });
     const { server } = await startInformer([check('a', '1')], { backoff }, (s) =>

@@ -6,6 +6,7 @@ import {
   isConflict,
   isGone,
   isNotFound,
+  isUnreachable,
   reasonOf,
 } from '../../src/runtime/k8s-errors.js';
 
@@ -57,5 +58,20 @@ describe('k8s-errors', () => {
     expect(isAbortError(abort)).toBe(true);
     expect(isAbortError(new Error('socket hang up'))).toBe(false);
     expect(describeError('plain text')).toBe('plain text');
+  });
+
+  it('tells a request that reached no server apart from one the server answered', () => {
+    // node-fetch's FetchError carries the socket error's code; callers may wrap it as a cause.
+    const refused = Object.assign(new Error('request to https://127.0.0.1:6443 failed'), {
+      type: 'system',
+      code: 'ECONNREFUSED',
+    });
+    expect(isUnreachable(refused)).toBe(true);
+    expect(isUnreachable(new Error('list failed', { cause: refused }))).toBe(true);
+    expect(isUnreachable(Object.assign(new Error('no route'), { code: 'EHOSTUNREACH' }))).toBe(true);
+    // A reset or a timeout may come from a server that got the request: not "unreachable".
+    expect(isUnreachable(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toBe(false);
+    expect(isUnreachable(apiException(503, 'ServiceUnavailable', 'not ready'))).toBe(false);
+    expect(isUnreachable(undefined)).toBe(false);
   });
 });

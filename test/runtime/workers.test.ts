@@ -88,6 +88,34 @@ describe('runWorkers', () => {
     await pool.finished;
   });
 
+  it('parks a reconcile that could not reach the API server instead of backing it off, and runs it when the server is back', async () => {
+    const queue = fastRetries();
+    const log = new RecordingLogger();
+    const attempts: string[] = [];
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), { code: 'ECONNREFUSED' });
+    const pool = runWorkers(
+      queue,
+      1,
+      (key): Promise<WorkOutcome> => {
+        attempts.push(key);
+        return Promise.resolve(attempts.length === 1 ? { error: refused } : {});
+      },
+      log,
+    );
+
+    queue.add('ops/a');
+    await eventually(() => queue.parkedCount() === 1);
+    expect(attempts).toHaveLength(1);
+    expect(queue.numRequeues('ops/a')).toBe(0);
+    expect(log.messages('warn')).toEqual(['API server unreachable; retrying when it is back']);
+
+    queue.retryParked();
+    await eventually(() => attempts.length === 2);
+    expect(log.messages('error')).toEqual([]);
+    queue.shutDown();
+    await pool.finished;
+  });
+
   it('requeues after requeueAfterMs for periodic work', async () => {
     const queue = new WorkQueue();
     let attempts = 0;

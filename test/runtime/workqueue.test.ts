@@ -121,6 +121,34 @@ describe('WorkQueue', () => {
     expect(queue.numRequeues('a')).toBe(0);
   });
 
+  it('park() holds a key until retryParked() or its longest wait, without counting a failure', async () => {
+    jest.useFakeTimers();
+    const queue = new WorkQueue({ rateLimiter: new ItemExponentialRateLimiter(100, 10_000) });
+    queue.park('a', 30_000);
+    queue.park('b', 30_000);
+    queue.addAfter('c', 1_000);
+    queue.park('c', 30_000); // its sooner requeue does the retry
+    expect(queue.parkedCount()).toBe(2);
+    expect(queue.numRequeues('a')).toBe(0);
+
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(await queue.get()).toBe('c');
+    expect(queue.len()).toBe(0);
+
+    queue.retryParked();
+    expect(queue.parkedCount()).toBe(0);
+    expect([await queue.get(), await queue.get()]).toEqual(['a', 'b']);
+    // Their longest-wait timers are gone with them.
+    expect(jest.getTimerCount()).toBe(0);
+
+    queue.park('d', 30_000);
+    await jest.advanceTimersByTimeAsync(29_999);
+    expect(queue.len()).toBe(0);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(await queue.get()).toBe('d');
+    expect(queue.parkedCount()).toBe(0);
+  });
+
   it('shutDown() ignores new keys, drops delayed ones, hands out what was queued, then null', async () => {
     jest.useFakeTimers();
     const queue = new WorkQueue();
