@@ -4,7 +4,7 @@ KUBECTL ?= kubectl
 IMG ?= ghcr.io/etcd-health-operator/etcd-health-operator:0.1.0
 OVERLAY ?= kubernetes
 
-.PHONY: build test lint e2e manifests run deploy undeploy docker-build kind-up kind-e2e demo controlplane node node-up node-e2e node-down node-status bench
+.PHONY: build test lint e2e manifests release run deploy undeploy docker-build kind-up kind-e2e demo controlplane node node-up node-e2e node-down node-status bench
 
 build: ## Compile TypeScript to dist/
 	npm run build
@@ -21,6 +21,10 @@ e2e: controlplane ## Only the suites on real processes
 
 manifests: ## Regenerate the CRD from src/api
 	npm run manifests
+
+release: ## Regenerate dist/install.yaml (IMG) and the Helm chart charts/etcd-health-operator from deploy/
+	npx tsx hack/release/install.ts --image $(IMG)
+	npx tsx hack/release/chart.ts --image $(IMG)
 
 controlplane: ## Build (or reuse) kube-apiserver, kubectl and etcd from the Go module proxy
 	bash test/controlplane/build.sh
