@@ -90,7 +90,8 @@ class Template {
     const lines = dumped.split('\n').map((line) => {
       const entry = line.match(/^(\s*)(- )?(__HELM_\d+__)(: null)?$/);
       const render = entry && this.lines.get(entry[3]!);
-      if (entry && render) return `${entry[1]}${render(entry[1]!.length + (entry[2] ? 2 : 0))}`;
+      // A list item's block writes its own `- `; a map entry's starts after the item's `- `.
+      if (entry && render) return `${entry[1]}${render(entry[1]!.length + (entry[2] && entry[4] ? 2 : 0))}`;
       const keyed = line.match(/^(\s*)(- )?([^\s].*?): (__HELM_\d+__)$/);
       const pipeline = keyed && this.values.get(keyed[4]!);
       if (keyed && pipeline !== undefined) {
@@ -114,7 +115,9 @@ interface ChartDocument {
   text: string;
 }
 
-const clone = <T>(value: T): T => structuredClone(value);
+// Through JSON, not structuredClone: under jest, structuredClone makes objects of another realm,
+// which js-yaml refuses to dump.
+const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
 const isMap = (value: unknown): value is Yaml =>
   typeof value === 'object' && value !== null && !Array.isArray(value);

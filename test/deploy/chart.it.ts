@@ -213,7 +213,11 @@ describe('helm template', () => {
       spec: { replicas: number; template: { spec: { containers: Array<{ resources: unknown }> } } };
     };
     expect(deployment.spec.replicas).toBe(3);
-    expect(deployment.spec.template.spec.containers[0]?.resources).toEqual({ requests: { cpu: '200m' } });
+    // --set merges into the defaults: the CPU request changes, the memory bounds stay.
+    expect(deployment.spec.template.spec.containers[0]?.resources).toMatchObject({
+      requests: { cpu: '200m', memory: expect.any(String) },
+      limits: { memory: expect.any(String) },
+    });
     const container = containerOf(objects);
     expect(container.image).toBe('registry.example/ehc:1.2.3');
     expect(container.imagePullPolicy).toBe('Always');
