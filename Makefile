@@ -22,9 +22,12 @@ e2e: controlplane ## Only the suites on real processes
 manifests: ## Regenerate the CRD from src/api
 	npm run manifests
 
-release: ## Regenerate dist/install.yaml (IMG) and the Helm chart charts/etcd-health-operator from deploy/
-	npx tsx hack/release/install.ts --image $(IMG)
-	npx tsx hack/release/chart.ts --image $(IMG)
+# The image is package.json's version unless IMG is given on the command line (the check in
+# test/deploy/release.test.ts expects the former).
+RELEASE_IMAGE = $(if $(filter command line,$(origin IMG)),--image $(IMG))
+release: ## Regenerate dist/install.yaml and the Helm chart charts/etcd-health-operator from deploy/
+	npx tsx hack/release/install.ts $(RELEASE_IMAGE)
+	npx tsx hack/release/chart.ts $(RELEASE_IMAGE)
 
 controlplane: ## Build (or reuse) kube-apiserver, kubectl and etcd from the Go module proxy
 	bash test/controlplane/build.sh
