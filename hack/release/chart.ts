@@ -265,11 +265,12 @@ export function chartFromRender(rendered: string, image: string): Chart {
   let pdbObject: KubeObject | undefined;
   let operatorBinding: KubeObject | undefined;
 
-  const emit = (object: KubeObject, around?: { open: string; close?: string }) => {
+  /** Adds the object's template, inside `{{- if condition }}` when given. */
+  const emit = (object: KubeObject, condition?: string) => {
     const text = `---\n${t.toText(rewrite(escapeBraces(object, t), context))}`;
     documents.push({
       file: fileOf(object.kind),
-      text: around ? `${around.open}\n${text}${around.close ?? '{{- end }}'}\n` : text,
+      text: condition ? `{{- if ${condition} }}\n${text}{{- end }}\n` : text,
     });
   };
 
@@ -299,23 +300,21 @@ export function chartFromRender(rendered: string, image: string): Chart {
     } else if (kind === 'PodDisruptionBudget') {
       pdbObject = original;
       (object.spec as Yaml).minAvailable = t.expr('$.Values.podDisruptionBudget.minAvailable');
-      emit(object, {
-        open: '{{- if and $.Values.podDisruptionBudget.enabled (gt (int $.Values.replicaCount) 1) }}',
-      });
-    } else if (kind === 'NetworkPolicy') emit(object, { open: '{{- if $.Values.networkPolicy.enabled }}' });
+      emit(object, 'and $.Values.podDisruptionBudget.enabled (gt (int $.Values.replicaCount) 1)');
+    } else if (kind === 'NetworkPolicy') emit(object, '$.Values.networkPolicy.enabled');
     else if (kind === 'ServiceMonitor') {
       addLabels(object, '$.Values.serviceMonitor.additionalLabels', t);
-      emit(object, { open: '{{- if $.Values.serviceMonitor.enabled }}' });
+      emit(object, '$.Values.serviceMonitor.enabled');
     } else if (kind === 'PrometheusRule') {
       rules = object.spec;
       object.spec = t.value(`$.Files.Get "${RULES_FILE}" | trim`);
       addLabels(object, '$.Values.prometheusRule.additionalLabels', t);
-      emit(object, { open: '{{- if $.Values.prometheusRule.enabled }}' });
+      emit(object, '$.Values.prometheusRule.enabled');
     } else if ((kind === 'Role' || kind === 'RoleBinding') && name === `${NAME}-leader-election`)
-      emit(object, { open: '{{- if $.Values.leaderElection.enabled }}' });
+      emit(object, '$.Values.leaderElection.enabled');
     else if (kind === 'ClusterRoleBinding' && name === NAME) {
       operatorBinding = original;
-      emit(object, { open: '{{- if not $.Values.watchNamespaces }}' });
+      emit(object, 'not $.Values.watchNamespaces');
     } else emit(object);
   }
 
