@@ -13,6 +13,7 @@ import { CHART_DIR, renderChart } from '../../hack/release/chart.js';
 import { releaseImage, renderOverlay } from '../../hack/release/install.js';
 import { startControlPlane, type ControlPlane } from '../harness/controlplane.js';
 import { CHART, helmIn, type Helm } from '../harness/helm.js';
+import { everythingIn, everythingLabelled } from '../harness/leftovers.js';
 import { cleanupAll, makeTempDir } from '../harness/process.js';
 
 const MONITORING_CRDS = fileURLToPath(new URL('./fixtures/monitoring.coreos.com-crds.yaml', import.meta.url));
@@ -32,8 +33,8 @@ let dir: string;
 
 beforeAll(async () => {
   dir = makeTempDir('chart');
-  helm = helmIn(dir);
   cp = await startControlPlane({ crdFiles: [MONITORING_CRDS] });
+  helm = helmIn(dir, cp.kubeconfigPath);
   for (const namespace of [NAMESPACE, 'ehc', 'team-a', 'team-b']) await cp.createNamespace(namespace);
 }, 300_000);
 
@@ -322,4 +323,42 @@ describe('helm template', () => {
     ]);
     await dryRunOnServer(onKubernetes);
   });
+});
+
+describe('helm install, upgrade and uninstall on the API server', () => {
+  // No kubelet here (test/node/install.it.ts runs the pods): what Helm makes and removes.
+  const CRD = 'etcdhealthchecks.etcdhealth.io';
+  const release = 'ehc-lifecycle';
+  const namespace = 'ehc-lifecycle';
+  const deployment = `${release}-etcd-health-operator`;
+  const deploymentArgs = async () =>
+    (
+      JSON.parse(
+        (await cp.kubectl(['-n', namespace, 'get', 'deployment', deployment, '-o', 'json'])).stdout,
+      ) as { spec: { template: { spec: { containers: Array<{ args: string[] }> } } } }
+    ).spec.template.spec.containers[0]!.args;
+
+  it('installs the CRD and every template, upgrades a value in place, and uninstalls all but the CRD', async () => {
+    await helm.ok(['install', release, CHART, '--namespace', namespace, '--create-namespace'], { timeoutMs: 300_000 });
+    const made = (
+      yaml.loadAll(await helm.ok(['get', 'manifest', release, '--namespace', namespace])) as Array<KubeObject | null>
+    ).filter((o): o is KubeObject => o !== null);
+    const labelled = await everythingLabelled(cp, `app.kubernetes.io/instance=${release}`);
+    // Every object of the manifest is there, found by its labels in a listing of every kind.
+    expect(labelled.length).toBe(made.length);
+    expect((await cp.kubectl(['get', 'crd', CRD])).code).toBe(0);
+    expect(await deploymentArgs()).toContain('--log-level=info');
+
+    await helm.ok(['upgrade', release, CHART, '--namespace', namespace, '--reuse-values', '--set', 'logLevel=debug'], {
+      timeoutMs: 300_000,
+    });
+    expect(await deploymentArgs()).toEqual(expect.arrayContaining(['--log-level=debug']));
+    expect(await deploymentArgs()).not.toContain('--log-level=info');
+
+    await helm.ok(['uninstall', release, '--namespace', namespace], { timeoutMs: 300_000 });
+    expect(await everythingLabelled(cp, `app.kubernetes.io/instance=${release}`)).toEqual([]);
+    // Helm's own release records (Secrets) go too; without a controller-manager nothing else is there.
+    expect(await everythingIn(cp, namespace)).toEqual([]);
+    expect((await cp.kubectl(['get', 'crd', CRD])).code).toBe(0);
+  }, 600_000);
 });

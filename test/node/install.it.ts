@@ -16,6 +16,7 @@ import { checksApi, conditionOf, type Checks } from '../harness/checks.js';
 import { startControlPlane, type ControlPlane } from '../harness/controlplane.js';
 import { eventually } from '../harness/eventually.js';
 import { CHART, helmIn, type Helm } from '../harness/helm.js';
+import { everythingIn, everythingLabelled } from '../harness/leftovers.js';
 import { buildahRunroot } from '../harness/image.js';
 import { etcdImage, operatorImage, type ImageArchive } from '../harness/node-images.js';
 import {
@@ -108,35 +109,6 @@ async function checkWithFullStatus(): Promise<EtcdHealthCheck> {
 const deleteCheck = () =>
   kubectlOk(['-n', KUBEADM.namespace, 'delete', `etcdhealthcheck/${CHECK}`, '--ignore-not-found', '--wait']);
 
-/** Every resource kind the API server lists, as `kubectl get` names them. */
-async function listableKinds(namespaced: boolean): Promise<string[]> {
-  const out = await kubectlOk(['api-resources', '--verbs=list', `--namespaced=${namespaced}`, '-o', 'name']);
-  return out.split('\n').filter(Boolean).sort();
-}
-
-/** Whatever exists of any kind with `selector`, in every namespace and cluster-wide. */
-async function everythingLabelled(selector: string): Promise<string[]> {
-  const kinds = [...(await listableKinds(true)), ...(await listableKinds(false))];
-  const out = await kubectlOk([
-    'get',
-    kinds.join(','),
-    '-A',
-    '-l',
-    selector,
-    '-o',
-    'name',
-    '--ignore-not-found',
-  ]);
-  return out.split('\n').filter(Boolean).sort();
-}
-
-/** Every namespaced object in `namespace`, of every kind the API server lists, Events aside. */
-async function everythingIn(namespace: string): Promise<string[]> {
-  const kinds = (await listableKinds(true)).filter((kind) => !/^events(\.events\.k8s\.io)?$/.test(kind));
-  const out = await kubectlOk(['get', kinds.join(','), '-n', namespace, '-o', 'name', '--ignore-not-found']);
-  return out.split('\n').filter(Boolean).sort();
-}
-
 const gone = async (args: string[]) => (await cp.kubectl(['get', ...args, '-o', 'name'])).code !== 0;
 
 beforeAll(async () => {
@@ -187,7 +159,7 @@ describe('kubectl apply --server-side -f dist/install.yaml', () => {
       timeoutMs: 300_000,
       description: `namespace ${NAMESPACE} deleted`,
     });
-    expect(await everythingLabelled('app.kubernetes.io/part-of=etcd-health-operator')).toEqual([]);
+    expect(await everythingLabelled(cp, 'app.kubernetes.io/part-of=etcd-health-operator')).toEqual([]);
   }, 900_000);
 });
 
@@ -286,7 +258,7 @@ describe('helm install, upgrade and uninstall of charts/etcd-health-operator', (
       description: 'the operator pods gone',
     });
     // Every kind, every namespace and cluster-wide: nothing with the release's labels.
-    expect(await everythingLabelled(`app.kubernetes.io/instance=${RELEASE}`)).toEqual([]);
+    expect(await everythingLabelled(cp, `app.kubernetes.io/instance=${RELEASE}`)).toEqual([]);
     // In the release's namespace only what Kubernetes puts in every namespace, and the Lease the
     // operator itself wrote (NOTES.txt says so).
     const leftIn = [
@@ -294,11 +266,11 @@ describe('helm install, upgrade and uninstall of charts/etcd-health-operator', (
       `lease.coordination.k8s.io/${RELEASE}`,
       'serviceaccount/default',
     ];
-    await eventually(async () => (await everythingIn(NAMESPACE)).join() === leftIn.join(), {
+    await eventually(async () => (await everythingIn(cp, NAMESPACE)).join() === leftIn.join(), {
       timeoutMs: 120_000,
       description: `only ${leftIn.join(', ')} in ${NAMESPACE}`,
     }).catch(async (error: Error) => {
-      throw new Error(`${error.message}; found ${(await everythingIn(NAMESPACE)).join(', ')}`, {
+      throw new Error(`${error.message}; found ${(await everythingIn(cp, NAMESPACE)).join(', ')}`, {
         cause: error,
       });
     });
