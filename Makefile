@@ -4,7 +4,7 @@ KUBECTL ?= kubectl
 IMG ?= ghcr.io/etcd-health-operator/etcd-health-operator:0.1.0
 OVERLAY ?= kubernetes
 
-.PHONY: build test lint e2e manifests release run deploy undeploy docker-build kind-up kind-e2e demo controlplane node node-up node-e2e node-down node-status bench
+.PHONY: build test lint e2e manifests release dashboards run deploy undeploy docker-build kind-up kind-e2e demo controlplane node node-up node-e2e node-down node-status bench bundle bundle-validate
 
 build: ## Compile TypeScript to dist/
 	npm run build
@@ -22,10 +22,19 @@ e2e: controlplane ## Only the suites on real processes
 manifests: ## Regenerate the CRD from src/api
 	npm run manifests
 
+dashboards: ## Regenerate deploy/dashboards/ (Grafana and OpenShift console) from hack/dashboards.ts
+	npx tsx hack/dashboards-write.ts
+
+bundle: controlplane ## Regenerate the OLM bundle (bundle/, bundle.Dockerfile) from crds/, deploy/ and hack/release/bundle/
+	npx tsx hack/release/bundle.ts
+
+bundle-validate: ## The operator-framework validators (default, OperatorHub, good practices) on bundle/
+	"$$(bash test/olm/build.sh)/olm-validate" bundle
+
 # The image is package.json's version unless IMG is given on the command line (the check in
 # test/deploy/release.test.ts expects the former).
 RELEASE_IMAGE = $(if $(filter command line,$(origin IMG)),--image $(IMG))
-release: ## Regenerate dist/install.yaml and the Helm chart charts/etcd-health-operator from deploy/
+release: bundle ## Regenerate every release artifact from deploy/: the bundle, dist/install.yaml, charts/etcd-health-operator
 	npx tsx hack/release/install.ts $(RELEASE_IMAGE)
 	npx tsx hack/release/chart.ts $(RELEASE_IMAGE)
 

@@ -45,3 +45,6 @@ bash test/etcd-3.5/build.sh >/dev/null
 bash test/helm/build.sh >/dev/null
 # The node suite's kubelet, containerd, runc and CNI plugins (a cold build takes about 18 minutes).
 bash test/node/build.sh >/dev/null
+# The release checks: the operator-framework bundle validators and actionlint.
+bash test/olm/build.sh >/dev/null
+bash test/tools/build.sh >/dev/null

@@ -490,7 +490,8 @@ export async function renderChart(
     signal,
   ))
     files.push({
-      path: `files/dashboards/${configMap.metadata.name}.yaml`,
+      // Grafana's and the console's may share a name, in their own namespaces.
+      path: `files/dashboards/${configMap.metadata.namespace ?? 'release'}_${configMap.metadata.name}.yaml`,
       content: yaml.dump(configMap, { noRefs: true, lineWidth: -1 }),
     });
   return files

@@ -104,6 +104,9 @@ const GOOD: Record<string, Condition['status']> = {
   Degraded: 'False',
   Upgradeable: 'True',
   Reachable: 'True',
+  // kstatus' abnormal-true conditions (src/health/kstatus.ts).
+  Reconciling: 'False',
+  Stalled: 'False',
 };
 
 type Paint = (text: string, tone: Tone) => string;

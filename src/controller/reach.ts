@@ -3,13 +3,10 @@
 // namespaces the admin allowed (--discovery-namespace), and static etcd endpoints must lie inside
 // the admin's networks (--etcd-endpoint-cidr). A check that asks for more is refused with a
 // condition naming the flag; the operator then neither lists nor dials anything for it.
-import { DiscoverySchema, type EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
+import { DISCOVERY_PRESETS, type EtcdHealthCheckSpec } from '../api/v1alpha1/spec.js';
 import type { EndpointPolicy } from '../sources/etcd/endpoint-policy.js';
 
 const DISCOVERY_NAMESPACE_FLAG = '--discovery-namespace';
-
-/** What the schema (and so the API server) fills in when a check leaves the namespace unset. */
-const DEFAULT_DISCOVERY_NAMESPACE = DiscoverySchema.parse({}).namespace;
 
 /** A SpecDegraded reason and a message the CR author can act on; never names anything out of reach. */
 export interface Refusal {
@@ -28,8 +25,8 @@ export class ReachPolicy {
   refusal(own: string, spec: EtcdHealthCheckSpec): Refusal | undefined {
     const discovery = spec.etcd.discovery;
     if (discovery && !this.discoveryAllowed(own, discovery.namespace)) {
-      // The API server fills in the schema default: a CR author who left it unset may not know.
-      const defaulted = discovery.namespace === DEFAULT_DISCOVERY_NAMESPACE;
+      // The preset fills in its namespace: a CR author who left it unset may not know.
+      const defaulted = discovery.namespace === DISCOVERY_PRESETS[discovery.preset].namespace;
       const allowed = [own, ...this.discoveryNamespaces.filter((ns) => ns !== own)].join(', ');
       return {
         reason: 'DiscoveryNamespaceNotAllowed',

@@ -1,4 +1,5 @@
-// The EtcdHealthCheck reconciler, one straight pipeline: cache -> credentials -> observe -> assess
+// The EtcdHealthCheck reconciler, one straight pipeline: cache -> (a new generation: the
+// Reconciling mark) -> credentials -> observe -> assess
 // (once) -> remediation step (writes status.remediation itself) -> analysis -> one status write of
 // everything else (only when it changed meaningfully) -> Events on transitions -> metrics -> requeue.
 // Level-based: every run recomputes the whole status from what the sources say now.
@@ -14,8 +15,10 @@ import {
   foreignConditions,
   operatorConditions,
   setCondition,
+  stamp,
   unionConditions,
 } from '../health/conditions.js';
+import { isMarkedChecking, progressConditions, withProgress, type Progress } from '../health/kstatus.js';
 import { statusFromAnalysis, type HealthStatus } from '../health/status.js';
 import type { Remediator } from '../remediation/remediator.js';
 import {
@@ -79,7 +82,7 @@ export class EtcdHealthCheckReconciler {
   }
 
   async reconcile(key: string, log: Logger, signal?: AbortSignal): Promise<ReconcileResult> {
-    const object = this.deps.get(key);
+    let object = this.deps.get(key);
     if (!object) {
       const [namespace = '', name = ''] = key.split('/');
       this.deps.observer?.forgotten?.(namespace, name);
@@ -106,7 +109,13 @@ export class EtcdHealthCheckReconciler {
     if (spec.suspend) {
       log.debug('suspended');
       this.deps.observer?.suspended?.(object);
-      const status = { ...object.status, observedGeneration: generation };
+      const conditions = withProgress(
+        object.status?.conditions ?? [],
+        { state: 'Suspended' },
+        this.clock(),
+        generation,
+      );
+      const status = { ...object.status, observedGeneration: generation, conditions };
       return this.write(object, status, log, undefined);
     }
 
@@ -118,6 +127,10 @@ export class EtcdHealthCheckReconciler {
       this.deps.observer?.invalid?.(object, status);
       return this.write(object, status, log, undefined);
     }
+
+    const marked = await this.markChecking(object, generation, log);
+    if ('notYet' in marked) return marked.notYet;
+    object = marked.object;
 
     const { namespace, name } = object.metadata;
     const { etcd: etcdCredentials, prometheus: prometheusCredentials } = await resolveCredentials(
@@ -147,6 +160,15 @@ export class EtcdHealthCheckReconciler {
       ...(signal ? { signal } : {}),
     });
     if (remediation?.conflict !== undefined) return this.notYet(remediation.conflict, log);
+    // Without the etcd credentials nothing is checked until someone creates or fixes them.
+    const progress: Progress | undefined =
+      etcdCredentials instanceof CredentialError
+        ? {
+            state: 'Stalled',
+            reason: etcdCredentials.reason,
+            message: `The etcd credentials cannot be used: ${etcdCredentials.message}`,
+          }
+        : undefined;
     const analysis = analyze({
       observation,
       spec,
@@ -155,6 +177,7 @@ export class EtcdHealthCheckReconciler {
       assessment,
       ...(remediation ? { remediation: remediation.conditions } : {}),
       commands: { namespace },
+      ...(progress ? { progress } : {}),
     });
     this.previousMembers.set(key, analysis.members);
     const sent =
@@ -163,6 +186,42 @@ export class EtcdHealthCheckReconciler {
     this.deps.observer?.analysed?.(object, status, observation, parseDurationMs(spec.interval));
     const requeueAfterMs = Math.min(this.requeueAfter(spec), remediation?.requeueAfterMs ?? Infinity);
     return this.write(object, status, log, requeueAfterMs, remediation?.resourceVersion);
+  }
+
+  /**
+   * kstatus: before the first check of a new generation (observing may take many seconds), say
+   * Reconciling=True, so that nobody reads the CR as Current in the meantime; a brand-new CR has no
+   * status at all, which kstatus would call Current. status.observedGeneration stays the last
+   * generation checked. Returns the object as written, whose resourceVersion the remediator's
+   * preconditions need.
+   */
+  private async markChecking(
+    object: EtcdHealthCheck,
+    generation: number,
+    log: Logger,
+  ): Promise<{ object: EtcdHealthCheck } | { notYet: ReconcileResult }> {
+    const previous = object.status?.conditions ?? [];
+    if (object.status?.observedGeneration === generation || isMarkedChecking(previous, generation))
+      return { object };
+    const conditions = withProgress(previous, { state: 'Checking' }, this.clock(), generation);
+    const { namespace, name } = object.metadata;
+    const written = await this.deps.status.patch({ namespace, name }, undefined, { conditions });
+    if (!written.ok)
+      return {
+        notYet: this.notYet(written.conflict ? `${namespace}/${name} changed` : written.refused, log),
+      };
+    this.deps.observer?.statusWritten?.(object, 'reconciling');
+    log.debug({ generation }, 'marked Reconciling before the first check of this generation');
+    // A spec fixed after it was Stalled flips Stalled here, not in the write after the check.
+    for (const transition of conditionTransitions(previous, conditions))
+      this.deps.events.record(object, transition.eventType, eventReason(transition), eventNote(transition));
+    return {
+      object: {
+        ...object,
+        metadata: { ...object.metadata, resourceVersion: written.resourceVersion },
+        status: { ...object.status, conditions },
+      },
+    };
   }
 
   /**
@@ -272,6 +331,9 @@ export function invalidSpecStatus(
       observedGeneration: generation,
     });
   }
+  // Nothing more happens until the spec (or the admin's policy) changes: kstatus' Stalled.
+  const stalled = progressConditions({ state: 'Stalled', reason, message }, generation);
+  conditions.push(...stalled.map((draft) => stamp(draft, now, generation)));
   conditions = conditions.map((c) => setCondition(previousConditions, c));
   return { ...previous, observedGeneration: generation, conditions };
 }

@@ -27,7 +27,8 @@ export function decideStatusWrite(
   now: Date,
   policy: ChangePolicy,
 ): WriteDecision {
-  if (!current) return { write: true, why: 'first status' };
+  // A status without observedGeneration holds at most the Reconciling mark of the first check.
+  if (current?.observedGeneration === undefined) return { write: true, why: 'first status' };
   if (current.observedGeneration !== next.observedGeneration) return { write: true, why: 'new generation' };
   // status.remediation is not compared: the remediator writes it itself, with a precondition.
   const difference =

@@ -1,6 +1,7 @@
 // Condition transitions between the written status and the new one: the only source of Events,
 // so a steady state produces none.
 import type { Condition } from '../api/v1alpha1/status.js';
+import { RECONCILING_CONDITION, STALLED_CONDITION } from '../health/kstatus.js';
 
 export interface ConditionTransition {
   type: string;
@@ -15,7 +16,7 @@ export interface ConditionTransition {
 /** Status values that are bad for a condition type, by the suffix convention of the unions. */
 function isBad(type: string, status: Condition['status']): boolean {
   if (status === 'Unknown') return false;
-  const badWhenTrue = type.endsWith('Degraded') || type.endsWith('Progressing');
+  const badWhenTrue = type.endsWith('Degraded') || type.endsWith('Progressing') || type === STALLED_CONDITION;
   return badWhenTrue ? status === 'True' : status === 'False';
 }
 
@@ -23,6 +24,8 @@ export function conditionTransitions(previous: Condition[], next: Condition[]): 
   const before = new Map(previous.map((c) => [c.type, c.status]));
   const transitions: ConditionTransition[] = [];
   for (const condition of next) {
+    // Reconciling flips twice with every spec edit: bookkeeping for kstatus, not news.
+    if (condition.type === RECONCILING_CONDITION) continue;
     const from = before.get(condition.type) ?? 'Absent';
     if (from === condition.status) continue;
     // A first appearance in the good or unknown state is not news.

@@ -8,6 +8,7 @@ import { buildClusterView, type ClusterView } from './cluster.js';
 import type { CommandInput } from './commands.js';
 import { checkConditions, remediationConditions } from './conditions.js';
 import type { Finding } from './findings.js';
+import { progressConditions, type Progress } from './kstatus.js';
 import { memberStatuses } from './members.js';
 import type { Observation } from './observation.js';
 import { recommend } from './recommendations.js';
@@ -52,11 +53,13 @@ export interface AnalysisInput {
   remediation?: readonly ConditionDraft[];
   /** What the recommended commands need beyond the spec: the namespace, the CLI's TLS files and shell. */
   commands?: CommandInput;
+  /** Reconciling and Stalled; without it a finished check (both False). */
+  progress?: Progress;
 }
 
 export interface Analysis {
   findings: Finding[];
-  /** The four unions (Available, Progressing, Degraded, Upgradeable) first, then the per-check conditions. */
+  /** The four unions (Available, Progressing, Degraded, Upgradeable) first, then the per-check conditions, then kstatus' Reconciling and Stalled. */
   conditions: Condition[];
   members: MemberStatus[];
   summary: Summary;
@@ -77,10 +80,13 @@ export function analyze(input: AnalysisInput): Analysis {
     generation,
     view.limits.degradedInertiaMs,
   );
+  const progress = progressConditions(input.progress ?? { state: 'Checked' }, generation).map((draft) =>
+    setCondition(previousConditions, stamp(draft, observation.time, generation)),
+  );
   const recommendations = recommend(view, findings, input.commands);
   return {
     findings,
-    conditions: [...unions, ...perCheck],
+    conditions: [...unions, ...perCheck, ...progress],
     members: memberStatuses(view),
     summary: summarize(view, unions, recommendations),
     recommendations,

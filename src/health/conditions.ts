@@ -14,6 +14,7 @@ import { GRPC_SLOW_SECONDS } from './checks/grpc-latency.js';
 import { severityWeight, worstSeverity, type CheckName, type Finding } from './findings.js';
 import type { Limits } from './limits.js';
 import { capitalize, formatPercent, listing, unique } from './text.js';
+import { KSTATUS_CONDITION_TYPES } from './kstatus.js';
 import type { ConditionDraft } from './union.js';
 
 // The condition semantics live in union.ts; re-exported for callers that build conditions outside
@@ -447,6 +448,7 @@ const OPERATOR_CONDITION_TYPES: ReadonlySet<string> = new Set([
   METRICS_SOURCE_CONDITION,
   ...REMEDIATION_CONDITION_TYPES,
   SPEC_CONDITION,
+  ...KSTATUS_CONDITION_TYPES,
 ]);
 
 /** The conditions of other writers (other controllers), which the operator keeps as they are. */

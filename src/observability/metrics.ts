@@ -3,7 +3,9 @@
 // Prometheus conventions: base units, `_total` for counters.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EtcdHealthCheck } from '../api/v1alpha1/resource.js';
+import { ThresholdsSchema } from '../api/v1alpha1/spec.js';
 import type { EtcdHealthCheckStatus, Severity } from '../api/v1alpha1/status.js';
+import { limitsFrom } from '../health/limits.js';
 import type { Observation } from '../health/observation.js';
 import type { RemediationMetrics } from '../remediation/remediator.js';
 
@@ -125,6 +127,38 @@ export class OperatorMetrics {
     labelNames: ['namespace', 'name', 'severity'],
     registers: [this.registry],
   });
+  readonly recommendation = new Gauge({
+    name: 'etcd_health_check_recommendation_info',
+    help: 'One series per recommendation in the status, value 1: what to do (type), how urgent (severity), on which member or "cluster" (target), and why (reason).',
+    labelNames: ['namespace', 'name', 'type', 'severity', 'target', 'reason'],
+    registers: [this.registry],
+  });
+  readonly quotaBackend = new Gauge({
+    name: 'etcd_health_check_member_quota_backend_bytes',
+    help: 'Backend quota of a member (etcd --quota-backend-bytes), as last observed.',
+    labelNames: ['namespace', 'name', 'member'],
+    registers: [this.registry],
+  });
+  // The thresholds a check judges by (its spec.thresholds with the defaults filled in), so that
+  // dashboards draw each value against the bounds this check uses, not against guessed constants.
+  readonly latencyThreshold = new Gauge({
+    name: 'etcd_health_check_latency_threshold_seconds',
+    help: 'Latency thresholds of an EtcdHealthCheck by latency (wal_fsync_p99, backend_commit_p99, peer_round_trip_p99) and severity (warning, critical).',
+    labelNames: ['namespace', 'name', 'latency', 'severity'],
+    registers: [this.registry],
+  });
+  readonly dbSizeThreshold = new Gauge({
+    name: 'etcd_health_check_db_size_threshold_bytes',
+    help: 'Physical DB size thresholds of an EtcdHealthCheck by severity (warning, critical).',
+    labelNames: ['namespace', 'name', 'severity'],
+    registers: [this.registry],
+  });
+  readonly quotaUsageThreshold = new Gauge({
+    name: 'etcd_health_check_quota_usage_threshold_ratio',
+    help: 'DB size / quota thresholds of an EtcdHealthCheck by severity (info, warning, critical), 0-1 as etcd_health_check_quota_usage_ratio.',
+    labelNames: ['namespace', 'name', 'severity'],
+    registers: [this.registry],
+  });
   readonly interval = new Gauge({
     name: 'etcd_health_check_interval_seconds',
     help: 'The check interval an EtcdHealthCheck asks for; alerts use it to tell a stale check.',
@@ -215,10 +249,12 @@ export class OperatorMetrics {
     let quota = NaN;
     const walFsync: SeriesValue[] = [];
     const backendCommit: SeriesValue[] = [];
+    const quotaBackend: SeriesValue[] = [];
     for (const [id, metrics] of Object.entries(observation.metrics.members)) {
       const labels = { namespace, name, member: nameById.get(id) ?? id };
       walFsync.push([labels, metrics.walFsyncP99]);
       backendCommit.push([labels, metrics.backendCommitP99]);
+      quotaBackend.push([labels, metrics.quotaBackendBytes]);
       if (metrics.dbSizeBytes !== undefined && metrics.quotaBackendBytes) {
         const usage = metrics.dbSizeBytes / metrics.quotaBackendBytes;
         quota = Number.isFinite(quota) ? Math.max(quota, usage) : usage;
@@ -226,6 +262,7 @@ export class OperatorMetrics {
     }
     this.replaceSeries(this.walFsyncP99, namespace, name, walFsync);
     this.replaceSeries(this.backendCommitP99, namespace, name, backendCommit);
+    this.replaceSeries(this.quotaBackend, namespace, name, quotaBackend);
     this.replaceSeries(
       this.dbSize,
       namespace,
@@ -241,6 +278,16 @@ export class OperatorMetrics {
       const count = (status.recommendations ?? []).filter((r) => r.severity === severity).length;
       this.set(this.recommendations, { namespace, name, severity }, count);
     }
+    this.replaceSeries(
+      this.recommendation,
+      namespace,
+      name,
+      (status.recommendations ?? []).map((r) => [
+        { namespace, name, type: r.type, severity: r.severity, target: r.target, reason: r.reason },
+        1,
+      ]),
+    );
+    this.recordThresholds(object);
     this.set(this.lastCheck, { namespace, name }, observation.time.getTime() / 1000);
     this.sourceDuration.observe(
       { source: 'etcd' },
@@ -258,6 +305,39 @@ export class OperatorMetrics {
     ] as const) {
       if (state === 'Error' || state === 'Partial') this.sourceErrors.inc({ source, state });
     }
+  }
+
+  /** The thresholds the check judged by: its spec's, with the defaults for what it leaves out. */
+  private recordThresholds(object: EtcdHealthCheck): void {
+    const { namespace, name } = object.metadata;
+    // The reconciler validated this spec before the check; a spec that fails here exports none.
+    const thresholds = ThresholdsSchema.safeParse(object.spec?.thresholds ?? {});
+    if (!thresholds.success) return;
+    const limits = limitsFrom(thresholds.data);
+    const latencies = [
+      ['wal_fsync_p99', limits.walFsyncSeconds],
+      ['backend_commit_p99', limits.backendCommitSeconds],
+      ['peer_round_trip_p99', limits.peerRoundTripSeconds],
+    ] as const;
+    this.replaceSeries(
+      this.latencyThreshold,
+      namespace,
+      name,
+      latencies.flatMap(([latency, band]) => [
+        [{ namespace, name, latency, severity: 'warning' }, band.warning],
+        [{ namespace, name, latency, severity: 'critical' }, band.critical],
+      ]),
+    );
+    const { databaseSizeBytes: size, quotaPercent: quota } = limits;
+    this.replaceSeries(this.dbSizeThreshold, namespace, name, [
+      [{ namespace, name, severity: 'warning' }, size.warning],
+      [{ namespace, name, severity: 'critical' }, size.critical],
+    ]);
+    this.replaceSeries(this.quotaUsageThreshold, namespace, name, [
+      [{ namespace, name, severity: 'info' }, quota.info / 100],
+      [{ namespace, name, severity: 'warning' }, quota.warning / 100],
+      [{ namespace, name, severity: 'critical' }, quota.critical / 100],
+    ]);
   }
 
   /** Drops every per-CR series of a deleted EtcdHealthCheck. */

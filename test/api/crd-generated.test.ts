@@ -40,8 +40,8 @@ describe('generated CRD', () => {
 describe('deploy/samples', () => {
   const samples = readdirSync(repoFile('deploy/samples')).filter((f) => f.endsWith('.yaml'));
 
-  it('has the OpenShift and the plain Kubernetes sample', () => {
-    expect(samples).toEqual(expect.arrayContaining(['openshift.yaml', 'kubernetes.yaml']));
+  it('has the OpenShift, the kubeadm and the plain Kubernetes sample', () => {
+    expect(samples).toEqual(expect.arrayContaining(['openshift.yaml', 'kubeadm.yaml', 'kubernetes.yaml']));
   });
 
   it.each(samples)('%s is a valid EtcdHealthCheck', (file) => {

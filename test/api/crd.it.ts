@@ -108,6 +108,28 @@ function parseTable(output: string, headers: string[]): Array<Record<string, str
   );
 }
 
+/**
+ * zod's parse of `input` as the API server stores it: the discovery's namespace and label selector
+ * come from its preset in zod only, the API server leaves them out when the author did.
+ */
+function withoutPresetValues(parsed: ReturnType<typeof EtcdHealthCheckSpecSchema.parse>, input: unknown) {
+  const discovery = parsed.etcd.discovery;
+  const written = (input as { etcd?: { discovery?: Record<string, unknown> } }).etcd?.discovery;
+  if (discovery === undefined || written === undefined) return parsed;
+  const { namespace, labelSelector, ...rest } = discovery;
+  return {
+    ...parsed,
+    etcd: {
+      ...parsed.etcd,
+      discovery: {
+        ...rest,
+        ...('namespace' in written ? { namespace } : {}),
+        ...('labelSelector' in written ? { labelSelector } : {}),
+      },
+    },
+  };
+}
+
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 function sampleStatus(): EtcdHealthCheckStatus {
@@ -209,13 +231,30 @@ describe('EtcdHealthCheck CRD on a real kube-apiserver', () => {
         ) as EtcdHealthCheck[];
         for (const doc of docs) {
           const stored = await get(doc.metadata.name, namespace);
-          expect(stored.spec).toEqual(EtcdHealthCheckSpecSchema.parse(doc.spec));
+          expect(withoutPresetValues(EtcdHealthCheckSpecSchema.parse(doc.spec), doc.spec)).toEqual(
+            stored.spec,
+          );
+          expect(EtcdHealthCheckSpecSchema.parse(stored.spec)).toEqual(
+            EtcdHealthCheckSpecSchema.parse(doc.spec),
+          );
         }
       },
     );
   });
 
   describe('defaults', () => {
+    it('a discovery preset is stored as written and resolved by zod, not defaulted by the API server', async () => {
+      const created = await create(uniqueName('kubeadm'), { etcd: { discovery: { preset: 'Kubeadm' } } });
+      const stored = await get(created.metadata.name);
+      expect(stored.spec.etcd.discovery).toEqual({ preset: 'Kubeadm', port: 2379, scheme: 'https' });
+      expect(EtcdHealthCheckSpecSchema.parse(stored.spec).etcd.discovery).toMatchObject({
+        namespace: 'kube-system',
+        labelSelector: 'component=etcd,tier=control-plane',
+      });
+      const rejected = await rejection(uniqueName('preset'), { etcd: { discovery: { preset: 'k3s' } } });
+      expect(rejected.message).toMatch(/Unsupported value: "k3s"/);
+    });
+
     // The apiserver applies the CRD's `default`s (and `{}` for prefaulted objects, whose fields then
     // get their own defaults); zod's .default/.prefault must produce exactly the same object.
     it.each([
@@ -239,9 +278,32 @@ describe('EtcdHealthCheck CRD on a real kube-apiserver', () => {
     ])('%s: the stored spec equals EtcdHealthCheckSpecSchema.parse', async (_title, minimal) => {
       const created = await create(uniqueName('defaults'), minimal);
       const stored = await get(created.metadata.name);
-      const expected = EtcdHealthCheckSpecSchema.parse(minimal);
+      const expected = withoutPresetValues(EtcdHealthCheckSpecSchema.parse(minimal), minimal);
       expect(created.spec).toEqual(expected);
       expect(stored.spec).toEqual(expected);
+    });
+  });
+
+  describe('sizes: int-or-string', () => {
+    it('stores integers and quantities as written, and zod reads the same bytes from them', async () => {
+      const thresholds = {
+        databaseSize: { warning: 3 * 2 ** 30, critical: '7.5e9' },
+        fragmentation: { minDatabaseSize: '+64Mi' },
+      };
+      const created = await create(uniqueName('sizes'), { etcd: ENDPOINTS, thresholds });
+      const stored = await get(created.metadata.name);
+      expect(stored.spec.thresholds?.databaseSize).toEqual(thresholds.databaseSize);
+      expect(stored.spec.thresholds?.fragmentation).toMatchObject(thresholds.fragmentation);
+      const parsed = EtcdHealthCheckSpecSchema.parse(stored.spec);
+      expect(parsed.thresholds.databaseSize).toEqual({ warning: String(3 * 2 ** 30), critical: '7.5e9' });
+      expect(parsed.thresholds.fragmentation.minDatabaseSize).toBe('+64Mi');
+    });
+
+    it('a negative quantity passes the pattern (the grammar has signs) and is refused by zod, readably', async () => {
+      const spec = { etcd: ENDPOINTS, thresholds: { databaseSize: { warning: '-1Gi' } } };
+      await create(uniqueName('negative'), spec);
+      const parsed = EtcdHealthCheckSpecSchema.safeParse(spec);
+      expect(parsed.success ? [] : parsed.error.issues.map((i) => i.message)).toEqual(['"-1Gi" is negative']);
     });
   });
 
@@ -341,6 +403,24 @@ describe('EtcdHealthCheck CRD on a real kube-apiserver', () => {
         },
         'bearerTokenSecretRef and useOperatorServiceAccount are mutually exclusive',
         'spec.prometheus',
+      ],
+      [
+        'negative integer size',
+        { etcd: ENDPOINTS, thresholds: { databaseSize: { warning: -1 } } },
+        /greater than or equal to 0/,
+        'spec.thresholds.databaseSize.warning',
+      ],
+      [
+        'size with a unit Kubernetes does not know',
+        { etcd: ENDPOINTS, thresholds: { fragmentation: { minDatabaseSize: '100MB' } } },
+        /should match/,
+        'spec.thresholds.fragmentation.minDatabaseSize',
+      ],
+      [
+        'size that is neither an integer nor a string',
+        { etcd: ENDPOINTS, thresholds: { databaseSize: { critical: 1.5 } } },
+        /must be of type integer|Invalid value/,
+        'spec.thresholds.databaseSize.critical',
       ],
     ];
 

@@ -14,7 +14,7 @@ describe('API reference', () => {
       '`spec.thresholds.walFsyncP99.warning` | string | `"10ms"`',
       '`spec.thresholds.walFsyncP99.critical` | string | `"50ms"`',
       '`spec.thresholds.backendCommitP99.critical` | string | `"100ms"`',
-      '`spec.thresholds.databaseSize.critical` | string | `"8Gi"`',
+      '`spec.thresholds.databaseSize.critical` | integer or string | `"8Gi"`',
       '`spec.thresholds.quotaUsage.criticalPercent` | integer (int64) | `85`',
       '`spec.thresholds.fragmentation.percent` | integer (int64) | `45`',
       '`spec.interval` | string | `"30s"`',

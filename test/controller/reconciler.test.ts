@@ -65,11 +65,13 @@ function scenario(
     reach?: ReachPolicy;
     observation?: () => Observation;
     remediator?: ReconcilerDeps['remediator'];
-    /** The status write answers 409 Conflict. */
+    /** The status write answers 409 Conflict (the Reconciling mark goes through). */
     conflictWrite?: boolean;
   } = {},
 ) {
   const writes: EtcdHealthCheckStatus[] = [];
+  /** The Reconciling marks written before the first check of a generation: patches of the conditions alone. */
+  const marks: EtcdHealthCheckStatus[] = [];
   /** The resourceVersion precondition of each status write (undefined: none). */
   const preconditions: (string | undefined)[] = [];
   const events: { type: string; reason: string; note: string }[] = [];
@@ -90,6 +92,12 @@ function scenario(
     status: {
       patch: (_key, resourceVersion, patch) => {
         if (options.failWrite) return Promise.reject(new Error('503 ServiceUnavailable'));
+        if (Object.keys(patch).join() === 'conditions') {
+          const mark = patch as EtcdHealthCheckStatus;
+          marks.push(mark);
+          if (stored) stored = { ...stored, status: { ...stored.status, ...mark } };
+          return Promise.resolve({ ok: true, resourceVersion: `mark-${marks.length}` });
+        }
         preconditions.push(resourceVersion);
         if (options.conflictWrite) return Promise.resolve({ ok: false, conflict: true });
         const status = patch as EtcdHealthCheckStatus;
@@ -107,7 +115,7 @@ function scenario(
     reach: options.reach,
     remediator: options.remediator,
   });
-  return { reconciler, writes, preconditions, events, observed, forgotten };
+  return { reconciler, writes, marks, preconditions, events, observed, forgotten };
 }
 
 const conditionOf = (status: EtcdHealthCheckStatus | undefined, type: string) =>
@@ -198,6 +206,7 @@ describe('EtcdHealthCheckReconciler', () => {
     expect(events).toEqual([
       expect.objectContaining({ type: 'Warning', reason: 'SpecDegradedTrue' }),
       expect.objectContaining({ type: 'Warning', reason: 'DegradedTrue' }),
+      expect.objectContaining({ type: 'Warning', reason: 'StalledTrue' }),
     ]);
     await reconciler.reconcile('ops/etcd', log);
     expect(writes).toHaveLength(1);
@@ -271,7 +280,10 @@ describe('EtcdHealthCheckReconciler', () => {
     const result = await reconciler.reconcile('ops/etcd', log);
     expect(observed).toHaveLength(0);
     expect(result.requeueAfterMs).toBeUndefined();
-    expect(writes).toEqual([{ ...previous, observedGeneration: 3 }]);
+    expect(writes).toEqual([{ ...previous, observedGeneration: 3, conditions: expect.any(Array) }]);
+    // kstatus: not Reconciling (nothing is being done, on purpose) and not Stalled.
+    expect(conditionOf(writes[0], 'Reconciling')).toMatchObject({ status: 'False', reason: 'Suspended' });
+    expect(conditionOf(writes[0], 'Stalled')).toMatchObject({ status: 'False' });
   });
 
   it('hands an unresolvable credential to the probe as an error, not an exception', async () => {
@@ -387,6 +399,128 @@ describe('EtcdHealthCheckReconciler', () => {
       expect(writes).toHaveLength(1);
       expect(writes[0]).not.toHaveProperty('remediation');
     }
+  });
+
+  describe('kstatus (Reconciling, Stalled, observedGeneration)', () => {
+    it('marks a new check Reconciling before observing it, then writes Reconciling=False with observedGeneration', async () => {
+      const requests: RemediationRequest[] = [];
+      const remediator = fakeRemediator(requests, (request) => ({
+        conditions: remediationConditions(request.spec, undefined),
+      }));
+      const scene = scenario(checkObject(validSpec), { remediator });
+      const marksWhenObserved: number[] = [];
+      const observe = scene.observed.push.bind(scene.observed);
+      scene.observed.push = (...requests) => {
+        marksWhenObserved.push(scene.marks.length);
+        return observe(...requests);
+      };
+      await scene.reconciler.reconcile('ops/etcd', log);
+      expect(marksWhenObserved).toEqual([1]);
+      // The mark leaves status.observedGeneration alone: that is the last generation checked.
+      expect(scene.marks[0]!.observedGeneration).toBeUndefined();
+      expect(conditionOf(scene.marks[0], 'Reconciling')).toMatchObject({
+        status: 'True',
+        reason: 'NewGeneration',
+        observedGeneration: 3,
+      });
+      expect(conditionOf(scene.marks[0], 'Stalled')).toMatchObject({ status: 'False' });
+      // The remediator's preconditions start from the mark's resourceVersion, not the cache's.
+      expect(requests[0]!.object.metadata.resourceVersion).toBe('mark-1');
+      expect(scene.writes[0]!.observedGeneration).toBe(3);
+      expect(conditionOf(scene.writes[0], 'Reconciling')).toMatchObject({
+        status: 'False',
+        reason: 'AsExpected',
+        observedGeneration: 3,
+      });
+      expect(conditionOf(scene.writes[0], 'Stalled')).toMatchObject({
+        status: 'False',
+        observedGeneration: 3,
+      });
+      // Neither flip is an Event.
+      expect(scene.events.map((event) => event.reason)).not.toEqual(
+        expect.arrayContaining([expect.stringMatching(/^(Reconciling|Stalled)/)]),
+      );
+
+      await scene.reconciler.reconcile('ops/etcd', log);
+      expect(scene.marks).toHaveLength(1);
+    });
+
+    it('marks a generation once, even when its first check is retried', async () => {
+      const remediator = fakeRemediator([], () => ({ conflict: 'changed', conditions: [] }));
+      const scene = scenario(checkObject(validSpec), { remediator });
+      await scene.reconciler.reconcile('ops/etcd', log);
+      await scene.reconciler.reconcile('ops/etcd', log);
+      expect(scene.observed).toHaveLength(2);
+      expect(scene.marks).toHaveLength(1);
+      expect(scene.writes).toHaveLength(0);
+    });
+
+    it('does not mark a generation that was already checked', async () => {
+      const scene = scenario(checkObject(validSpec, { observedGeneration: 3 }));
+      await scene.reconciler.reconcile('ops/etcd', log);
+      expect(scene.marks).toHaveLength(0);
+      expect(conditionOf(scene.writes[0], 'Reconciling')?.status).toBe('False');
+    });
+
+    it('an invalid spec is Stalled with the reasons; the fixed spec is checked and no longer Stalled', async () => {
+      const invalid = checkObject({ etcd: {}, interval: '5s' });
+      const scene = scenario(invalid);
+      await scene.reconciler.reconcile('ops/etcd', log);
+      expect(scene.marks).toHaveLength(0);
+      expect(scene.writes[0]!.observedGeneration).toBe(3);
+      expect(conditionOf(scene.writes[0], 'Stalled')).toMatchObject({
+        status: 'True',
+        reason: 'InvalidSpec',
+        message: expect.stringMatching(/^The spec is invalid: .*exactly one of endpoints and discovery/),
+        observedGeneration: 3,
+      });
+      expect(conditionOf(scene.writes[0], 'Reconciling')).toMatchObject({
+        status: 'False',
+        reason: 'Stalled',
+      });
+
+      const stalled = scene.writes[0]!;
+      const fixed = scenario({
+        ...checkObject(validSpec, stalled),
+        metadata: { ...invalid.metadata, generation: 4 },
+      });
+      await fixed.reconciler.reconcile('ops/etcd', log);
+      expect(conditionOf(fixed.marks[0], 'Reconciling')).toMatchObject({
+        status: 'True',
+        observedGeneration: 4,
+      });
+      expect(conditionOf(fixed.marks[0], 'Stalled')).toMatchObject({
+        status: 'False',
+        observedGeneration: 4,
+      });
+      expect(fixed.writes[0]!.observedGeneration).toBe(4);
+      expect(conditionOf(fixed.writes[0], 'Reconciling')).toMatchObject({
+        status: 'False',
+        observedGeneration: 4,
+      });
+      expect(conditionOf(fixed.writes[0], 'Stalled')).toMatchObject({
+        status: 'False',
+        observedGeneration: 4,
+      });
+      expect(fixed.events).toContainEqual(
+        expect.objectContaining({ type: 'Normal', reason: 'StalledFalse' }),
+      );
+    });
+
+    it('missing etcd credentials are Stalled until the Secret exists', async () => {
+      const spec = { ...validSpec, etcd: { ...validSpec.etcd, tlsSecretRef: { name: 'etcd-client' } } };
+      const secrets: Record<string, Record<string, string>> = {};
+      const scene = scenario(checkObject(spec), { secrets });
+      await scene.reconciler.reconcile('ops/etcd', log);
+      expect(conditionOf(scene.writes[0], 'Stalled')).toMatchObject({
+        status: 'True',
+        reason: 'SecretNotFound',
+        message: 'The etcd credentials cannot be used: Secret ops/etcd-client (etcd TLS) not found',
+      });
+      secrets['ops/etcd-client'] = { 'ca.crt': 'CA', 'tls.crt': 'CERT', 'tls.key': 'KEY' };
+      await scene.reconciler.reconcile('ops/etcd', log);
+      expect(conditionOf(scene.writes.at(-1), 'Stalled')).toMatchObject({ status: 'False' });
+    });
   });
 
   it('fails the reconcile when the status write fails, and sends no Event for it', async () => {

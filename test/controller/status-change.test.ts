@@ -85,6 +85,11 @@ describe('decideStatusWrite', () => {
     expect(decideStatusWrite(undefined, status(), t0, policy)).toEqual({ write: true, why: 'first status' });
   });
 
+  it('writes the first check after the Reconciling mark as the first status (the mark has no observedGeneration)', () => {
+    const mark = { conditions: status().conditions } as EtcdHealthCheckStatus;
+    expect(decideStatusWrite(mark, status(), t0, policy)).toEqual({ write: true, why: 'first status' });
+  });
+
   it('skips a write when only lastCheck moved within the heartbeat', () => {
     expect(decideStatusWrite(status(), status({}, at(30_000)), at(30_000), policy)).toEqual({ write: false });
   });

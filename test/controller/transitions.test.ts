@@ -24,6 +24,8 @@ describe('conditionTransitions', () => {
     ['Progressing', 'False', 'True', 'Warning'],
     ['Upgradeable', 'True', 'False', 'Warning'],
     ['DiskLatencyDegraded', 'False', 'Unknown', 'Normal'],
+    ['Stalled', 'False', 'True', 'Warning'],
+    ['Stalled', 'True', 'False', 'Normal'],
   ] as const)('%s %s -> %s is a %s event', (type, from, to, eventType) => {
     expect(conditionTransitions([c(type, from)], [c(type, to, 'Changed')])).toEqual([
       expect.objectContaining({ type, from, to, eventType, reason: 'Changed' }),
@@ -34,5 +36,10 @@ describe('conditionTransitions', () => {
     expect(conditionTransitions([], [c('Degraded', 'True'), c('Available', 'True')])).toEqual([
       expect.objectContaining({ type: 'Degraded', from: 'Absent', to: 'True' }),
     ]);
+  });
+
+  it('kstatus: Stalled appearing False is not news, and Reconciling never makes an Event', () => {
+    expect(conditionTransitions([], [c('Stalled', 'False'), c('Reconciling', 'True')])).toEqual([]);
+    expect(conditionTransitions([c('Reconciling', 'True')], [c('Reconciling', 'False')])).toEqual([]);
   });
 });

@@ -14,8 +14,9 @@ interface HealthCase {
   inputPath: string;
 }
 
-const cases = (yaml.load(readFileSync(join(ARGOCD_DIR, 'health_test.yaml'), 'utf8')) as { tests: HealthCase[] })
-  .tests;
+const cases = (
+  yaml.load(readFileSync(join(ARGOCD_DIR, 'health_test.yaml'), 'utf8')) as { tests: HealthCase[] }
+).tests;
 
 let runner: HealthRunner;
 
@@ -44,16 +45,23 @@ describe('deploy/argocd/health.lua', () => {
   });
 
   it('Degraded wins over Progressing; Available=False over Degraded=True', async () => {
-    const object = input('testdata/degraded.yaml') as { status: { conditions: Array<Record<string, string>> } };
+    const object = input('testdata/degraded.yaml') as {
+      status: { conditions: Array<Record<string, string>> };
+    };
     const conditions = object.status.conditions;
     conditions.find((c) => c.type === 'Progressing')!.status = 'True';
     expect((await health(HEALTH_LUA, object)).status).toBe('Degraded');
-    Object.assign(conditions.find((c) => c.type === 'Available')!, { status: 'False', message: 'No leader' });
+    Object.assign(
+      conditions.find((c) => c.type === 'Available')!,
+      { status: 'False', message: 'No leader' },
+    );
     expect(await health(HEALTH_LUA, object)).toEqual({ status: 'Degraded', message: 'No leader' });
   });
 
   it('a condition without a message reports its reason', async () => {
-    const object = input('testdata/degraded.yaml') as { status: { conditions: Array<Record<string, string>> } };
+    const object = input('testdata/degraded.yaml') as {
+      status: { conditions: Array<Record<string, string>> };
+    };
     delete object.status.conditions.find((c) => c.type === 'Degraded')!.message;
     expect(await health(HEALTH_LUA, object)).toEqual({
       status: 'Degraded',

@@ -77,7 +77,8 @@ export class HealthRunner {
     const objectFile = this.file(`object-${++this.objects}.lua`, `return ${luaLiteral(object)}\n`);
     const output = await new Promise<string>((resolve, reject) => {
       execFile(LUA, [DRIVER, script, objectFile], { timeout: 30_000 }, (error, stdout, stderr) => {
-        if (error) reject(new Error(`lua5.4 failed on ${objectFile}: ${error.message}\n${stderr}`, { cause: error }));
+        if (error)
+          reject(new Error(`lua5.4 failed on ${objectFile}: ${error.message}\n${stderr}`, { cause: error }));
         else resolve(stdout);
       });
     });

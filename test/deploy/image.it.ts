@@ -7,7 +7,15 @@
 // `check` first runs `etcd-health check`, as `podman run IMAGE check --endpoints ...` does.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSync, lstatSync } from 'node:fs';
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+  chmodSync,
+  lstatSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checksApi, conditionOf, type Checks } from '../harness/checks.js';
@@ -99,7 +107,12 @@ function procStatus(pid: number, key: string): string[] {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')
     .split('\n')
     .find((l) => l.startsWith(`${key}:`));
-  return line?.slice(key.length + 1).trim().split(/\s+/) ?? [];
+  return (
+    line
+      ?.slice(key.length + 1)
+      .trim()
+      .split(/\s+/) ?? []
+  );
 }
 
 beforeAll(async () => {
@@ -110,7 +123,9 @@ beforeAll(async () => {
   archive = join(makeTempDir('image-archive'), 'image.tar');
   await timed('export', () => buildah(runroot, ['push', IMAGE, `oci-archive:${archive}:${IMAGE}`]));
   containerd = await startContainerd();
-  await timed('containerd import', () => containerd.ctr(['images', 'import', archive], { timeoutMs: 300_000 }));
+  await timed('containerd import', () =>
+    containerd.ctr(['images', 'import', archive], { timeoutMs: 300_000 }),
+  );
   [cp, cluster] = await Promise.all([startControlPlane(), startEtcdCluster({ members: 1 })]);
   await cp.createNamespace(ns);
   checks = checksApi(cp.kubeConfig);
@@ -180,13 +195,15 @@ describe('the operator image', () => {
     // Ends at once when the container exits; fetch errors (not listening yet) mean "poll again".
     const state = await eventually(
       async () => (operator.exited() ? 'exited' : (await fetch(`${healthUrl}/readyz`)).ok && 'ready'),
-      { timeoutMs: 90_000, description: "the operator in its container ready" },
+      { timeoutMs: 90_000, description: 'the operator in its container ready' },
     );
     if (state !== 'ready') throw new Error(`the operator container exited:\n${logs()}`);
     expect((await fetch(`${healthUrl}/healthz`)).status).toBe(200);
 
     // The container's process, seen from the host.
-    const task = (await containerd.ctr(['tasks', 'ls'])).split('\n').find((line) => line.startsWith(CONTAINER));
+    const task = (await containerd.ctr(['tasks', 'ls']))
+      .split('\n')
+      .find((line) => line.startsWith(CONTAINER));
     const pid = Number(task?.split(/\s+/)[1]);
     expect(task).toMatch(/RUNNING/);
     expect(procStatus(pid, 'Uid')).toEqual(['65532', '65532', '65532', '65532']);
@@ -208,7 +225,7 @@ describe('the operator image', () => {
         const c = await checks.get(ns, 'main');
         return c.status?.summary && conditionOf(c, 'Available') ? c : undefined;
       },
-      { timeoutMs: 60_000, description: "a status written by the operator in the container" },
+      { timeoutMs: 60_000, description: 'a status written by the operator in the container' },
     );
     expect(conditionOf(check, 'Available')).toMatchObject({ status: 'True' });
     expect(check.status?.summary?.members).toBe('1/1');
@@ -248,7 +265,9 @@ describe('the operator image', () => {
           { timeout: 120_000, maxBuffer: 16 * 2 ** 20 },
           (error, stdout, stderr) => {
             if (error && typeof error.code !== 'number')
-              reject(new Error(`ctr run did not exit by itself: ${error.message}\n${stderr}`, { cause: error }));
+              reject(
+                new Error(`ctr run did not exit by itself: ${error.message}\n${stderr}`, { cause: error }),
+              );
             else resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
           },
         );
@@ -261,8 +280,17 @@ describe('the operator image', () => {
     // A machine loaded by the image build can make one run warn: poll for the healthy verdict.
     const checked = await eventually(
       async () => {
-        const run = await runCli(['check', '--endpoints', cluster.endpoints.join(','), ...NO_SAMPLING, '-o', 'json', '-q']);
-        if (run.code !== 0) throw new Error(`exit ${run.code}\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-2000)}`);
+        const run = await runCli([
+          'check',
+          '--endpoints',
+          cluster.endpoints.join(','),
+          ...NO_SAMPLING,
+          '-o',
+          'json',
+          '-q',
+        ]);
+        if (run.code !== 0)
+          throw new Error(`exit ${run.code}\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-2000)}`);
         return run;
       },
       { timeoutMs: 120_000, intervalMs: 2_000, description: 'etcd-health check in the image to exit 0' },
@@ -272,7 +300,9 @@ describe('the operator image', () => {
       status: { members: { name: string; healthy: boolean }[] };
     };
     expect(parsed.result).toMatchObject({ verdict: 'Healthy', exitCode: 0 });
-    expect(parsed.status.members.map((m) => [m.name, m.healthy])).toEqual(cluster.members.map((m) => [m.name, true]));
+    expect(parsed.status.members.map((m) => [m.name, m.healthy])).toEqual(
+      cluster.members.map((m) => [m.name, true]),
+    );
     // --rm: the finished runs left no container behind.
     expect((await containerd.ctr(['containers', 'ls', '--quiet'])).trim()).toBe('');
   }, 300_000);
@@ -280,7 +310,10 @@ describe('the operator image', () => {
   it('keeps the Dockerfile to the rules the restricted Pod Security level and reviewers expect', () => {
     const dockerfile = readFileSync(join(REPO, 'Dockerfile'), 'utf8');
     // Both stages start from a build argument whose default is a pinned public image.
-    expect([...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1])).toEqual(['${BUILD_IMAGE}', '${RUNTIME_IMAGE}']);
+    expect([...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1])).toEqual([
+      '${BUILD_IMAGE}',
+      '${RUNTIME_IMAGE}',
+    ]);
     const defaults = [...dockerfile.matchAll(/^ARG (BUILD_IMAGE|RUNTIME_IMAGE)=(\S+)$/gm)].map((m) => m[2]!);
     expect(defaults).toEqual(['node:22-bookworm-slim', 'gcr.io/distroless/nodejs22-debian12:nonroot']);
     expect(defaults.every((image) => /:[\w.-]+$/.test(image) && !image.endsWith(':latest'))).toBe(true);

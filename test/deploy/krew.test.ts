@@ -85,7 +85,9 @@ describe('the krew plugin manifest', () => {
   });
 
   it('covers Linux and macOS on amd64 and arm64 and tells that Node.js must be on PATH', () => {
-    const platforms = (plugin.spec.platforms ?? []).map((p) => `${p.selector?.matchLabels?.os}/${p.selector?.matchLabels?.arch}`);
+    const platforms = (plugin.spec.platforms ?? []).map(
+      (p) => `${p.selector?.matchLabels?.os}/${p.selector?.matchLabels?.arch}`,
+    );
     expect(platforms.sort()).toEqual(['darwin/amd64', 'darwin/arm64', 'linux/amd64', 'linux/arm64']);
     expect(pkg.engines.node).toBe('>=20.19');
     expect(plugin.spec.caveats).toContain('Node.js >= 20.19');

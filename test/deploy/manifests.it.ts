@@ -87,7 +87,9 @@ const objectsOf = (target: Target): K8sObject[] =>
   yaml.loadAll(rendered.get(target)!).filter(Boolean) as K8sObject[];
 
 function find(target: Target, kind: string, name?: string): K8sObject {
-  const found = objectsOf(target).find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+  const found = objectsOf(target).find(
+    (o) => o.kind === kind && (name === undefined || o.metadata.name === name),
+  );
   if (!found) throw new Error(`${target} renders no ${kind}${name ? ` ${name}` : ''}`);
   return found;
 }
@@ -99,7 +101,10 @@ const podTemplate = (target: Target) =>
 function ensureApplied(target: Target): Promise<KubectlResult> {
   let result = applied.get(target);
   if (!result) {
-    result = kubectlOk(['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '-f', '-'], rendered.get(target));
+    result = kubectlOk(
+      ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '-f', '-'],
+      rendered.get(target),
+    );
     applied.set(target, result);
   }
   return result;
@@ -108,7 +113,12 @@ function ensureApplied(target: Target): Promise<KubectlResult> {
 async function ensureAllApplied(): Promise<void> {
   // In order: base, then each overlay on top of it (the same field manager owns everything).
   for (const target of TARGETS) await ensureApplied(target);
-  await kubectlOk(['wait', '--for=condition=Established', 'crd/etcdhealthchecks.etcdhealth.io', '--timeout=90s']);
+  await kubectlOk([
+    'wait',
+    '--for=condition=Established',
+    'crd/etcdhealthchecks.etcdhealth.io',
+    '--timeout=90s',
+  ]);
 }
 
 describe('rendering with kubectl kustomize', () => {
@@ -128,7 +138,9 @@ describe('rendering with kubectl kustomize', () => {
       const clusterScoped = ['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'];
       if (clusterScoped.includes(object.kind)) continue;
       // Credential and discovery RoleBindings deliberately live where the EtcdHealthChecks and etcd pods are.
-      if (['etcd-health-operator-credentials', 'etcd-health-operator-discovery'].includes(object.metadata.name)) {
+      if (
+        ['etcd-health-operator-credentials', 'etcd-health-operator-discovery'].includes(object.metadata.name)
+      ) {
         continue;
       }
       expect(`${object.kind}/${object.metadata.name} in ${object.metadata.namespace}`).toBe(
@@ -177,25 +189,30 @@ describe('rendering with kubectl kustomize', () => {
     },
   );
 
-  it.each(TARGETS)('%s: the PodDisruptionBudget and the NetworkPolicy select the pods and name their ports', (target) => {
-    const labels = podTemplate(target).metadata.labels;
-    const pdb = find(target, 'PodDisruptionBudget', 'etcd-health-operator').spec as {
-      minAvailable: number;
-      selector: { matchLabels: Record<string, string> };
-    };
-    // Two replicas: a drain evicts one, never both.
-    expect(pdb.minAvailable).toBe(1);
-    expect(labels).toEqual(expect.objectContaining(pdb.selector.matchLabels));
-    const policy = find(target, 'NetworkPolicy', 'etcd-health-operator').spec as {
-      podSelector: { matchLabels: Record<string, string> };
-      policyTypes: string[];
-      ingress: Array<{ ports: Array<{ port: string }> }>;
-    };
-    expect(labels).toEqual(expect.objectContaining(policy.podSelector.matchLabels));
-    expect(policy.policyTypes).toEqual(['Ingress']);
-    const ports = podTemplate(target).spec.containers[0]!.ports!.map((p) => p.name);
-    expect(policy.ingress.flatMap((rule) => rule.ports.map((p) => p.port)).sort()).toEqual([...ports].sort());
-  });
+  it.each(TARGETS)(
+    '%s: the PodDisruptionBudget and the NetworkPolicy select the pods and name their ports',
+    (target) => {
+      const labels = podTemplate(target).metadata.labels;
+      const pdb = find(target, 'PodDisruptionBudget', 'etcd-health-operator').spec as {
+        minAvailable: number;
+        selector: { matchLabels: Record<string, string> };
+      };
+      // Two replicas: a drain evicts one, never both.
+      expect(pdb.minAvailable).toBe(1);
+      expect(labels).toEqual(expect.objectContaining(pdb.selector.matchLabels));
+      const policy = find(target, 'NetworkPolicy', 'etcd-health-operator').spec as {
+        podSelector: { matchLabels: Record<string, string> };
+        policyTypes: string[];
+        ingress: Array<{ ports: Array<{ port: string }> }>;
+      };
+      expect(labels).toEqual(expect.objectContaining(policy.podSelector.matchLabels));
+      expect(policy.policyTypes).toEqual(['Ingress']);
+      const ports = podTemplate(target).spec.containers[0]!.ports!.map((p) => p.name);
+      expect(policy.ingress.flatMap((rule) => rule.ports.map((p) => p.port)).sort()).toEqual(
+        [...ports].sort(),
+      );
+    },
+  );
 
   it.each([
     ['deploy/overlays/kubernetes', 'kube-system'],
@@ -228,16 +245,36 @@ describe('server-side apply to a real kube-apiserver', () => {
   it('everything applied is stored: the PrometheusRule and ServiceMonitor read back as rendered', async () => {
     await ensureAllApplied();
     const rule = JSON.parse(
-      (await kubectlOk(['get', 'prometheusrule', 'etcd-health-operator', '-n', OPERATOR_NAMESPACE, '-o', 'json']))
-        .stdout,
+      (
+        await kubectlOk([
+          'get',
+          'prometheusrule',
+          'etcd-health-operator',
+          '-n',
+          OPERATOR_NAMESPACE,
+          '-o',
+          'json',
+        ])
+      ).stdout,
     ) as K8sObject;
     expect(rule.spec).toEqual(loadPrometheusRule().spec);
     const monitor = JSON.parse(
-      (await kubectlOk(['get', 'servicemonitor', 'etcd-health-operator', '-n', OPERATOR_NAMESPACE, '-o', 'json']))
-        .stdout,
+      (
+        await kubectlOk([
+          'get',
+          'servicemonitor',
+          'etcd-health-operator',
+          '-n',
+          OPERATOR_NAMESPACE,
+          '-o',
+          'json',
+        ])
+      ).stdout,
     ) as K8sObject;
     expect(monitor.spec).toEqual(find('deploy/overlays/openshift', 'ServiceMonitor').spec);
-    const namespace = JSON.parse((await kubectlOk(['get', 'namespace', OPERATOR_NAMESPACE, '-o', 'json'])).stdout) as K8sObject;
+    const namespace = JSON.parse(
+      (await kubectlOk(['get', 'namespace', OPERATOR_NAMESPACE, '-o', 'json'])).stdout,
+    ) as K8sObject;
     expect(namespace.metadata.labels).toEqual(
       expect.objectContaining({ 'pod-security.kubernetes.io/enforce': 'restricted' }),
     );
@@ -254,7 +291,9 @@ describe('server-side apply to a real kube-apiserver', () => {
     );
     expect(typo.code).not.toBe(0);
     // SSA reports it while building the typed patch ("field not declared in schema").
-    expect(typo.stderr).toMatch(/readOnlyRootFileSystem: field not declared in schema|unknown field.*readOnlyRootFileSystem/);
+    expect(typo.stderr).toMatch(
+      /readOnlyRootFileSystem: field not declared in schema|unknown field.*readOnlyRootFileSystem/,
+    );
 
     const overlay = rendered.get('deploy/overlays/kubernetes')!;
     expect(overlay).toMatch(/for: 10m/);
@@ -263,7 +302,9 @@ describe('server-side apply to a real kube-apiserver', () => {
       overlay.replace(/for: 10m/, 'for: 10 minutes'),
     );
     expect(badDuration.code).not.toBe(0);
-    expect(badDuration.stderr).toMatch(/PrometheusRule "etcd-health-operator" is invalid: .*\.for: Invalid value: "10 minutes"/);
+    expect(badDuration.stderr).toMatch(
+      /PrometheusRule "etcd-health-operator" is invalid: .*\.for: Invalid value: "10 minutes"/,
+    );
   });
 });
 
@@ -307,14 +348,21 @@ describe('Pod Security: the restricted level admits the operator pod', () => {
 
   const createPod = (pod: K8sObject) => kubectl(['create', '-f', '-'], JSON.stringify(pod));
 
-  it.each(TARGETS)('%s: its pod is admitted in the operator namespace and in a restricted namespace', async (target) => {
-    for (const namespace of [OPERATOR_NAMESPACE, RESTRICTED_NAMESPACE]) {
-      const pod = podOf(podTemplate(target), namespace);
-      const result = await createPod(pod);
-      expect({ namespace, code: result.code, stderr: result.stderr }).toEqual({ namespace, code: 0, stderr: '' });
-      await kubectlOk(['get', 'pod', pod.metadata.name, '-n', namespace]);
-    }
-  });
+  it.each(TARGETS)(
+    '%s: its pod is admitted in the operator namespace and in a restricted namespace',
+    async (target) => {
+      for (const namespace of [OPERATOR_NAMESPACE, RESTRICTED_NAMESPACE]) {
+        const pod = podOf(podTemplate(target), namespace);
+        const result = await createPod(pod);
+        expect({ namespace, code: result.code, stderr: result.stderr }).toEqual({
+          namespace,
+          code: 0,
+          stderr: '',
+        });
+        await kubectlOk(['get', 'pod', pod.metadata.name, '-n', namespace]);
+      }
+    },
+  );
 
   it('a variant that allows privilege escalation and adds a capability is rejected', async () => {
     const template = structuredClone(podTemplate('deploy/base'));
@@ -393,7 +441,9 @@ describe('RBAC, asked of the real authorizer', () => {
     for (const [verb, resource, scope, expected] of cases) {
       const got = await canI(verb, resource, scope);
       if (got !== expected) {
-        answers.push(`${verb} ${resource} ${JSON.stringify(scope)}: expected ${expected ? 'yes' : 'no'}, got ${got ? 'yes' : 'no'}`);
+        answers.push(
+          `${verb} ${resource} ${JSON.stringify(scope)}: expected ${expected ? 'yes' : 'no'}, got ${got ? 'yes' : 'no'}`,
+        );
       }
     }
     expect(answers).toEqual([]);
@@ -411,7 +461,17 @@ describe('kubectl wait on EtcdHealthCheck conditions', () => {
     lastTransitionTime: now(),
   });
   const patchStatus = (status: unknown) =>
-    kubectlOk(['patch', 'ehc', 'etcd', '-n', NS, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
+    kubectlOk([
+      'patch',
+      'ehc',
+      'etcd',
+      '-n',
+      NS,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status }),
+    ]);
 
   beforeAll(async () => {
     await ensureAllApplied();
@@ -431,8 +491,18 @@ describe('kubectl wait on EtcdHealthCheck conditions', () => {
     await patchStatus({
       observedGeneration: 1,
       conditions: [
-        condition('Available', 'False', 'EtcdMembers_NoLeader', 'EtcdMembersAvailable: No member knows a leader'),
-        condition('Degraded', 'True', 'EtcdMembers_NoLeader', 'EtcdMembersDegraded: No member knows a leader'),
+        condition(
+          'Available',
+          'False',
+          'EtcdMembers_NoLeader',
+          'EtcdMembersAvailable: No member knows a leader',
+        ),
+        condition(
+          'Degraded',
+          'True',
+          'EtcdMembers_NoLeader',
+          'EtcdMembersDegraded: No member knows a leader',
+        ),
       ],
     });
     const notYet = await kubectl(['wait', '--for=condition=Available', 'ehc/etcd', '-n', NS, '--timeout=3s']);
@@ -457,8 +527,22 @@ describe('kubectl wait on EtcdHealthCheck conditions', () => {
   it('other standard forms work too: Degraded=False, all objects by short name, observedGeneration', async () => {
     await kubectlOk(['wait', '--for=condition=Degraded=False', 'ehc/etcd', '-n', NS, '--timeout=30s']);
     await kubectlOk(['wait', '--for=condition=Available=True', 'ehc', '--all', '-n', NS, '--timeout=30s']);
-    await kubectlOk(['wait', '--for=jsonpath={.status.observedGeneration}=1', 'ehc/etcd', '-n', NS, '--timeout=30s']);
-    const degraded = await kubectl(['wait', '--for=condition=Degraded', 'ehc/etcd', '-n', NS, '--timeout=2s']);
+    await kubectlOk([
+      'wait',
+      '--for=jsonpath={.status.observedGeneration}=1',
+      'ehc/etcd',
+      '-n',
+      NS,
+      '--timeout=30s',
+    ]);
+    const degraded = await kubectl([
+      'wait',
+      '--for=condition=Degraded',
+      'ehc/etcd',
+      '-n',
+      NS,
+      '--timeout=2s',
+    ]);
     expect(degraded.code).not.toBe(0);
   });
 });
@@ -489,12 +573,24 @@ describe('Argo CD health on objects as the apiserver returns them', () => {
     const name = nameOf(inputPath);
     await kubectlOk(
       ['create', '-f', '-'],
-      JSON.stringify({ apiVersion: object.apiVersion, kind: object.kind, metadata: { name, namespace: NS }, spec: object.spec }),
+      JSON.stringify({
+        apiVersion: object.apiVersion,
+        kind: object.kind,
+        metadata: { name, namespace: NS },
+        spec: object.spec,
+      }),
     );
     if (object.status) {
       await kubectlOk([
-        'patch', 'ehc', name, '-n', NS, '--subresource=status', '--type=merge',
-        '-p', JSON.stringify({ status: object.status }),
+        'patch',
+        'ehc',
+        name,
+        '-n',
+        NS,
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        JSON.stringify({ status: object.status }),
       ]);
     }
     return name;
@@ -508,7 +604,9 @@ describe('Argo CD health on objects as the apiserver returns them', () => {
       if (name === 'stale-generation') continue;
       const got = await runner.health(await live(name));
       if (got.status !== testCase.healthStatus.status || got.message !== testCase.healthStatus.message) {
-        mismatches.push(`${name}: expected ${JSON.stringify(testCase.healthStatus)}, got ${JSON.stringify(got)}`);
+        mismatches.push(
+          `${name}: expected ${JSON.stringify(testCase.healthStatus)}, got ${JSON.stringify(got)}`,
+        );
       }
     }
     expect(mismatches).toEqual([]);
@@ -527,11 +625,27 @@ describe('Argo CD health on objects as the apiserver returns them', () => {
     );
     const healthy = yaml.load(readFileSync(join(ARGOCD_DIR, 'testdata/healthy.yaml'), 'utf8')) as K8sObject;
     await kubectlOk([
-      'patch', 'ehc', name, '-n', NS, '--subresource=status', '--type=merge',
-      '-p', JSON.stringify({ status: { ...healthy.status, observedGeneration: 1 } }),
+      'patch',
+      'ehc',
+      name,
+      '-n',
+      NS,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status: { ...healthy.status, observedGeneration: 1 } }),
     ]);
     expect((await runner.health(await live(name))).status).toBe('Healthy');
-    await kubectlOk(['patch', 'ehc', name, '-n', NS, '--type=merge', '-p', JSON.stringify({ spec: { interval: '2m' } })]);
+    await kubectlOk([
+      'patch',
+      'ehc',
+      name,
+      '-n',
+      NS,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { interval: '2m' } }),
+    ]);
     const bumped = await live(name);
     expect(bumped.metadata.generation).toBe(2);
     expect(await runner.health(bumped)).toEqual({
@@ -547,22 +661,38 @@ describe('docs/gitops.md', () => {
     const marker = doc.indexOf('<!-- tested: argocd-kustomization');
     expect(marker).toBeGreaterThan(0);
     const block = /```yaml\n([\s\S]*?)```/.exec(doc.slice(marker))![1]!;
-    const remote = /https:\/\/github\.com\/etcd-health-operator\/etcd-health-operator\/\/deploy\/overlays\/openshift\?ref=\S+/;
+    const remote =
+      /https:\/\/github\.com\/etcd-health-operator\/etcd-health-operator\/\/deploy\/overlays\/openshift\?ref=\S+/;
     expect(block).toMatch(remote);
     const dir = makeTempDir('gitops-doc');
     try {
-      writeFileSync(join(dir, 'kustomization.yaml'), block.replace(remote, relative(dir, join(REPO, 'deploy/overlays/openshift'))));
-      writeFileSync(join(dir, 'etcdhealthcheck.yaml'), readFileSync(join(REPO, 'deploy/samples/openshift.yaml')));
+      writeFileSync(
+        join(dir, 'kustomization.yaml'),
+        block.replace(remote, relative(dir, join(REPO, 'deploy/overlays/openshift'))),
+      );
+      writeFileSync(
+        join(dir, 'etcdhealthcheck.yaml'),
+        readFileSync(join(REPO, 'deploy/samples/openshift.yaml')),
+      );
       const objects = yaml.loadAll((await kubectlOk(['kustomize', dir])).stdout).filter(Boolean) as Array<
         K8sObject & { metadata: { annotations?: Record<string, string> } }
       >;
       const waves = Object.fromEntries(
-        objects.map((o) => [`${o.kind}/${o.metadata.name}`, o.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? '0']),
+        objects.map((o) => [
+          `${o.kind}/${o.metadata.name}`,
+          o.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? '0',
+        ]),
       );
       expect(waves['CustomResourceDefinition/etcdhealthchecks.etcdhealth.io']).toBe('-1');
       expect(waves['EtcdHealthCheck/etcd']).toBe('1');
-      expect(Object.entries(waves).filter(([key, wave]) => wave !== '0' && !/^(CustomResourceDefinition|EtcdHealthCheck)\//.test(key))).toEqual([]);
-      expect(Object.keys(waves)).toEqual(expect.arrayContaining(['Deployment/etcd-health-operator', 'PrometheusRule/etcd-health-operator']));
+      expect(
+        Object.entries(waves).filter(
+          ([key, wave]) => wave !== '0' && !/^(CustomResourceDefinition|EtcdHealthCheck)\//.test(key),
+        ),
+      ).toEqual([]);
+      expect(Object.keys(waves)).toEqual(
+        expect.arrayContaining(['Deployment/etcd-health-operator', 'PrometheusRule/etcd-health-operator']),
+      );
     } finally {
       removeTempDir(dir);
     }

@@ -7,7 +7,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, symlinkSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { controlPlaneBinDir } from '../harness/binaries.js';
@@ -42,22 +51,36 @@ interface Run {
  */
 function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const inherited = Object.entries(process.env).filter(
-    ([name]) => name !== 'NODE_OPTIONS' && !name.toLowerCase().startsWith('npm_') && !name.startsWith('ETCDCTL_'),
+    ([name]) =>
+      name !== 'NODE_OPTIONS' && !name.toLowerCase().startsWith('npm_') && !name.startsWith('ETCDCTL_'),
   );
   // `#!/usr/bin/env node` finds node on PATH: the one running this test.
   const path = [dirname(process.execPath), process.env.PATH ?? ''].join(delimiter);
   return { ...Object.fromEntries(inherited), PATH: path, ...extra };
 }
 
-function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<Run> {
+function run(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number },
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     execFile(
       command,
       args,
-      { cwd: options.cwd, env: options.env ?? userEnv(), timeout: options.timeoutMs, maxBuffer: 16 * 2 ** 20 },
+      {
+        cwd: options.cwd,
+        env: options.env ?? userEnv(),
+        timeout: options.timeoutMs,
+        maxBuffer: 16 * 2 ** 20,
+      },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number')
-          reject(new Error(`${command} ${args.join(' ')} did not exit by itself: ${error.message}\n${stderr}`, { cause: error }));
+          reject(
+            new Error(`${command} ${args.join(' ')} did not exit by itself: ${error.message}\n${stderr}`, {
+              cause: error,
+            }),
+          );
         else resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
       },
     );
@@ -65,7 +88,11 @@ function run(command: string, args: string[], options: { cwd: string; env?: Node
 }
 
 /** Runs until the exit code is 0 (a loaded machine can make one run warn); returns that run. */
-async function runUntilHealthy(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<Run> {
+async function runUntilHealthy(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv },
+): Promise<Run> {
   let last: Run | undefined;
   try {
     return await eventually(
@@ -125,7 +152,8 @@ beforeAll(async () => {
     ['install', '--prefix', installDir, '--prefer-offline', '--no-audit', '--no-fund', tarball],
     { cwd: installDir, timeoutMs: 600_000 },
   );
-  if (install.code !== 0) throw new Error(`npm install of the tarball exited ${install.code}:\n${install.stderr}`);
+  if (install.code !== 0)
+    throw new Error(`npm install of the tarball exited ${install.code}:\n${install.stderr}`);
   installed = join(installDir, 'node_modules', manifest.name);
   bin = join(installDir, 'node_modules', '.bin');
   await cluster.waitForLeader();
@@ -139,13 +167,19 @@ describe('the packed npm package', () => {
       expect(packedFiles).toContain(path);
     // deploy/krew names the sha256 of an archive that holds the package: it cannot be inside.
     const unwanted = packedFiles.filter((path) =>
-      /^(src|test|hack|bench)\/|\.ts$|\.map$|^deploy\/argocd\/(testdata\/|health_test)|^deploy\/krew\//.test(path),
+      /^(src|test|hack|bench)\/|\.ts$|\.map$|^deploy\/argocd\/(testdata\/|health_test)|^deploy\/krew\//.test(
+        path,
+      ),
     );
     expect(unwanted).toEqual([]);
   });
 
   it('installs the three bins, each a symlink to an executable Node script, and none of the build or test tools', () => {
-    expect(Object.keys(manifest.bin).sort()).toEqual(['etcd-health', 'etcd-health-operator', 'kubectl-etcd_health']);
+    expect(Object.keys(manifest.bin).sort()).toEqual([
+      'etcd-health',
+      'etcd-health-operator',
+      'kubectl-etcd_health',
+    ]);
     for (const [name, path] of Object.entries(manifest.bin)) {
       const link = join(bin, name);
       expect([name, lstatSync(link).isSymbolicLink()]).toEqual([name, true]);
@@ -154,7 +188,10 @@ describe('the packed npm package', () => {
       expect(readFileSync(link, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
     }
     for (const dependency of Object.keys(manifest.dependencies))
-      expect([dependency, existsSync(join(installDir, 'node_modules', dependency))]).toEqual([dependency, true]);
+      expect([dependency, existsSync(join(installDir, 'node_modules', dependency))]).toEqual([
+        dependency,
+        true,
+      ]);
     // The build and test tools (some type packages are dependencies of client-node too).
     for (const dev of ['typescript', 'jest', 'ts-jest', 'tsx', 'eslint', 'prettier']) {
       expect(Object.keys(manifest.devDependencies)).toContain(dev);
@@ -163,9 +200,13 @@ describe('the packed npm package', () => {
   });
 
   it('`etcd-health check --endpoints` runs from the install: a healthy cluster exits 0 and the report names every member', async () => {
-    const checked = await runUntilHealthy(join(bin, 'etcd-health'), ['check', '--endpoints', cluster.endpoints.join(','), ...NO_SAMPLING], {
-      cwd: installDir,
-    });
+    const checked = await runUntilHealthy(
+      join(bin, 'etcd-health'),
+      ['check', '--endpoints', cluster.endpoints.join(','), ...NO_SAMPLING],
+      {
+        cwd: installDir,
+      },
+    );
     expect(checked.stdout).toMatch(/^etcd-health check: 3 endpoints from --endpoints, at /);
     for (const member of cluster.members)
       expect(checked.stdout).toMatch(new RegExp(`  ${member.name} +${member.clientURL} +[0-9a-f]+ +3\\.`));
@@ -176,24 +217,51 @@ describe('the packed npm package', () => {
     const kubectl = join(controlPlaneBinDir(), 'kubectl');
     const env = userEnv({ KUBECONFIG: join(installDir, 'no-kubeconfig') });
     env.PATH = [bin, env.PATH].join(delimiter);
-    const listed = await run(kubectl, ['plugin', 'list', '--name-only'], { cwd: installDir, env, timeoutMs: 60_000 });
+    const listed = await run(kubectl, ['plugin', 'list', '--name-only'], {
+      cwd: installDir,
+      env,
+      timeoutMs: 60_000,
+    });
     expect(listed.stdout.split('\n')).toContain('kubectl-etcd_health');
 
     const checked = await runUntilHealthy(
       kubectl,
-      ['etcd-health', 'check', '--endpoints', cluster.endpoints.join(','), ...NO_SAMPLING, '-o', 'json', '-q'],
+      [
+        'etcd-health',
+        'check',
+        '--endpoints',
+        cluster.endpoints.join(','),
+        ...NO_SAMPLING,
+        '-o',
+        'json',
+        '-q',
+      ],
       { cwd: installDir, env },
     );
     expect(checked.stderr).toBe('');
     const parsed = JSON.parse(checked.stdout) as JsonResult;
     expect(parsed.result).toMatchObject({ verdict: 'Healthy', exitCode: 0 });
-    expect(parsed.status.members.map((m) => [m.name, m.healthy])).toEqual(cluster.members.map((m) => [m.name, true]));
+    expect(parsed.status.members.map((m) => [m.name, m.healthy])).toEqual(
+      cluster.members.map((m) => [m.name, true]),
+    );
   }, 300_000);
 
   it('`npx etcd-health-operator@VERSION check` runs the CLI through the bin named as the package', async () => {
     const checked = await runUntilHealthy(
       'npm',
-      ['exec', '--offline', '--', `${manifest.name}@${manifest.version}`, 'check', '--endpoints', cluster.endpoints.join(','), ...NO_SAMPLING, '-o', 'json', '-q'],
+      [
+        'exec',
+        '--offline',
+        '--',
+        `${manifest.name}@${manifest.version}`,
+        'check',
+        '--endpoints',
+        cluster.endpoints.join(','),
+        ...NO_SAMPLING,
+        '-o',
+        'json',
+        '-q',
+      ],
       { cwd: installDir },
     );
     const parsed = JSON.parse(checked.stdout) as JsonResult;
@@ -201,7 +269,10 @@ describe('the packed npm package', () => {
     expect(parsed.status.members.map((m) => m.name)).toEqual(cluster.members.map((m) => m.name));
 
     // Without `check` the same bin is the operator.
-    const help = await run(join(bin, 'etcd-health-operator'), ['--help'], { cwd: installDir, timeoutMs: 60_000 });
+    const help = await run(join(bin, 'etcd-health-operator'), ['--help'], {
+      cwd: installDir,
+      timeoutMs: 60_000,
+    });
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: etcd-health-operator \[flags\]\n/);
     expect(help.stdout).toContain('--leader-elect');
@@ -209,20 +280,30 @@ describe('the packed npm package', () => {
 
   it('the krew archive installs as krew installs it and `kubectl etcd-health` runs from there', async () => {
     const out = makeTempDir('krew-archive');
-    const built = await run('bash', [join(REPO, 'hack/krew-archive.sh'), out], { cwd: REPO, timeoutMs: 600_000 });
+    const built = await run('bash', [join(REPO, 'hack/krew-archive.sh'), out], {
+      cwd: REPO,
+      timeoutMs: 600_000,
+    });
     expect({ code: built.code, stderr: built.stderr }).toEqual({ code: 0, stderr: '' });
     const archive = join(out, `etcd-health-${manifest.version}.tar.gz`);
     const sha256 = createHash('sha256').update(readFileSync(archive)).digest('hex');
     const plugin = yaml.load(readFileSync(join(out, 'etcd-health.yaml'), 'utf8')) as {
       spec: { platforms: { sha256: string; bin: string; files: { from: string; to: string }[] }[] };
     };
-    expect(plugin.spec.platforms.map((platform) => platform.sha256)).toEqual(plugin.spec.platforms.map(() => sha256));
+    expect(plugin.spec.platforms.map((platform) => platform.sha256)).toEqual(
+      plugin.spec.platforms.map(() => sha256),
+    );
     const platform = plugin.spec.platforms[0]!;
     expect(platform.files).toEqual([{ from: '*', to: '.' }]);
 
     // krew extracts regular files and directories only and refuses any other entry.
     const listed = await run('tar', ['-tvzf', archive], { cwd: out, timeoutMs: 120_000 });
-    const types = new Set(listed.stdout.trim().split('\n').map((line) => line[0]));
+    const types = new Set(
+      listed.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line[0]),
+    );
     expect([...types].sort()).toEqual(['-', 'd']);
     expect(listed.stdout).not.toMatch(/(^|\/)\.\.(\/|$)/m);
     const store = join(out, 'store');
@@ -237,7 +318,16 @@ describe('the packed npm package', () => {
     env.PATH = [krewBin, env.PATH].join(delimiter);
     const checked = await runUntilHealthy(
       join(controlPlaneBinDir(), 'kubectl'),
-      ['etcd-health', 'check', '--endpoints', cluster.endpoints.join(','), ...NO_SAMPLING, '-o', 'json', '-q'],
+      [
+        'etcd-health',
+        'check',
+        '--endpoints',
+        cluster.endpoints.join(','),
+        ...NO_SAMPLING,
+        '-o',
+        'json',
+        '-q',
+      ],
       { cwd: out, env },
     );
     const parsed = JSON.parse(checked.stdout) as JsonResult;

@@ -23,7 +23,8 @@ interface RbacObject {
 }
 
 const repoFile = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
-const load = (path: string) => yaml.loadAll(readFileSync(repoFile(path), 'utf8')).filter(Boolean) as RbacObject[];
+const load = (path: string) =>
+  yaml.loadAll(readFileSync(repoFile(path), 'utf8')).filter(Boolean) as RbacObject[];
 const objects = load('deploy/base/rbac.yaml');
 const OVERLAY_RBAC = [
   'deploy/overlays/kubernetes/credentials-rbac.yaml',
@@ -41,12 +42,31 @@ const BY_NAME_RBAC = [
 const byName = BY_NAME_RBAC.flatMap(load);
 // OpenShift: get on two cluster-scoped objects of the cluster-etcd-operator, by name.
 const CLUSTER_ETCD_OPERATOR_RBAC = 'deploy/overlays/openshift/cluster-etcd-operator-rbac.yaml';
-const everything = [...objects, ...OVERLAY_RBAC.flatMap(load), ...byName, ...load(CLUSTER_ETCD_OPERATOR_RBAC)];
+const everything = [
+  ...objects,
+  ...OVERLAY_RBAC.flatMap(load),
+  ...byName,
+  ...load(CLUSTER_ETCD_OPERATOR_RBAC),
+];
 const unnamed = [...objects, ...OVERLAY_RBAC.flatMap(load)];
 const byKind = (kind: string, from = objects) => from.filter((o) => o.kind === kind);
-const named = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
-const SERVICE_ACCOUNT = { kind: 'ServiceAccount', name: 'etcd-health-operator', namespace: 'etcd-health-operator' };
-const WRITE_VERBS = ['create', 'update', 'patch', 'delete', 'deletecollection', 'escalate', 'bind', 'impersonate'];
+const named = (kind: string, name: string) =>
+  objects.find((o) => o.kind === kind && o.metadata.name === name);
+const SERVICE_ACCOUNT = {
+  kind: 'ServiceAccount',
+  name: 'etcd-health-operator',
+  namespace: 'etcd-health-operator',
+};
+const WRITE_VERBS = [
+  'create',
+  'update',
+  'patch',
+  'delete',
+  'deletecollection',
+  'escalate',
+  'bind',
+  'impersonate',
+];
 const bindsOperator = (o: RbacObject) =>
   (o.subjects ?? []).some((s) => s.kind === 'ServiceAccount' && s.name === SERVICE_ACCOUNT.name);
 
@@ -92,16 +112,22 @@ describe('deploy/base/rbac.yaml', () => {
   });
 
   it('the discovery ClusterRole only lists pods', () => {
-    expect(grants(named('ClusterRole', 'etcd-health-operator-discovery')!.rules!)).toEqual(['core/pods: list']);
+    expect(grants(named('ClusterRole', 'etcd-health-operator-discovery')!.rules!)).toEqual([
+      'core/pods: list',
+    ]);
   });
 
   it('the backups ClusterRole only gets CronJobs', () => {
-    expect(grants(named('ClusterRole', 'etcd-health-operator-backups')!.rules!)).toEqual(['batch/cronjobs: get']);
+    expect(grants(named('ClusterRole', 'etcd-health-operator-backups')!.rules!)).toEqual([
+      'batch/cronjobs: get',
+    ]);
   });
 
   it('the OpenShift overlay only lists EtcdBackups, cluster-wide because they are cluster-scoped', () => {
     const openshift = load('deploy/overlays/openshift/backup-rbac.yaml');
-    const role = openshift.find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'etcd-health-operator-etcdbackups');
+    const role = openshift.find(
+      (o) => o.kind === 'ClusterRole' && o.metadata.name === 'etcd-health-operator-etcdbackups',
+    );
     expect(grants(role!.rules!)).toEqual(['operator.openshift.io/etcdbackups: list']);
     const binding = openshift.find((o) => o.kind === 'ClusterRoleBinding');
     expect(binding!.roleRef).toEqual({
@@ -118,7 +144,9 @@ describe('deploy/base/rbac.yaml', () => {
       const bindings = everything.filter((o) => o.roleRef?.name === role);
       expect(bindings.length).toBeGreaterThan(0);
       for (const binding of bindings) {
-        expect(`${binding.kind} ${binding.metadata.namespace ?? '(no namespace)'}`).toMatch(/^RoleBinding [a-z0-9-]+$/);
+        expect(`${binding.kind} ${binding.metadata.namespace ?? '(no namespace)'}`).toMatch(
+          /^RoleBinding [a-z0-9-]+$/,
+        );
         expect(binding.subjects).toEqual([SERVICE_ACCOUNT]);
       }
       expect(
@@ -226,9 +254,7 @@ describe('deploy/base/rbac.yaml', () => {
   });
 
   it('the OpenShift cluster-etcd-operator role only gets clusteroperator/etcd and etcd/cluster, by name', () => {
-    const role = load(CLUSTER_ETCD_OPERATOR_RBAC).find(
-      (o) => o.kind === 'ClusterRole',
-    )!;
+    const role = load(CLUSTER_ETCD_OPERATOR_RBAC).find((o) => o.kind === 'ClusterRole')!;
     expect(grants(role.rules!)).toEqual([
       'config.openshift.io/clusteroperators: get',
       'operator.openshift.io/etcds: get',

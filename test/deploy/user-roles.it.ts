@@ -90,7 +90,14 @@ describe('people bound to the aggregated roles', () => {
     const watch = await as('alice', ['auth', 'can-i', 'watch', 'etcdhealthchecks.etcdhealth.io']);
     expect(watch.stdout.trim()).toBe('yes');
 
-    const patch = await as('alice', ['patch', 'ehc', CHECK, '--type=merge', '-p', '{"spec":{"interval":"1m"}}']);
+    const patch = await as('alice', [
+      'patch',
+      'ehc',
+      CHECK,
+      '--type=merge',
+      '-p',
+      '{"spec":{"interval":"1m"}}',
+    ]);
     expect(patch.code).not.toBe(0);
     expect(patch.stderr).toMatch(/forbidden: User "alice" cannot patch resource "etcdhealthchecks"/);
     const create = await as('alice', ['create', '-f', '-'], manifest('alice-made'));
@@ -105,7 +112,14 @@ describe('people bound to the aggregated roles', () => {
   it.each(['bob', 'carol'] as const)('%s (edit/admin) creates, patches and deletes them', async (person) => {
     const name = `${person}-made`;
     expect((await as(person, ['create', '-f', '-'], manifest(name))).stderr).toBe('');
-    const patched = await as(person, ['patch', 'ehc', name, '--type=merge', '-p', '{"spec":{"interval":"1m"}}']);
+    const patched = await as(person, [
+      'patch',
+      'ehc',
+      name,
+      '--type=merge',
+      '-p',
+      '{"spec":{"interval":"1m"}}',
+    ]);
     expect(patched.stderr).toBe('');
     const interval = await as(person, ['get', 'ehc', name, '-o', 'jsonpath={.spec.interval}']);
     expect(interval.stdout).toBe('1m');
@@ -113,19 +127,24 @@ describe('people bound to the aggregated roles', () => {
     expect(deleted.stderr).toBe('');
   });
 
-  it.each(Object.keys(ROLES) as Person[])('%s cannot write the status, which only the operator writes', async (person) => {
-    const status = await as(person, [
-      'patch',
-      'ehc',
-      CHECK,
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      '{"status":{"observedGeneration":99}}',
-    ]);
-    expect(status.code).not.toBe(0);
-    expect(status.stderr).toMatch(new RegExp(`forbidden: User "${person}" cannot patch resource "etcdhealthchecks/status"`));
-  });
+  it.each(Object.keys(ROLES) as Person[])(
+    '%s cannot write the status, which only the operator writes',
+    async (person) => {
+      const status = await as(person, [
+        'patch',
+        'ehc',
+        CHECK,
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        '{"status":{"observedGeneration":99}}',
+      ]);
+      expect(status.code).not.toBe(0);
+      expect(status.stderr).toMatch(
+        new RegExp(`forbidden: User "${person}" cannot patch resource "etcdhealthchecks/status"`),
+      );
+    },
+  );
 
   it('nobody bound in team-a reads EtcdHealthChecks of another namespace', async () => {
     await cp.createNamespace('team-b');

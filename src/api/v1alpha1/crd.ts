@@ -11,6 +11,13 @@ type JsonSchema = Record<string, unknown>;
 export function toStructural(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(toStructural);
   if (schema === null || typeof schema !== 'object') return schema;
+  const intOrString = intOrStringSchema(schema as JsonSchema);
+  // Its anyOf stays exactly as the apiserver wants it (no format on the integer).
+  if (intOrString)
+    return {
+      ...(toStructural({ ...intOrString, anyOf: undefined }) as JsonSchema),
+      anyOf: intOrString.anyOf,
+    };
   const out: JsonSchema = {};
   for (const [key, value] of Object.entries(schema as JsonSchema)) {
     // Structural schemas forbid additionalProperties: false (unknown fields are pruned instead),
@@ -26,6 +33,29 @@ export function toStructural(schema: unknown): unknown {
   }
   if (out.type === 'integer') out.format = 'int64';
   return out;
+}
+
+/**
+ * zod's `anyOf: [{type: integer, ...}, {type: string, ...}]` (a size) -> Kubernetes' int-or-string,
+ * as controller-gen writes resource.Quantity: the apiserver accepts the anyOf only as exactly
+ * `[{type: integer}, {type: string}]`, so each branch's validations move up beside it; there
+ * `minimum` and `maximum` judge only integers, `pattern` and `maxLength` only strings.
+ */
+function intOrStringSchema(schema: JsonSchema): JsonSchema | undefined {
+  const branches = schema.anyOf;
+  if (!Array.isArray(branches) || branches.length !== 2) return undefined;
+  const [integer, string] = branches as JsonSchema[];
+  if (integer?.type !== 'integer' || string?.type !== 'string') return undefined;
+  const { anyOf: _branches, ...rest } = schema;
+  const { type: _integer, ...integerRules } = integer;
+  const { type: _string, ...stringRules } = string;
+  return {
+    ...rest,
+    'x-kubernetes-int-or-string': true,
+    anyOf: [{ type: 'integer' }, { type: 'string' }],
+    ...integerRules,
+    ...stringRules,
+  };
 }
 
 function openApi(schema: z.ZodType): JsonSchema {

@@ -7,14 +7,40 @@
 // was installed without them). test/api proves each rule in both places.
 import { z } from 'zod';
 import { PROMETHEUS_URL_PATTERN, PROMETHEUS_URL_RULES, prometheusUrlProblem } from './prometheus-url.js';
-import { DURATION_PATTERN, SIZE_PATTERN, parseDurationMs } from './units.js';
+import { MAX_SIZE_BYTES, MAX_SIZE_LENGTH, SIZE_PATTERN, sizeBytes } from './quantity.js';
+import { DURATION_PATTERN, parseDurationMs } from './units.js';
 
 const cel = (rule: string, message: string) => ({ rule, message });
 
 const duration = (description: string, fallback: string) =>
   z.string().regex(new RegExp(DURATION_PATTERN)).default(fallback).meta({ description });
+/**
+ * A byte size: an integer, or a Kubernetes quantity string (quantity.ts), as Kubernetes' own
+ * int-or-string quantities are written. Parsed as the text written ("4Gi", "1024"); the CRD
+ * accepts both forms (x-kubernetes-int-or-string), so CRs with either keep working.
+ */
 const size = (description: string, fallback: string) =>
-  z.string().regex(new RegExp(SIZE_PATTERN)).default(fallback).meta({ description });
+  z
+    .union([
+      z.number().int().min(0).max(MAX_SIZE_BYTES),
+      z
+        .string()
+        .max(MAX_SIZE_LENGTH)
+        // One issue per value: the pattern's, in the parser's words, or else the parser's own
+        // (negative, too large).
+        .regex(new RegExp(SIZE_PATTERN), { error: (issue) => sizeReason(issue.input) })
+        .superRefine((text, ctx) => {
+          if (!new RegExp(SIZE_PATTERN).test(text)) return;
+          const parsed = sizeBytes(text);
+          if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.reason });
+        }),
+    ])
+    .transform(String)
+    // prefault, not default: a default beside a transform is left out of the JSON schema.
+    .prefault(fallback)
+    .meta({
+      description: `${description} An integer number of bytes, or a Kubernetes quantity such as 100Mi, 4Gi, 8G or 1e9; rounded up to whole bytes.`,
+    });
 const percent = (description: string, fallback: number) =>
   z.number().int().min(0).max(100).default(fallback).meta({ description });
 const rate = (description: string, fallback: number) =>
@@ -46,18 +72,45 @@ const endpointUrl = z
   .regex(/^https?:\/\/[^\s/]+$/)
   .meta({ description: 'Client URL of one etcd member, scheme://host:port without a path.' });
 
+/**
+ * Where each platform runs its etcd members as pods. OpenShift: the cluster-etcd-operator's static
+ * pods in openshift-etcd, labelled app=etcd. kubeadm: the static pod manifest
+ * /etc/kubernetes/manifests/etcd.yaml, whose pods in kube-system carry component=etcd and
+ * tier=control-plane. Both listen for clients on the host network, port 2379, over TLS.
+ */
+export const DISCOVERY_PRESETS = {
+  OpenShift: { namespace: 'openshift-etcd', labelSelector: 'app=etcd' },
+  Kubeadm: { namespace: 'kube-system', labelSelector: 'component=etcd,tier=control-plane' },
+} as const;
+export type DiscoveryPreset = keyof typeof DISCOVERY_PRESETS;
+
 export const DiscoverySchema = z
   .object({
-    namespace: localName.default('openshift-etcd').meta({
-      description: 'Namespace of the etcd pods. Pods are only listed, never read beyond their IPs and names.',
+    preset: z
+      .enum(Object.keys(DISCOVERY_PRESETS) as [DiscoveryPreset, ...DiscoveryPreset[]])
+      .default('OpenShift')
+      .meta({
+        description:
+          'Where the platform runs etcd, for the namespace and label selector left unset: OpenShift (openshift-etcd, app=etcd) or Kubeadm (kube-system, component=etcd,tier=control-plane).',
+      }),
+    namespace: localName.optional().meta({
+      description:
+        "Namespace of the etcd pods; default the preset's. Pods are only listed, never read beyond their IPs and names.",
     }),
-    labelSelector: z.string().min(1).max(1024).default('app=etcd').meta({
-      description: 'Label selector of the etcd pods, in kubectl syntax.',
+    labelSelector: z.string().min(1).max(1024).optional().meta({
+      description: "Label selector of the etcd pods, in kubectl syntax; default the preset's.",
     }),
     port: z.number().int().min(1).max(65535).default(2379).meta({ description: 'etcd client port.' }),
     scheme: z.enum(['http', 'https']).default('https').meta({ description: 'Client URL scheme.' }),
   })
-  .strict();
+  .strict()
+  // Resolved here, not as CRD defaults: the API server would fill in one preset's values before
+  // the operator could tell them from the author's.
+  .transform(({ namespace, labelSelector, ...discovery }) => ({
+    ...discovery,
+    namespace: namespace ?? DISCOVERY_PRESETS[discovery.preset].namespace,
+    labelSelector: labelSelector ?? DISCOVERY_PRESETS[discovery.preset].labelSelector,
+  }));
 
 export const EtcdConnectionSchema = z
   .object({
@@ -533,6 +586,11 @@ export type RemediationSpec = EtcdHealthCheckSpec['remediation'];
 export type PrometheusSpec = NonNullable<EtcdHealthCheckSpec['prometheus']>;
 export type EtcdConnectionSpec = EtcdHealthCheckSpec['etcd'];
 export type BackupSpec = NonNullable<EtcdHealthCheckSpec['backup']>;
+
+function sizeReason(input: unknown): string {
+  const parsed = typeof input === 'string' ? sizeBytes(input) : undefined;
+  return parsed && !parsed.ok ? parsed.reason : 'must be an integer or a Kubernetes quantity such as 4Gi';
+}
 
 // Refinements run even when a field already failed its pattern; a malformed duration is reported
 // by that pattern, so the comparison treats it as passing instead of throwing.

@@ -1,22 +1,12 @@
-// Parsing of the two unit-bearing string forms the API accepts: Go-style durations ("30s", "1m30s",
-// "250ms") and Kubernetes binary/decimal quantities for byte sizes ("4Gi", "100Mi", "8G", "1024").
-// Both are validated by the CRD with the same patterns, so parse failures here mean a bug, not input.
+// Parsing of the two unit-bearing forms the API accepts: Go-style durations ("30s", "1m30s",
+// "250ms") and byte sizes, integers or Kubernetes quantities ("4Gi", "100Mi", "8G", 1024; see
+// quantity.ts). Both are validated by the CRD with the same patterns, so parse failures here mean
+// a bug, not input.
+export { SIZE_PATTERN, parseSizeBytes } from './quantity.js';
 
 export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';
-export const SIZE_PATTERN = '^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$';
 
 const durationUnitsMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const sizeUnits: Record<string, number> = {
-  '': 1,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-};
 
 /** Milliseconds in a duration string such as "1m30s"; throws on a malformed string. */
 export function parseDurationMs(text: string): number {
@@ -26,13 +16,6 @@ export function parseDurationMs(text: string): number {
     total += Number(match[1]) * (durationUnitsMs[match[2]!] ?? 0);
   }
   return total;
-}
-
-/** Bytes in a quantity string such as "4Gi"; throws on a malformed string. */
-export function parseSizeBytes(text: string): number {
-  const match = /^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(text);
-  if (!match) throw new Error(`invalid size ${JSON.stringify(text)}`);
-  return Math.round(Number(match[1]) * (sizeUnits[match[2] ?? ''] ?? 1));
 }
 
 /** "1.2 GiB", "512 MiB", "980 B": the binary units etcdctl and humans use for DB sizes. */
