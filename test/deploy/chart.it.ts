@@ -63,21 +63,29 @@ async function template(
 const key = (o: KubeObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 const find = (objects: KubeObject[], kind: string, name: string, namespace?: string) =>
   objects.find(
-    (o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || o.metadata.namespace === namespace),
+    (o) =>
+      o.kind === kind &&
+      o.metadata.name === name &&
+      (namespace === undefined || o.metadata.namespace === namespace),
   );
 const containerOf = (objects: KubeObject[], deployment = RELEASE) =>
   (
     find(objects, 'Deployment', deployment) as unknown as {
-      spec: { template: { spec: { containers: Array<{ args: string[]; image: string; imagePullPolicy: string }> } } };
+      spec: {
+        template: { spec: { containers: Array<{ args: string[]; image: string; imagePullPolicy: string }> } };
+      };
     }
   ).spec.template.spec.containers[0]!;
 
 /** Server-side apply as a dry run: the API server validates every object, nothing is stored. */
 async function dryRunOnServer(objects: KubeObject[]): Promise<string> {
-  const result = await cp.kubectl(['apply', '--server-side', '--dry-run=server', '--field-manager=helm-test', '-f', '-'], {
-    input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }),
-    timeoutMs: 120_000,
-  });
+  const result = await cp.kubectl(
+    ['apply', '--server-side', '--dry-run=server', '--field-manager=helm-test', '-f', '-'],
+    {
+      input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }),
+      timeoutMs: 120_000,
+    },
+  );
   if (result.code !== 0) throw new Error(`server-side dry run refused the chart:\n${result.stderr}`);
   return result.stdout;
 }
@@ -94,7 +102,10 @@ function comparable(object: KubeObject): unknown {
       Object.entries(value)
         .filter(([k]) => !['labels', 'matchLabels', 'imagePullPolicy'].includes(k))
         .filter(([k]) => !(object.kind === 'Service' && key === 'spec' && k === 'selector'))
-        .map(([k, v]) => [k, k === 'args' ? (v as string[]).filter((arg) => !CHART_FLAGS.test(arg)) : strip(v, k)]),
+        .map(([k, v]) => [
+          k,
+          k === 'args' ? (v as string[]).filter((arg) => !CHART_FLAGS.test(arg)) : strip(v, k),
+        ]),
     );
   };
   return strip(object);
@@ -161,10 +172,13 @@ describe('helm template', () => {
 
   it('passes a server-side dry run on the API server, with the defaults and with another release name and namespace', async () => {
     await dryRunOnServer(await template([], { extra: ['--include-crds'] }));
-    const other = await template(['credentials.namespaces={team-a}', 'discovery.namespaces={team-a,team-b}'], {
-      release: 'ehc',
-      namespace: 'ehc',
-    });
+    const other = await template(
+      ['credentials.namespaces={team-a}', 'discovery.namespaces={team-a,team-b}'],
+      {
+        release: 'ehc',
+        namespace: 'ehc',
+      },
+    );
     // Names from the release; the ServiceAccount bound where it lives.
     expect(other.map(key)).toEqual(
       expect.arrayContaining([
@@ -179,9 +193,15 @@ describe('helm template', () => {
       subjects: Array<{ name: string; namespace: string }>;
     };
     expect(binding.roleRef.name).toBe('ehc-etcd-health-operator-discovery');
-    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'ehc-etcd-health-operator', namespace: 'ehc' }]);
+    expect(binding.subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'ehc-etcd-health-operator', namespace: 'ehc' },
+    ]);
     expect(containerOf(other, 'ehc-etcd-health-operator').args).toEqual(
-      expect.arrayContaining(['--discovery-namespace=team-a', '--discovery-namespace=team-b', '--leader-election-id=ehc-etcd-health-operator']),
+      expect.arrayContaining([
+        '--discovery-namespace=team-a',
+        '--discovery-namespace=team-b',
+        '--leader-election-id=ehc-etcd-health-operator',
+      ]),
     );
     await dryRunOnServer(other);
   });
@@ -190,10 +210,18 @@ describe('helm template', () => {
     const scoped = await template(['watchNamespaces={team-a,team-b}']);
     expect(find(scoped, 'ClusterRoleBinding', RELEASE)).toBeUndefined();
     for (const namespace of ['team-a', 'team-b']) {
-      const binding = find(scoped, 'RoleBinding', RELEASE, namespace) as unknown as { roleRef: { kind: string; name: string } };
-      expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: RELEASE });
+      const binding = find(scoped, 'RoleBinding', RELEASE, namespace) as unknown as {
+        roleRef: { kind: string; name: string };
+      };
+      expect(binding.roleRef).toEqual({
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: RELEASE,
+      });
     }
-    expect(containerOf(scoped).args).toEqual(expect.arrayContaining(['--namespace=team-a', '--namespace=team-b']));
+    expect(containerOf(scoped).args).toEqual(
+      expect.arrayContaining(['--namespace=team-a', '--namespace=team-b']),
+    );
     await dryRunOnServer(scoped);
   });
 
@@ -256,7 +284,11 @@ describe('helm template', () => {
     expect(kinds(single)).not.toContain('PodDisruptionBudget/etcd-health-operator');
     expect(containerOf(single).args).toContain('--leader-elect=false');
     const bare = kinds(
-      await template(['networkPolicy.enabled=false', 'serviceMonitor.enabled=false', 'prometheusRule.enabled=false']),
+      await template([
+        'networkPolicy.enabled=false',
+        'serviceMonitor.enabled=false',
+        'prometheusRule.enabled=false',
+      ]),
     );
     expect(bare.filter((k) => /^(NetworkPolicy|ServiceMonitor|PrometheusRule)\//.test(k))).toEqual([]);
     expect(bare).toContain('Deployment/etcd-health-operator');
@@ -288,7 +320,9 @@ describe('helm template', () => {
       join(sources, 'dashboards.yaml'),
       [
         configMap('etcd-health-grafana', undefined, { grafana_dashboard: '1' }),
-        configMap('etcd-health-console', 'openshift-config-managed', { 'console.openshift.io/dashboard': 'true' }),
+        configMap('etcd-health-console', 'openshift-config-managed', {
+          'console.openshift.io/dashboard': 'true',
+        }),
       ]
         .map((o) => yaml.dump(o))
         .join('---\n'),
@@ -302,7 +336,9 @@ describe('helm template', () => {
     const configMaps = (objects: KubeObject[]) => objects.filter((o) => o.kind === 'ConfigMap');
     expect(configMaps(await template([], { chart: chartCopy }))).toEqual([]);
     const onKubernetes = configMaps(
-      await template(['dashboards.enabled=true', 'dashboards.additionalLabels.team=sre'], { chart: chartCopy }),
+      await template(['dashboards.enabled=true', 'dashboards.additionalLabels.team=sre'], {
+        chart: chartCopy,
+      }),
     );
     expect(onKubernetes.map(key)).toEqual([`ConfigMap/${NAMESPACE}/etcd-health-grafana`]);
     expect(onKubernetes[0]?.metadata.labels).toMatchObject({
@@ -311,11 +347,14 @@ describe('helm template', () => {
       'app.kubernetes.io/instance': RELEASE,
     });
     // The dashboard JSON's own braces are data, not Helm's.
-    expect((onKubernetes[0] as unknown as { data: Record<string, string> }).data['etcd-health-grafana.json']).toBe(
-      '{"title": "etcd", "legendFormat": "{{member}}"}',
-    );
+    expect(
+      (onKubernetes[0] as unknown as { data: Record<string, string> }).data['etcd-health-grafana.json'],
+    ).toBe('{"title": "etcd", "legendFormat": "{{member}}"}');
     const onOpenShift = configMaps(
-      await template(['dashboards.enabled=true'], { chart: chartCopy, extra: ['--api-versions', 'console.openshift.io/v1'] }),
+      await template(['dashboards.enabled=true'], {
+        chart: chartCopy,
+        extra: ['--api-versions', 'console.openshift.io/v1'],
+      }),
     );
     expect(onOpenShift.map(key).sort()).toEqual([
       'ConfigMap/etcd-health-operator/etcd-health-grafana',
@@ -339,9 +378,13 @@ describe('helm install, upgrade and uninstall on the API server', () => {
     ).spec.template.spec.containers[0]!.args;
 
   it('installs the CRD and every template, upgrades a value in place, and uninstalls all but the CRD', async () => {
-    await helm.ok(['install', release, CHART, '--namespace', namespace, '--create-namespace'], { timeoutMs: 300_000 });
+    await helm.ok(['install', release, CHART, '--namespace', namespace, '--create-namespace'], {
+      timeoutMs: 300_000,
+    });
     const made = (
-      yaml.loadAll(await helm.ok(['get', 'manifest', release, '--namespace', namespace])) as Array<KubeObject | null>
+      yaml.loadAll(
+        await helm.ok(['get', 'manifest', release, '--namespace', namespace]),
+      ) as Array<KubeObject | null>
     ).filter((o): o is KubeObject => o !== null);
     const labelled = await everythingLabelled(cp, `app.kubernetes.io/instance=${release}`);
     // Every object of the manifest is there, found by its labels in a listing of every kind.
@@ -349,9 +392,12 @@ describe('helm install, upgrade and uninstall on the API server', () => {
     expect((await cp.kubectl(['get', 'crd', CRD])).code).toBe(0);
     expect(await deploymentArgs()).toContain('--log-level=info');
 
-    await helm.ok(['upgrade', release, CHART, '--namespace', namespace, '--reuse-values', '--set', 'logLevel=debug'], {
-      timeoutMs: 300_000,
-    });
+    await helm.ok(
+      ['upgrade', release, CHART, '--namespace', namespace, '--reuse-values', '--set', 'logLevel=debug'],
+      {
+        timeoutMs: 300_000,
+      },
+    );
     expect(await deploymentArgs()).toEqual(expect.arrayContaining(['--log-level=debug']));
     expect(await deploymentArgs()).not.toContain('--log-level=info');
 
