@@ -4,7 +4,7 @@ KUBECTL ?= kubectl
 IMG ?= ghcr.io/etcd-health-operator/etcd-health-operator:0.1.0
 OVERLAY ?= kubernetes
 
-.PHONY: build test lint e2e manifests dashboards run deploy undeploy docker-build kind-up kind-e2e demo controlplane node node-up node-e2e node-down node-status bench bundle bundle-validate
+.PHONY: build test lint e2e manifests release dashboards run deploy undeploy docker-build kind-up kind-e2e demo controlplane node node-up node-e2e node-down node-status bench bundle bundle-validate
 
 build: ## Compile TypeScript to dist/
 	npm run build
@@ -30,6 +30,13 @@ bundle: controlplane ## Regenerate the OLM bundle (bundle/, bundle.Dockerfile) f
 
 bundle-validate: ## The operator-framework validators (default, OperatorHub, good practices) on bundle/
 	"$$(bash test/olm/build.sh)/olm-validate" bundle
+
+# The image is package.json's version unless IMG is given on the command line (the check in
+# test/deploy/release.test.ts expects the former).
+RELEASE_IMAGE = $(if $(filter command line,$(origin IMG)),--image $(IMG))
+release: bundle ## Regenerate every release artifact from deploy/: the bundle, dist/install.yaml, charts/etcd-health-operator
+	npx tsx hack/release/install.ts $(RELEASE_IMAGE)
+	npx tsx hack/release/chart.ts $(RELEASE_IMAGE)
 
 controlplane: ## Build (or reuse) kube-apiserver, kubectl and etcd from the Go module proxy
 	bash test/controlplane/build.sh

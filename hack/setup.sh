@@ -41,6 +41,8 @@ fi
 bash test/controlplane/build.sh >/dev/null
 # etcd 3.5 for the mixed-version cluster test (test/faults/shapes.it.ts).
 bash test/etcd-3.5/build.sh >/dev/null
+# Helm v4 for the chart's tests (test/deploy/chart.it.ts, test/node/install.it.ts).
+bash test/helm/build.sh >/dev/null
 # The node suite's kubelet, containerd, runc and CNI plugins (a cold build takes about 18 minutes).
 bash test/node/build.sh >/dev/null
 # The release checks: the operator-framework bundle validators and actionlint.

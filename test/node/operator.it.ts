@@ -3,17 +3,10 @@
 // in its namespace that enforces Pod Security `restricted`, with projected ServiceAccount tokens
 // and in-cluster config. The etcd it watches is a 3-member etcd as pods (a StatefulSet in
 // kube-system labelled as kubeadm labels etcd, TLS from Secrets, the control plane's etcd binary in
-// a one-file image). One control plane, one node and one etcd serve every test, in order.
+// a one-file image: harness/node-etcd.ts). One control plane, one node and one etcd serve every test, in order.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  AppsV1Api,
-  CoordinationV1Api,
-  CoreV1Api,
-  EventsV1Api,
-  type V1Pod,
-  type V1StatefulSet,
-} from '@kubernetes/client-node';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { CoordinationV1Api, CoreV1Api, EventsV1Api, type V1Pod } from '@kubernetes/client-node';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import * as yaml from 'js-yaml';
 import { fileURLToPath } from 'node:url';
@@ -23,8 +16,18 @@ import { startControlPlane, type ControlPlane } from '../harness/controlplane.js
 import { eventually } from '../harness/eventually.js';
 import { buildahRunroot } from '../harness/image.js';
 import { etcdImage, operatorImage, type ImageArchive } from '../harness/node-images.js';
+import {
+  discoveryCheckSpec,
+  isReady,
+  KUBEADM,
+  kubeletTail as kubeletTailOf,
+  operatorDiagnosis as operatorDiagnosisOf,
+  podsOf as podsOfCluster,
+  selectorOf,
+  startEtcdPods,
+  type EtcdPlatform,
+} from '../harness/node-etcd.js';
 import { startNode, type Node } from '../harness/node.js';
-import { createCertificateAuthority, issueCertificate } from '../harness/pki.js';
 import { cleanupAll, makeTempDir } from '../harness/process.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -42,22 +45,6 @@ const LEASE_DURATION_MS = 15_000;
 const OPENSHIFT_OVERLAY = join(REPO, 'deploy', 'overlays', 'openshift');
 const OPENSHIFT_SAMPLE = join(REPO, 'deploy', 'samples', 'openshift.yaml');
 
-/** Where a platform runs its etcd pods, how it labels them, and where their client TLS lives. */
-interface EtcdPlatform {
-  namespace: string;
-  labels: Record<string, string>;
-  /** A kubernetes.io/tls Secret with the client pair, and ca.crt unless caConfigMap is set. */
-  clientSecret: string;
-  /** A ConfigMap with the CA as ca-bundle.crt, as OpenShift keeps it (etcd-ca-bundle). */
-  caConfigMap?: string;
-}
-
-/** kubeadm's static pods: `component=etcd,tier=control-plane` in kube-system. */
-const KUBEADM: EtcdPlatform = {
-  namespace: 'kube-system',
-  labels: { component: 'etcd', tier: 'control-plane' },
-  clientSecret: 'etcd-client',
-};
 /** The cluster-etcd-operator's pods in openshift-etcd carry these three labels (and a revision). */
 const OPENSHIFT: EtcdPlatform = {
   namespace: 'openshift-etcd',
@@ -65,10 +52,6 @@ const OPENSHIFT: EtcdPlatform = {
   clientSecret: 'etcd-client',
   caConfigMap: 'etcd-ca-bundle',
 };
-const selectorOf = (platform: EtcdPlatform) =>
-  Object.entries(platform.labels)
-    .map(([key, value]) => `${key}=${value}`)
-    .join(',');
 const CHECK = 'etcd';
 
 let cp: ControlPlane;
@@ -92,33 +75,9 @@ async function kubectlOk(args: string[], input?: string): Promise<string> {
   return result.stdout;
 }
 
-const podsOf = async (namespace: string, labelSelector: string) =>
-  (await core.listNamespacedPod({ namespace, labelSelector })).items;
-
-const isReady = (pod: V1Pod) =>
-  pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-
-/** What the kubelet saw, for a failure message. */
-const kubeletTail = () => `\n--- kubelet ---\n${node.logTail('kubelet', 30)}`;
-
-/** The operator pods' states and log tails (the kubelet's files), for a failure message. */
-async function operatorDiagnosis(): Promise<string> {
-  const lines: string[] = [];
-  for (const pod of await podsOf(OPERATOR_NS, OPERATOR_SELECTOR)) {
-    lines.push(
-      `--- pod ${pod.metadata?.name}: ${pod.status?.phase} ${JSON.stringify(pod.status?.conditions?.map((c) => `${c.type}=${c.status}`))} ${JSON.stringify(pod.status?.containerStatuses?.map((c) => c.state))}`,
-    );
-    const logDir = join(
-      node.dir,
-      'pod-logs',
-      `${OPERATOR_NS}_${pod.metadata?.name}_${pod.metadata?.uid}`,
-      'operator',
-    );
-    for (const file of existsSync(logDir) ? readdirSync(logDir) : [])
-      lines.push(...readFileSync(join(logDir, file), 'utf8').trimEnd().split('\n').slice(-15));
-  }
-  return lines.join('\n');
-}
+const podsOf = (namespace: string, labelSelector: string) => podsOfCluster(core, namespace, labelSelector);
+const kubeletTail = () => kubeletTailOf(node);
+const operatorDiagnosis = () => operatorDiagnosisOf({ cp, node, core, dir }, OPERATOR_NS, OPERATOR_SELECTOR);
 
 /** The init PID of a pod's container, from containerd's task list (the CRI's container ID). */
 async function containerPid(pod: V1Pod, container: string): Promise<number> {
@@ -141,147 +100,6 @@ const alive = (pid: number) => {
     return false;
   }
 };
-
-/** The pod's IPs in the cert: every address host-local may hand out (.2 to .250). */
-const podAddresses = (subnet: string) =>
-  Array.from({ length: 249 }, (_, i) => `${subnet.replace(/0\/24$/, '')}${i + 2}`);
-
-function etcdStatefulSet(platform: EtcdPlatform, image: string): V1StatefulSet {
-  const tls = '/etc/etcd/tls';
-  const env = (name: string, value: string) => ({ name, value });
-  return {
-    metadata: { name: 'etcd', namespace: platform.namespace, labels: platform.labels },
-    spec: {
-      serviceName: 'etcd',
-      replicas: 3,
-      // All three at once: each must exist (with its IP) before any can start, see below.
-      podManagementPolicy: 'Parallel',
-      selector: { matchLabels: platform.labels },
-      template: {
-        metadata: { labels: platform.labels },
-        spec: {
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          terminationGracePeriodSeconds: 5,
-          containers: [
-            {
-              name: 'etcd',
-              image,
-              imagePullPolicy: 'Never',
-              env: [
-                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-                { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
-                env('ETCD_NAME', '$(POD_NAME)'),
-                env('ETCD_DATA_DIR', '/var/lib/etcd'),
-                env('ETCD_LISTEN_CLIENT_URLS', 'https://$(POD_IP):2379'),
-                env('ETCD_ADVERTISE_CLIENT_URLS', 'https://$(POD_IP):2379'),
-                env('ETCD_LISTEN_PEER_URLS', 'https://$(POD_IP):2380'),
-                env('ETCD_INITIAL_ADVERTISE_PEER_URLS', 'https://$(POD_IP):2380'),
-                // Pod IPs exist only once the pods do: the kubelet holds each container in
-                // CreateContainerConfigError until the test writes this ConfigMap from them.
-                {
-                  name: 'ETCD_INITIAL_CLUSTER',
-                  valueFrom: { configMapKeyRef: { name: 'etcd-cluster', key: 'initial-cluster' } },
-                },
-                env('ETCD_INITIAL_CLUSTER_STATE', 'new'),
-                env('ETCD_CERT_FILE', `${tls}/tls.crt`),
-                env('ETCD_KEY_FILE', `${tls}/tls.key`),
-                env('ETCD_TRUSTED_CA_FILE', `${tls}/ca.crt`),
-                env('ETCD_CLIENT_CERT_AUTH', 'true'),
-                env('ETCD_PEER_CERT_FILE', `${tls}/tls.crt`),
-                env('ETCD_PEER_KEY_FILE', `${tls}/tls.key`),
-                env('ETCD_PEER_TRUSTED_CA_FILE', `${tls}/ca.crt`),
-                env('ETCD_PEER_CLIENT_CERT_AUTH', 'true'),
-                env('ETCD_UNSAFE_NO_FSYNC', 'true'),
-                env('ETCD_LOG_LEVEL', 'warn'),
-              ],
-              volumeMounts: [
-                { name: 'data', mountPath: '/var/lib/etcd' },
-                { name: 'tls', mountPath: tls, readOnly: true },
-              ],
-            },
-          ],
-          volumes: [
-            { name: 'data', emptyDir: {} },
-            { name: 'tls', secret: { secretName: 'etcd-peer' } },
-          ],
-        },
-      },
-    },
-  };
-}
-
-/**
- * A 3-member etcd as pods in the platform's namespace with its labels, TLS from Secrets (a CA of
- * its own per platform); resolves with the Running, Ready pods.
- */
-async function startEtcdPods(platform: EtcdPlatform, image: string): Promise<V1Pod[]> {
-  const { namespace } = platform;
-  const selector = selectorOf(platform);
-  const pki = join(dir, `etcd-pki-${namespace}`);
-  mkdirSync(pki);
-  const ca = createCertificateAuthority(pki, 'etcd-ca', 'etcd-ca', 365);
-  // A year, as real certificates are: the check warns about anything expiring within 30 days.
-  const peer = issueCertificate(ca, pki, 'etcd-peer', {
-    commonName: 'etcd',
-    ipAddresses: podAddresses(node.podSubnet),
-    usage: 'peer',
-    days: 365,
-  });
-  const client = issueCertificate(ca, pki, 'etcd-client', {
-    commonName: 'etcd-health-operator',
-    usage: 'client',
-    days: 365,
-  });
-  const tlsSecret = (name: string, cert: { certPem: string; keyPem: string }, withCa: boolean) => ({
-    metadata: { name, namespace },
-    type: 'kubernetes.io/tls',
-    stringData: {
-      'tls.crt': cert.certPem,
-      'tls.key': cert.keyPem,
-      ...(withCa ? { 'ca.crt': ca.certPem } : {}),
-    },
-  });
-  await core.createNamespacedSecret({ namespace, body: tlsSecret('etcd-peer', peer, true) });
-  await core.createNamespacedSecret({
-    namespace,
-    body: tlsSecret(platform.clientSecret, client, platform.caConfigMap === undefined),
-  });
-  if (platform.caConfigMap)
-    await core.createNamespacedConfigMap({
-      namespace,
-      body: { metadata: { name: platform.caConfigMap }, data: { 'ca-bundle.crt': ca.certPem } },
-    });
-  await cp.kubeConfig
-    .makeApiClient(AppsV1Api)
-    .createNamespacedStatefulSet({ namespace, body: etcdStatefulSet(platform, image) });
-  const waiting = await eventually(
-    async () => {
-      const pods = await podsOf(namespace, selector);
-      return pods.length === 3 && pods.every((p) => p.status?.podIP) && pods;
-    },
-    { timeoutMs: 120_000, description: `three etcd pods with IPs in ${namespace}` },
-  ).catch((error: Error) => {
-    throw new Error(error.message + kubeletTail(), { cause: error });
-  });
-  const initialCluster = waiting
-    .map((p) => `${p.metadata!.name}=https://${p.status!.podIP}:2380`)
-    .sort()
-    .join(',');
-  await core.createNamespacedConfigMap({
-    namespace,
-    body: { metadata: { name: 'etcd-cluster' }, data: { 'initial-cluster': initialCluster } },
-  });
-  return eventually(
-    async () => {
-      const pods = await podsOf(namespace, selector);
-      return pods.length === 3 && pods.every((p) => p.status?.phase === 'Running' && isReady(p)) && pods;
-    },
-    { timeoutMs: 120_000, description: `three etcd pods Running and Ready in ${namespace}` },
-  ).catch((error: Error) => {
-    throw new Error(error.message + kubeletTail(), { cause: error });
-  });
-}
 
 /** deploy/overlays/kubernetes as it is, with only the image replaced, applied server-side. */
 async function deployOperator(image: ImageArchive): Promise<void> {
@@ -356,18 +174,7 @@ const leaseHolder = async () =>
       .readNamespacedLease({ namespace: OPERATOR_NS, name: LEASE })
   ).spec?.holderIdentity ?? '';
 
-const checkSpec = () => ({
-  etcd: {
-    discovery: {
-      namespace: KUBEADM.namespace,
-      labelSelector: selectorOf(KUBEADM),
-      port: 2379,
-      scheme: 'https',
-    },
-    tlsSecretRef: { name: 'etcd-client' },
-  },
-  interval: '10s',
-});
+const checkSpec = () => discoveryCheckSpec(KUBEADM);
 
 const memberAt = (check: EtcdHealthCheck | undefined, ip: string) =>
   check?.status?.members?.find((m) => m.endpoint === `https://${ip}:2379`);
@@ -416,7 +223,9 @@ beforeAll(async () => {
   });
   for (const platform of [KUBEADM, OPENSHIFT]) await cp.createNamespace(platform.namespace);
   await timed('etcd pods', () =>
-    Promise.all([KUBEADM, OPENSHIFT].map((platform) => startEtcdPods(platform, etcd.ref))),
+    Promise.all(
+      [KUBEADM, OPENSHIFT].map((platform) => startEtcdPods({ cp, node, core, dir }, platform, etcd.ref)),
+    ),
   );
   await timed('operator deploy', async () => {
     await deployOperator(operator);
