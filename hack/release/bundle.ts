@@ -99,7 +99,14 @@ const bindsOperator = (binding: BindingObject) =>
   );
 
 /** Kinds OLM installs from bundle/manifests (operator-registry's supported bundle resources). */
-const BUNDLE_OBJECT_KINDS = new Set(['Service', 'ServiceMonitor', 'PrometheusRule', 'PodDisruptionBudget']);
+const BUNDLE_OBJECT_KINDS = new Set([
+  'Service',
+  'ServiceMonitor',
+  'PrometheusRule',
+  'PodDisruptionBudget',
+  'RoleBinding',
+  'ClusterRoleBinding',
+]);
 
 /** Kinds a bundle leaves out, and why. */
 const OMITTED_KINDS: Record<string, string> = {
@@ -180,7 +187,7 @@ export async function buildBundle(sources: BundleSources): Promise<Bundle> {
         `${objectId(object)} lives outside ${OVERLAY_NAMESPACE}: a bundle installs only into the operator's namespace`,
       );
     }
-    if (!isRole && object.kind !== 'RoleBinding' && !BUNDLE_OBJECT_KINDS.has(object.kind)) {
+    if (!isRole && !BUNDLE_OBJECT_KINDS.has(object.kind)) {
       throw new Error(
         `${objectId(object)}: no place for kind ${object.kind} in the bundle; add one in hack/release/bundle.ts`,
       );
