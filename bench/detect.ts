@@ -50,7 +50,7 @@ const QUOTA_BYTES = 64 * 1024 * 1024;
 const FILL_VALUE_BYTES = 512 * 1024;
 /** The leader is killed (and restarted at once) this often while the flapping fault lasts. */
 const FLAP_EVERY_MS = 60_000;
-const SETTLE_DEADLINE_MS = 600_000;
+const SETTLE_DEADLINE_MS = 360_000;
 /** Writes per second on each cluster: fsync and commit histograms need observations. */
 const WRITES_PER_SECOND = 5;
 
@@ -247,7 +247,7 @@ const FAULTS: Fault[] = [
   {
     id: 'quota-nospace',
     text: 'quota filled to NOSPACE',
-    cause: 'Alarms',
+    cause: 'Alarms|DatabaseQuota',
     quota: true,
     async inject(cluster) {
       const started = Date.now();

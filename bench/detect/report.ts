@@ -27,7 +27,7 @@ export interface FaultResult {
   fault: string;
   /** The member the fault is on, or undefined for a cluster-wide fault. */
   member?: string;
-  /** The condition family our status must name: the start of the reason after `Check_`, e.g. DiskLatency. */
+  /** The condition families our status may name, `|`-separated: the `Check` of a `Check_Reason`, e.g. DiskLatency. */
   cause: string;
   /** Seconds after the window start at which the fault was in effect. */
   injectedAtS: number;
@@ -90,7 +90,8 @@ function namesMember(message: string, member: string | undefined): boolean {
 
 /** A union's reason joins `Check_Reason` parts with `::`. */
 function namesCause(reason: string, cause: string): boolean {
-  return reason.split('::').some((part) => part.startsWith(`${cause}_`));
+  const families = cause.split('|');
+  return reason.split('::').some((part) => families.some((family) => part.startsWith(`${family}_`)));
 }
 
 export function summarize(fault: FaultResult, windowSeconds: number): FaultSummary {
@@ -107,7 +108,7 @@ export function summarize(fault: FaultResult, windowSeconds: number): FaultSumma
     (t) =>
       !(t.type in FLIPPED) &&
       t.type.endsWith('Degraded') &&
-      t.type.startsWith(fault.cause) &&
+      fault.cause.split('|').some((family) => t.type === `${family}Degraded`) &&
       !['AsExpected', 'NoData'].includes(t.reason),
   );
   const warning = warned && { ...warned, namesMember: namesMember(warned.message, fault.member) };
