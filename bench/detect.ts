@@ -30,6 +30,7 @@ import { Teardown } from '../test/harness/teardown.js';
 import { startDetectPrometheus } from './detect/prometheus.js';
 import {
   renderDetect,
+  renderRuns,
   type AlertFiring,
   type DetectReport,
   type FaultResult,
@@ -71,6 +72,7 @@ const USAGE = `Usage: npm run bench:detect [-- options]
   --window 20m        observation window after the faults (default 20m)
   --faults a,b        only these faults (default all: ${FAULT_IDS.join(', ')})
   --from-json FILE    write the .md of a saved run again (bench/results/detect-*.json); nothing is started
+  --runs A,B          print one table over saved runs (for BENCHMARKS.md); nothing is started
   -h, --help
 `;
 
@@ -297,6 +299,7 @@ async function main(): Promise<number> {
       window: { type: 'string', default: '20m' },
       faults: { type: 'string' },
       'from-json': { type: 'string' },
+      runs: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -306,6 +309,14 @@ async function main(): Promise<number> {
     return 0;
   }
   if (values['from-json']) return rerender(values['from-json']);
+  if (values.runs) {
+    const runs = values.runs.split(',').map((path) => ({
+      path,
+      report: JSON.parse(readFileSync(resolve(REPO, path), 'utf8')) as DetectReport,
+    }));
+    process.stdout.write(`${renderRuns(runs)}\n`);
+    return 0;
+  }
   const windowMs = parseDuration(values.window);
   const chosen = values.faults?.split(',') ?? [...FAULT_IDS];
   const unknown = chosen.filter((id) => !(FAULT_IDS as readonly string[]).includes(id));

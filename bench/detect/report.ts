@@ -232,3 +232,47 @@ export function renderDetect(report: DetectReport, jsonPath: string): string {
   if (report.notes.length) lines.push('## Notes', '', ...report.notes.map((n) => `- ${n}`), '');
   return lines.join('\n');
 }
+
+/** One table over several runs (BENCHMARKS.md): per fault, each run's flip, naming, fastest anchor alert and goal. */
+export function renderRuns(runs: readonly { report: DetectReport; path: string }[]): string {
+  const header = runs.map((_, i) => `run ${i + 1}`);
+  const lines = [
+    `| fault | ours: first flip (${header.join(' / ')}) | member, cause named | fastest anchor alert (${header.join(' / ')}) | goal (${header.join(' / ')}) |`,
+    '|---|---|---|---|---|',
+  ];
+  const ids = [...new Set(runs.flatMap((r) => r.report.faults.map((f) => f.id)))];
+  for (const id of ids) {
+    const per = runs.map(({ report }) => {
+      const fault = report.faults.find((f) => f.id === id);
+      return (
+        fault && { fault, summary: summarize(fault, report.windowSeconds), window: report.windowSeconds }
+      );
+    });
+    const text = per.find((p) => p)!.fault.fault;
+    const flips = per.map((p) =>
+      !p ? '-' : p.summary.flip ? `${formatSeconds(p.summary.flip.atS)} ${p.summary.flip.type}` : 'never',
+    );
+    const named = per.map((p) =>
+      !p?.summary.flip
+        ? '-'
+        : `${p.fault.member === undefined ? 'n/a' : p.summary.flip.namesMember ? 'yes' : 'no'}, ${p.summary.flip.namesCause ? 'yes' : 'no'}`,
+    );
+    const alerts = per.map((p) =>
+      !p
+        ? '-'
+        : p.summary.fastestAlert
+          ? describeAlert(p.summary.fastestAlert)
+          : `never in ${formatSeconds(p.window)}`,
+    );
+    const goals = per.map((p) => (!p ? '-' : p.summary.goalMet ? 'met' : 'missed'));
+    lines.push(
+      `| ${cell(text)} | ${flips.join(' / ')} | ${named.join(' / ')} | ${cell(alerts.join(' / '))} | ${goals.join(' / ')} |`,
+    );
+  }
+  const healthy = runs.map(({ report }) => {
+    const flips = report.healthy.transitions.filter((t) => FLIPPED[t.type] === t.status).length;
+    return `ours ${flips} flip(s), anchors ${firstFirings(report.healthy.alerts).length} alert(s)`;
+  });
+  lines.push(`| healthy cluster (false alarms) | ${healthy.join(' / ')} | | | |`);
+  return lines.join('\n');
+}

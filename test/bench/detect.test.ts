@@ -9,7 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prometheusConfig } from '../../bench/detect/prometheus.js';
-import { renderDetect, summarize, type DetectReport, type FaultResult } from '../../bench/detect/report.js';
+import {
+  renderDetect,
+  renderRuns,
+  summarize,
+  type DetectReport,
+  type FaultResult,
+} from '../../bench/detect/report.js';
 import { expectSuccess, promtool } from '../alerts/promtool.js';
 
 const RULES = fileURLToPath(new URL('../../bench/detect/anchor-rules.yaml', import.meta.url));
@@ -200,5 +206,19 @@ describe('the detection table', () => {
       '| a member killed | never in 20:00 | - | - | never in 20:00 | **missed**: no condition flipped |',
     );
     expect(markdown).toContain('**Healthy cluster, 20:00 window**: ours no flip; anchors no alert.');
+  });
+
+  it('puts two runs side by side, with the healthy cluster as the last row', () => {
+    const slower = fault({ transitions: [{ ...fault().transitions[1]!, atS: 170 }] });
+    const table = renderRuns([
+      { report: report([fault()]), path: 'a.json' },
+      { report: report([slower]), path: 'b.json' },
+    ]);
+    expect(table).toContain(
+      "| one member's disk slowed: fdatasync +80 ms | 2:30 Degraded / 2:50 Degraded | yes, yes / yes, yes | mixin etcdHighCommitDurations (warning) 15:00 / mixin etcdHighCommitDurations (warning) 15:00 | met / met |",
+    );
+    expect(table.split('\n').at(-1)).toBe(
+      '| healthy cluster (false alarms) | ours 0 flip(s), anchors 0 alert(s) / ours 0 flip(s), anchors 0 alert(s) | | | |',
+    );
   });
 });
