@@ -27,7 +27,7 @@ import {
 import { fillQuota, startWriteLoad, type WriteLoad } from '../test/harness/faults.js';
 import { makeTempDir } from '../test/harness/process.js';
 import { Teardown } from '../test/harness/teardown.js';
-import { startDetectPrometheus } from './detect/prometheus.js';
+import { startDetectPrometheus, type DetectPrometheus } from './detect/prometheus.js';
 import {
   renderDetect,
   renderRuns,
@@ -500,6 +500,7 @@ async function main(): Promise<number> {
   for (const injection of injections) if ('running' in injection) await injection.running;
   polling = false;
   await poller;
+  const walFsyncP99 = await fsyncOverWindow(prometheus, clusters, windowMs);
 
   const relativeTo = <T extends { at: number; atS: number }>(
     list: T[] | undefined,
@@ -555,6 +556,7 @@ async function main(): Promise<number> {
       ),
       alerts: relativeTo(seen.alerts.get(HEALTHY), windowStart, windowStart + windowMs, windowStart),
     },
+    walFsyncP99,
     notes,
   };
   mkdirSync(RESULTS_DIR, { recursive: true });
@@ -567,6 +569,32 @@ async function main(): Promise<number> {
   process.stdout.write(`\n${markdown}\n`);
   step(`results in ${relative(REPO, jsonPath)} and .md`);
   return 0;
+}
+
+/** Median and maximum of each member's WAL fsync p99 over the last `windowMs`, by member name. */
+async function fsyncOverWindow(
+  prometheus: DetectPrometheus,
+  clusters: Map<string, Cluster>,
+  windowMs: number,
+): Promise<NonNullable<DetectReport['walFsyncP99']>> {
+  const out: NonNullable<DetectReport['walFsyncP99']> = {};
+  const range = `${Math.round(windowMs / 1000)}s`;
+  for (const [label, cluster] of clusters) {
+    const p99 = `histogram_quantile(0.99, sum by (instance, le) (rate(etcd_disk_wal_fsync_duration_seconds_bucket{job="etcd",cluster="${label}"}[5m])))`;
+    const [medians, maxima] = await Promise.all(
+      [`quantile_over_time(0.5, (${p99})[${range}:30s])`, `max_over_time((${p99})[${range}:30s])`].map((q) =>
+        prometheus.query(q).catch(() => []),
+      ),
+    );
+    const byMember: Record<string, { median: number; max: number }> = {};
+    for (const m of cluster.members) {
+      const of = (result: typeof medians) =>
+        Number(result?.find((r) => r.metric.instance === `${m.ip}:2379`)?.value[1] ?? NaN);
+      byMember[m.name] = { median: of(medians), max: of(maxima) };
+    }
+    out[label] = byMember;
+  }
+  return out;
 }
 
 /** Writes the .md of a saved run again (after a change of the rendering). */

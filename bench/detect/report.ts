@@ -67,6 +67,8 @@ export interface DetectReport {
   quotaBackendBytes: number;
   faults: FaultResult[];
   healthy: HealthyResult;
+  /** Per cluster and member, the WAL fsync p99 (seconds, rate window 5m) over the window: the machine's disk as etcd saw it. */
+  walFsyncP99?: Record<string, Record<string, { median: number; max: number }>>;
   notes: string[];
 }
 
@@ -75,7 +77,7 @@ const FLIPPED: Record<string, string> = { Degraded: 'True', Available: 'False', 
 
 export interface FaultSummary {
   /** Our first union flip after the fault. */
-  flip?: OurTransition & { namesMember: boolean; namesCause: boolean };
+  flip?: OurTransition & { namesMember: boolean; otherMembers: string[]; namesCause: boolean };
   /** Our first per-check condition naming a problem (a warning keeps *Degraded False but names it). */
   warning?: OurTransition & { namesMember: boolean };
   fastestAlert?: AlertFiring;
@@ -84,8 +86,16 @@ export interface FaultSummary {
   goalText: string;
 }
 
+/** The harness's members are member-1, member-2, ...: the ones a message names. */
+function membersIn(message: string): string[] {
+  return [...new Set(message.match(/\bmember-\d+\b/g) ?? [])].sort();
+}
+
+/** The right member: the fault's, and no other (a cluster-wide fault has none to name). */
 function namesMember(message: string, member: string | undefined): boolean {
-  return member === undefined || new RegExp(`\\b${member}\\b`).test(message);
+  if (member === undefined) return true;
+  const named = membersIn(message);
+  return named.includes(member) && named.length === 1;
 }
 
 /** A union's reason joins `Check_Reason` parts with `::`. */
@@ -102,6 +112,7 @@ export function summarize(fault: FaultResult, windowSeconds: number): FaultSumma
   const flip = flipped && {
     ...flipped,
     namesMember: namesMember(flipped.message, fault.member),
+    otherMembers: membersIn(flipped.message).filter((m) => m !== fault.member),
     namesCause: namesCause(flipped.reason, fault.cause),
   };
   const warned = fault.transitions.find(
@@ -121,7 +132,12 @@ export function summarize(fault: FaultResult, windowSeconds: number): FaultSumma
       problems.push(
         `${formatSeconds(flip.atS)} is above a third of ${fastestAlert ? 'the fastest anchor alert' : 'the window'} (${formatSeconds(bound)})`,
       );
-    if (!flip.namesMember) problems.push(`${fault.member} not named`);
+    if (!flip.namesMember)
+      problems.push(
+        flip.otherMembers.length && membersIn(flip.message).includes(fault.member!)
+          ? `names ${flip.otherMembers.join(', ')} besides ${fault.member}`
+          : `${fault.member} not named`,
+      );
     if (!flip.namesCause) problems.push(`cause ${fault.cause} not named`);
   }
   return {
@@ -174,7 +190,7 @@ export function renderDetect(report: DetectReport, jsonPath: string): string {
       ? `${formatSeconds(s.flip.atS)} ${s.flip.type}=${s.flip.status} (${s.flip.reason})`
       : `never in ${window}`;
     const named = s.flip
-      ? `${fault.member === undefined ? 'n/a (cluster-wide)' : s.flip.namesMember ? 'member yes' : 'member **no**'}, ${s.flip.namesCause ? 'cause yes' : 'cause **no**'}`
+      ? `${fault.member === undefined ? 'n/a (cluster-wide)' : s.flip.namesMember ? `${fault.member} yes` : `${fault.member} **no**${s.flip.otherMembers.length ? ` (names ${s.flip.otherMembers.join(', ')})` : ''}`}, ${s.flip.namesCause ? 'cause yes' : 'cause **no**'}`
       : '-';
     const warning = s.warning
       ? `${formatSeconds(s.warning.atS)} ${s.warning.type} (${s.warning.reason})${fault.member && !s.warning.namesMember ? ', member not named' : ''}`
@@ -219,6 +235,22 @@ export function renderDetect(report: DetectReport, jsonPath: string): string {
         `- ${formatSeconds(t.atS)} ${t.type}=${t.status} ${t.reason}: ${t.message.split('\n')[0]!.slice(0, 200)}`,
       );
     lines.push('');
+  }
+  if (report.walFsyncP99) {
+    const members = [...new Set(Object.values(report.walFsyncP99).flatMap((m) => Object.keys(m)))].sort();
+    const ms = (seconds: number | undefined) =>
+      seconds === undefined || !Number.isFinite(seconds) ? '-' : `${Math.round(seconds * 1000)}`;
+    lines.push(
+      '## WAL fsync p99 over the window (ms, median / max of the 5m-window p99, sampled every 30 s)',
+      '',
+      `| cluster | ${members.join(' | ')} |`,
+      `|---|${members.map(() => '---:').join('|')}|`,
+      ...Object.entries(report.walFsyncP99).map(
+        ([cluster, byMember]) =>
+          `| ${cluster} | ${members.map((m) => (byMember[m] ? `${ms(byMember[m].median)} / ${ms(byMember[m].max)}` : '-')).join(' | ')} |`,
+      ),
+      '',
+    );
   }
   lines.push(
     '## Machine',

@@ -175,6 +175,21 @@ describe('the detection table', () => {
     expect(summary.goalMet).toBe(true);
   });
 
+  it('misses the goal when the flip names other members besides the faulted one', () => {
+    const everyone = fault({
+      transitions: [
+        {
+          ...fault().transitions[1]!,
+          message:
+            'DiskLatencyDegraded: WAL fsync p99 on member-1 is 63ms\nDiskLatencyDegraded: WAL fsync p99 on member-2 is 127.6ms',
+        },
+      ],
+    });
+    const summary = summarize(everyone, 1200);
+    expect(summary.flip).toMatchObject({ namesMember: false, otherMembers: ['member-1'] });
+    expect(summary.goalText).toContain('names member-1 besides member-2');
+  });
+
   it('misses the goal above a third of the fastest anchor alert, and says why', () => {
     const summary = summarize(
       fault({ alerts: [{ atS: 420, alertname: 'x', anchor: 'mixin', severity: 'warning' }] }),
@@ -200,12 +215,25 @@ describe('the detection table', () => {
       'bench/results/detect-x.json',
     );
     expect(markdown).toContain(
-      "| one member's disk slowed: fdatasync +80 ms | 2:30 Degraded=True (DiskLatency_SlowWALFsync) | member yes, cause yes | - | mixin etcdHighCommitDurations (warning) 15:00 | met |",
+      "| one member's disk slowed: fdatasync +80 ms | 2:30 Degraded=True (DiskLatency_SlowWALFsync) | member-2 yes, cause yes | - | mixin etcdHighCommitDurations (warning) 15:00 | met |",
     );
     expect(markdown).toContain(
       '| a member killed | never in 20:00 | - | - | never in 20:00 | **missed**: no condition flipped |',
     );
     expect(markdown).toContain('**Healthy cluster, 20:00 window**: ours no flip; anchors no alert.');
+  });
+
+  it('shows the WAL fsync p99 each member had over the window, in ms', () => {
+    const markdown = renderDetect(
+      {
+        ...report([fault()]),
+        walFsyncP99: {
+          healthy: { 'member-1': { median: 0.0631, max: 0.12 }, 'member-2': { median: NaN, max: NaN } },
+        },
+      },
+      'x.json',
+    );
+    expect(markdown).toContain('| healthy | 63 / 120 | - / - |');
   });
 
   it('puts two runs side by side, with the healthy cluster as the last row', () => {
