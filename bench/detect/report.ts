@@ -101,7 +101,10 @@ function namesMember(message: string, member: string | undefined): boolean {
 /** A union's reason joins `Check_Reason` parts with `::`. */
 function namesCause(reason: string, cause: string): boolean {
   const families = cause.split('|');
-  return reason.split('::').some((part) => families.some((family) => part.startsWith(`${family}_`)));
+  // `Check_NoData` says the check could not look: it names no cause.
+  return reason
+    .split('::')
+    .some((part) => !part.endsWith('_NoData') && families.some((family) => part.startsWith(`${family}_`)));
 }
 
 export function summarize(fault: FaultResult, windowSeconds: number): FaultSummary {

@@ -190,6 +190,24 @@ describe('the detection table', () => {
     expect(summary.goalText).toContain('names member-1 besides member-2');
   });
 
+  it('does not take a check without data for the cause', () => {
+    const flapping = fault({
+      id: 'leader-flapping',
+      member: undefined,
+      cause: 'LeaderElection',
+      transitions: [
+        {
+          atS: 400,
+          type: 'Degraded',
+          status: 'True',
+          reason: 'DiskLatency_SlowWALFsync::LeaderElection_NoData',
+          message: '',
+        },
+      ],
+    });
+    expect(summarize(flapping, 1200).flip).toMatchObject({ atS: 400, namesCause: false });
+  });
+
   it('misses the goal above a third of the fastest anchor alert, and says why', () => {
     const summary = summarize(
       fault({ alerts: [{ atS: 420, alertname: 'x', anchor: 'mixin', severity: 'warning' }] }),
