@@ -82,6 +82,8 @@ export interface FaultSummary {
   warning?: OurTransition & { namesMember: boolean };
   fastestAlert?: AlertFiring;
   /** Whether ours flipped first, within a third of the fastest anchor alert (or of the window when none fired), naming member and cause. */
+  /** Our first Degraded=True or Available=False naming the cause (a warning-tier fault never gets one). */
+  degraded?: OurTransition;
   goalMet: boolean;
   goalText: string;
 }
@@ -118,6 +120,7 @@ export function summarize(fault: FaultResult, windowSeconds: number): FaultSumma
     otherMembers: membersIn(flipped.message).filter((m) => m !== fault.member),
     namesCause: namesCause(flipped.reason, fault.cause),
   };
+  const degraded = flips.find((t) => t.type !== 'Upgradeable' && namesCause(t.reason, fault.cause));
   const warned = fault.transitions.find(
     (t) =>
       !(t.type in FLIPPED) &&
@@ -147,6 +150,7 @@ export function summarize(fault: FaultResult, windowSeconds: number): FaultSumma
     flip,
     warning,
     fastestAlert,
+    degraded,
     goalMet: problems.length === 0,
     goalText: problems.length === 0 ? 'met' : `**missed**: ${problems.join('; ')}`,
   };
@@ -184,8 +188,8 @@ export function renderDetect(report: DetectReport, jsonPath: string): string {
     `${report.settings.degradedInertia}. Anchors: bench/detect/anchor-rules.yaml in the same Prometheus`,
     `(scrape and evaluation every ${report.settings.scrapeInterval}). Times are m:ss after the fault was in effect.`,
     '',
-    '| fault | ours: first flip (condition, reason) | member, cause named | ours: first warning | anchor alerts fired (first each) | goal: ours first, <= 1/3 of fastest anchor |',
-    '|---|---|---|---|---|---|',
+    '| fault | ours: first flip (condition, reason) | member, cause named | ours: Degraded/Available naming the cause | ours: first warning | anchor alerts fired (first each) | goal: ours first, <= 1/3 of fastest anchor |',
+    '|---|---|---|---|---|---|---|',
   ];
   for (const fault of report.faults) {
     const s = summarize(fault, report.windowSeconds);
@@ -198,10 +202,13 @@ export function renderDetect(report: DetectReport, jsonPath: string): string {
     const warning = s.warning
       ? `${formatSeconds(s.warning.atS)} ${s.warning.type} (${s.warning.reason})${fault.member && !s.warning.namesMember ? ', member not named' : ''}`
       : '-';
+    const degraded = s.degraded
+      ? `${formatSeconds(s.degraded.atS)} ${s.degraded.type}=${s.degraded.status}`
+      : 'never';
     const alerts = firstFirings(fault.alerts);
     const alertText = alerts.length ? alerts.map(describeAlert).join('; ') : `never in ${window}`;
     lines.push(
-      `| ${cell(fault.fault)} | ${cell(flip)} | ${named} | ${cell(warning)} | ${cell(alertText)} | ${cell(s.goalText)} |`,
+      `| ${cell(fault.fault)} | ${cell(flip)} | ${named} | ${degraded} | ${cell(warning)} | ${cell(alertText)} | ${cell(s.goalText)} |`,
     );
   }
   const healthyFlips = report.healthy.transitions.filter((t) => FLIPPED[t.type] === t.status);
@@ -272,8 +279,8 @@ export function renderDetect(report: DetectReport, jsonPath: string): string {
 export function renderRuns(runs: readonly { report: DetectReport; path: string }[]): string {
   const header = runs.map((_, i) => `run ${i + 1}`);
   const lines = [
-    `| fault | ours: first flip (${header.join(' / ')}) | member, cause named | fastest anchor alert (${header.join(' / ')}) | goal (${header.join(' / ')}) |`,
-    '|---|---|---|---|---|',
+    `| fault | ours: first flip (${header.join(' / ')}) | member, cause named | ours: Degraded/Available naming the cause | fastest anchor alert (${header.join(' / ')}) | goal (${header.join(' / ')}) |`,
+    '|---|---|---|---|---|---|',
   ];
   const ids = [...new Set(runs.flatMap((r) => r.report.faults.map((f) => f.id)))];
   for (const id of ids) {
@@ -299,15 +306,22 @@ export function renderRuns(runs: readonly { report: DetectReport; path: string }
           ? describeAlert(p.summary.fastestAlert)
           : `never in ${formatSeconds(p.window)}`,
     );
+    const degraded = per.map((p) =>
+      !p
+        ? '-'
+        : p.summary.degraded
+          ? `${formatSeconds(p.summary.degraded.atS)} ${p.summary.degraded.type}`
+          : 'never',
+    );
     const goals = per.map((p) => (!p ? '-' : p.summary.goalMet ? 'met' : 'missed'));
     lines.push(
-      `| ${cell(text)} | ${flips.join(' / ')} | ${named.join(' / ')} | ${cell(alerts.join(' / '))} | ${goals.join(' / ')} |`,
+      `| ${cell(text)} | ${flips.join(' / ')} | ${named.join(' / ')} | ${degraded.join(' / ')} | ${cell(alerts.join(' / '))} | ${goals.join(' / ')} |`,
     );
   }
   const healthy = runs.map(({ report }) => {
     const flips = report.healthy.transitions.filter((t) => FLIPPED[t.type] === t.status).length;
     return `ours ${flips} flip(s), anchors ${firstFirings(report.healthy.alerts).length} alert(s)`;
   });
-  lines.push(`| healthy cluster (false alarms) | ${healthy.join(' / ')} | | | |`);
+  lines.push(`| healthy cluster (false alarms) | ${healthy.join(' / ')} | | | | |`);
   return lines.join('\n');
 }
