@@ -157,8 +157,9 @@ export function summarize(fault: FaultResult, windowSeconds: number): FaultSumma
 }
 
 export function formatSeconds(seconds: number): string {
-  const s = Math.round(seconds);
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+  // Negative: a change seen while the fault was being injected (a restart, a fill).
+  const s = Math.abs(Math.round(seconds));
+  return `${seconds < -0.5 ? '-' : ''}${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
 const describeAlert = (a: AlertFiring) =>

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prometheusConfig } from '../../bench/detect/prometheus.js';
 import {
+  formatSeconds,
   renderDetect,
   renderRuns,
   summarize,
@@ -215,6 +216,14 @@ describe('the detection table', () => {
     );
     expect(summary.goalMet).toBe(false);
     expect(summary.goalText).toContain('above a third of the fastest anchor alert (2:20)');
+  });
+
+  it('writes times as m:ss, with a sign before the fault was in effect', () => {
+    expect([formatSeconds(617.4), formatSeconds(-70), formatSeconds(-0.2)]).toEqual([
+      '10:17',
+      '-1:10',
+      '0:00',
+    ]);
   });
 
   it('compares with a third of the window when no anchor alert fired, and misses without a flip', () => {
