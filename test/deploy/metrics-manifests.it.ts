@@ -17,19 +17,37 @@ const NAMESPACE = 'etcd-health-operator';
 const SERVICE = 'etcd-health-operator-metrics';
 const READER_ROLE = 'etcd-health-operator-metrics-reader';
 
-const OVERLAYS = ['deploy/overlays/kubernetes', 'deploy/overlays/openshift', 'deploy/overlays/openshift-user-workload'] as const;
+const OVERLAYS = [
+  'deploy/overlays/kubernetes',
+  'deploy/overlays/openshift',
+  'deploy/overlays/openshift-user-workload',
+] as const;
 type Overlay = (typeof OVERLAYS)[number];
 
 // The Endpoint fields of the Prometheus Operator's ServiceMonitor CRD (v0.84) these overlays may
 // use; the test fixture's CRD keeps unknown fields, so a misspelt one would pass it silently.
-const ENDPOINT_FIELDS = ['port', 'interval', 'scheme', 'honorLabels', 'relabelings', 'bearerTokenFile', 'authorization', 'tlsConfig'];
+const ENDPOINT_FIELDS = [
+  'port',
+  'interval',
+  'scheme',
+  'honorLabels',
+  'relabelings',
+  'bearerTokenFile',
+  'authorization',
+  'tlsConfig',
+];
 const TLS_FIELDS = ['ca', 'caFile', 'serverName', 'insecureSkipVerify'];
 
 interface K8sObject {
   apiVersion: string;
   kind: string;
   type?: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   spec?: Record<string, unknown>;
   roleRef?: { kind: string; name: string };
   subjects?: Array<{ kind: string; name: string; namespace?: string }>;
@@ -94,15 +112,19 @@ const endpointOf = (overlay: Overlay) =>
 
 function operatorContainer(overlay: Overlay): Container {
   const spec = find(overlay, 'Deployment', 'etcd-health-operator').spec as {
-    template: { spec: { containers: Container[]; volumes?: Array<{ name: string; secret?: { secretName: string } }> } };
+    template: {
+      spec: { containers: Container[]; volumes?: Array<{ name: string; secret?: { secretName: string } }> };
+    };
   };
   return spec.template.spec.containers[0]!;
 }
 
 const volumesOf = (overlay: Overlay) =>
-  (find(overlay, 'Deployment', 'etcd-health-operator').spec as {
-    template: { spec: { volumes?: Array<{ name: string; secret?: { secretName: string } }> } };
-  }).template.spec.volumes ?? [];
+  (
+    find(overlay, 'Deployment', 'etcd-health-operator').spec as {
+      template: { spec: { volumes?: Array<{ name: string; secret?: { secretName: string } }> } };
+    }
+  ).template.spec.volumes ?? [];
 
 const flag = (container: Container, name: string) =>
   container.args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -177,8 +199,12 @@ describe('deploy/overlays/openshift (platform monitoring)', () => {
       caFile: '/etc/prometheus/configmaps/serving-certs-ca-bundle/service-ca.crt',
       serverName: `${SERVICE}.${NAMESPACE}.svc`,
     });
-    expect(find(overlay, 'Namespace', NAMESPACE).metadata.labels?.['openshift.io/cluster-monitoring']).toBe('true');
-    expect(readers(overlay)).toEqual([{ kind: 'ServiceAccount', name: 'prometheus-k8s', namespace: 'openshift-monitoring' }]);
+    expect(find(overlay, 'Namespace', NAMESPACE).metadata.labels?.['openshift.io/cluster-monitoring']).toBe(
+      'true',
+    );
+    expect(readers(overlay)).toEqual([
+      { kind: 'ServiceAccount', name: 'prometheus-k8s', namespace: 'openshift-monitoring' },
+    ]);
     expect(has(overlay, 'RoleBinding', 'prometheus-k8s')).toBe(true);
   });
 });
@@ -215,7 +241,9 @@ describe('deploy/overlays/openshift-user-workload', () => {
   });
 
   it('is not a platform namespace and keeps nothing of the platform Prometheus', () => {
-    expect(find(overlay, 'Namespace', NAMESPACE).metadata.labels).not.toHaveProperty('openshift.io/cluster-monitoring');
+    expect(find(overlay, 'Namespace', NAMESPACE).metadata.labels).not.toHaveProperty(
+      'openshift.io/cluster-monitoring',
+    );
     expect(has(overlay, 'Role', 'prometheus-k8s')).toBe(false);
     expect(has(overlay, 'RoleBinding', 'prometheus-k8s')).toBe(false);
     expect(has(overlay, 'PrometheusRule', 'etcd-health-operator')).toBe(true);
@@ -228,7 +256,8 @@ describe('applied to a real kube-apiserver, asked of the real RBAC authorizer', 
   /** kubectl auth can-i as `user`: exit 0 is yes, 1 is no. */
   async function canI(user: string, ...args: string[]): Promise<boolean> {
     const result = await cp.kubectl(['auth', 'can-i', ...args, `--as=${user}`]);
-    if (result.code !== 0 && result.code !== 1) throw new Error(`kubectl auth can-i exited ${result.code}\n${result.stderr}`);
+    if (result.code !== 0 && result.code !== 1)
+      throw new Error(`kubectl auth can-i exited ${result.code}\n${result.stderr}`);
     return result.code === 0;
   }
 
