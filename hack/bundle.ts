@@ -8,7 +8,8 @@
 //   chunks/*.js                              code shared by both, loaded once
 //   package.json                             "type": "module" and the external dependencies only:
 //                                            the image's `npm prune` keeps exactly those
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
+import { createRequire } from 'node:module';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,9 +17,50 @@ import { fileURLToPath } from 'node:url';
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const OUT = join(REPO, 'dist', 'bundle');
 
-// Left to node_modules: etcd3 reads its .proto files next to its own code at run time
-// (`${__dirname}/../proto/rpc.proto`), which a bundle cannot follow.
-const EXTERNAL = ['etcd3'];
+// Left to node_modules, each with the names src/ imports as values: etcd3 reads its .proto files
+// next to its own code at run time (`${__dirname}/../proto/rpc.proto`), which a bundle cannot follow.
+// It is loaded on first use, not at start: with no EtcdHealthCheck, or as the standby replica, the
+// operator never dials etcd, and gRPC with etcd's parsed protos is ~14 MiB of RSS (BENCHMARKS.md).
+const LAZY_EXTERNAL: Record<string, string[]> = { etcd3: ['Etcd3', 'EtcdPermissionDeniedError'] };
+const EXTERNAL = Object.keys(LAZY_EXTERNAL);
+
+/**
+ * An esbuild plugin that makes each import of a lazy external a module of stand-ins: each named
+ * class or function is a Proxy that require()s the real package (CommonJS, so synchronously) the
+ * first time it is called, constructed, read or used with instanceof. A name src/ imports but the
+ * list lacks fails the build ("No matching export"); a name that is not a function fails it too.
+ */
+const lazyExternals: Plugin = {
+  name: 'lazy-externals',
+  setup(bundle) {
+    const filter = new RegExp(`^(${EXTERNAL.join('|')})$`);
+    bundle.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'lazy-external' }));
+    bundle.onLoad({ filter: /.*/, namespace: 'lazy-external' }, (args) => {
+      const names = LAZY_EXTERNAL[args.path] ?? [];
+      const real = createRequire(join(REPO, 'package.json'))(args.path) as Record<string, unknown>;
+      const notFunctions = names.filter((name) => typeof real[name] !== 'function');
+      if (notFunctions.length > 0) {
+        return {
+          errors: [
+            { text: `${args.path}: ${notFunctions.join(', ')} not a class or function; cannot be lazy` },
+          ],
+        };
+      }
+      const contents = [
+        `import { createRequire } from 'node:module';`,
+        `let loaded;`,
+        `const load = () => (loaded ??= createRequire(import.meta.url)(${JSON.stringify(args.path)}));`,
+        `const lazy = (name) => new Proxy(function () {}, {`,
+        `  construct: (_, args, newTarget) => Reflect.construct(load()[name], args, newTarget),`,
+        `  apply: (_, self, args) => Reflect.apply(load()[name], self, args),`,
+        `  get: (_, key) => Reflect.get(load()[name], key),`,
+        `});`,
+        ...names.map((name) => `export const ${name} = lazy(${JSON.stringify(name)});`),
+      ].join('\n');
+      return { contents, loader: 'js', resolveDir: REPO };
+    });
+  },
+};
 
 // CommonJS inside an ESM bundle calls require() for node's built-ins; ESM has no require of its
 // own, so each output file gets one (esbuild's documented pattern for --format=esm with CJS inputs).
@@ -43,7 +85,7 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node20.19',
-  external: EXTERNAL,
+  plugins: [lazyExternals],
   banner: { js: REQUIRE_SHIM },
   // Names stay readable in stack traces and logs (err.name, class names); only whitespace goes.
   minifyWhitespace: true,
