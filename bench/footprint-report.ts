@@ -24,11 +24,15 @@ export interface VariantSpec {
   /** The entry point, relative to the repository. */
   entry: string;
   nodeArgs: string[];
+  /** Environment variables of the process beyond the bench's own (e.g. MALLOC_ARENA_MAX). */
+  env: Record<string, string>;
 }
 
 export interface VariantResult extends VariantSpec {
   runs: IdleSample[];
   heap?: HeapSummary;
+  /** Why there is no heap summary, when taking or reading the snapshot failed. */
+  heapError?: string;
 }
 
 export interface ModuleCost {
@@ -116,18 +120,18 @@ export function renderFootprint(report: FootprintReport): string {
     `Machine: ${report.machine.nproc} CPUs, node ${report.machine.node}, kernel ${report.machine.kernel}; ` +
       `load before "${report.machine.loadBefore}", after "${report.machine.loadAfter}". ` +
       `Each variant: the operator against a real kube-apiserver with the CRD and no EtcdHealthCheck, ` +
-      `leader election on, sampled ${report.idleSeconds} s after /readyz; the variants of one run side by side; ` +
+      `leader election off, sampled ${report.idleSeconds} s after /readyz; the variants of one run side by side; ` +
       `medians of ${report.variants[0]?.runs.length ?? 0} runs.`,
     '',
   );
   lines.push(
-    '| variant | node flags | RSS idle | anon / file | peak RSS | V8 heap used / total | external | ready | CPU to ready | CPU idle |',
+    '| variant | node flags, environment | RSS idle | anon / file | peak RSS | V8 heap used / total | external | ready | CPU to ready | CPU idle |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   );
   for (const v of report.variants) {
     const m = (field: keyof IdleSample) => median(v.runs, field);
     lines.push(
-      `| ${v.label} (\`${v.entry}\`) | \`${v.nodeArgs.join(' ') || '(none)'}\` | ${mib(m('rssBytes'))} | ` +
+      `| ${v.label} (\`${v.entry}\`) | \`${[...v.nodeArgs, ...Object.entries(v.env).map(([k, x]) => `${k}=${x}`)].join(' ') || '(none)'}\` | ${mib(m('rssBytes'))} | ` +
         `${mib(m('anonBytes'))} / ${mib(m('fileBytes'))} | ${mib(m('peakRssBytes'))} | ` +
         `${mib(m('heapUsedBytes'))} / ${mib(m('heapTotalBytes'))} | ${mib(m('externalBytes'))} | ` +
         `${(m('readyMs') / 1000).toFixed(1)} s | ${m('startCpuSeconds').toFixed(2)} s | ${m('idleCpuSeconds').toFixed(2)} s |`,
@@ -150,6 +154,7 @@ export function renderFootprint(report: FootprintReport): string {
     for (const p of report.bundleByPackage) lines.push(`| ${p.name} | ${(p.bytes / 1024).toFixed(0)} KiB |`);
   }
   for (const v of report.variants) {
+    if (v.heapError) lines.push('', `Heap snapshot of ${v.label}: failed (${v.heapError}).`);
     if (!v.heap) continue;
     lines.push('', `## Heap snapshot of ${v.label} (self size ${mib(v.heap.totalBytes)})`, '');
     lines.push('| by type | self size | count |', '|---|---:|---:|');

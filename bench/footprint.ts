@@ -1,12 +1,21 @@
 // `npm run bench:footprint`: the operator's idle memory, as the image runs it. Builds the tsc output
 // (`npm run build`) and the bundle (`npm run bundle`), then per run starts every variant side by side
-// against one real kube-apiserver with the CRD and no EtcdHealthCheck (leader election on, each its
-// own Lease), and samples each --idle seconds after it is ready: RSS (anonymous and file-backed) and
+// against one real kube-apiserver with the CRD and no EtcdHealthCheck (leader election off, as
+// bench/run.ts), and samples each --idle seconds after it is ready: RSS (anonymous and file-backed) and
 // peak from /proc, the V8 heap from its /metrics, CPU to ready and while idle. Then, in fresh nodes,
 // what each production dependency costs alone, and a heap snapshot of each variant summarised by
 // constructor. Results: bench/results/footprint-<time>.{json,md} and the Markdown on stdout.
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,10 +42,12 @@ const RESULTS_DIR = join(REPO, 'bench/results');
 const TSC_ENTRY = 'dist/src/cli/operator.js';
 const BUNDLE_ENTRY = 'dist/bundle/src/cli/operator.js';
 const STEP_TIMEOUT_MS = 120_000;
+/** A heap snapshot of ~50 MiB took 85 s at load 27 on 2 cores. */
+const SNAPSHOT_TIMEOUT_MS = 600_000;
 
 const USAGE = `Usage: npm run bench:footprint [-- options]
 
-  --variant 'LABEL=ENTRY [NODE FLAG...]'  a variant to measure (repeatable); ENTRY relative to the
+  --variant 'LABEL=ENTRY [NODE FLAG...] [VAR=VALUE...]'  a variant to measure (repeatable); ENTRY relative to the
                         repository. Default: tsc=${TSC_ENTRY} and bundle=${BUNDLE_ENTRY}, both with
                         the node flags of deploy/base/deployment.yaml's NODE_OPTIONS
   --runs 3              runs; the variants of one run side by side, medians reported
@@ -66,9 +77,23 @@ function deployedNodeArgs(): string[] {
 
 function parseVariant(text: string): VariantSpec {
   const match = /^([\w.-]+)=(\S+)((?:\s+\S+)*)$/.exec(text.trim());
-  if (!match)
-    throw new Error(`--variant: expected 'LABEL=ENTRY [NODE FLAG...]', got ${JSON.stringify(text)}`);
-  return { label: match[1]!, entry: match[2]!, nodeArgs: match[3]!.trim().split(/\s+/).filter(Boolean) };
+  if (!match) {
+    throw new Error(
+      `--variant: expected 'LABEL=ENTRY [NODE FLAG...] [VAR=VALUE...]', got ${JSON.stringify(text)}`,
+    );
+  }
+  const words = match[3]!.trim().split(/\s+/).filter(Boolean);
+  const isEnv = (word: string) => /^[A-Z_][A-Z0-9_]*=/.test(word);
+  return {
+    label: match[1]!,
+    entry: match[2]!,
+    nodeArgs: words.filter((word) => !isEnv(word)),
+    env: Object.fromEntries(
+      words
+        .filter(isEnv)
+        .map((word) => [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)]),
+    ),
+  };
 }
 
 function run(command: string, args: string[]): void {
@@ -108,13 +133,13 @@ async function startVariant(spec: VariantSpec, cp: ControlPlane, runIndex: numbe
       `--kubeconfig=${cp.kubeconfigPath}`,
       `--metrics-bind-address=127.0.0.1:${metricsPort}`,
       `--health-bind-address=127.0.0.1:${healthPort}`,
-      '--leader-election-namespace=default',
-      `--leader-election-id=${identity}`,
+      // As bench/run.ts: on a loaded machine a slow Lease renewal would end the process (by design).
+      '--leader-elect=false',
       '--log-level=info',
     ],
     cwd: logDir,
     logDir,
-    env: { ...process.env, POD_NAME: identity, NODE_OPTIONS: '' },
+    env: { ...process.env, ...spec.env, POD_NAME: identity, NODE_OPTIONS: '' },
   });
   return {
     spec,
@@ -129,8 +154,11 @@ async function startVariant(spec: VariantSpec, cp: ControlPlane, runIndex: numbe
 async function waitReady(variant: Running): Promise<{ readyMs: number; cpu: number }> {
   await eventually(
     async () => {
-      if (variant.process.exited())
-        throw new Error(`${variant.spec.label} exited; see ${variant.process.logPath}`);
+      if (variant.process.exited()) {
+        throw new Error(
+          `${variant.spec.label} exited:\n${readFileSync(variant.process.logPath, 'utf8').slice(-2000)}`,
+        );
+      }
       return (await fetch(variant.healthUrl, { signal: AbortSignal.timeout(5_000) })).ok;
     },
     { timeoutMs: STEP_TIMEOUT_MS, intervalMs: 100, description: `${variant.spec.label} ready` },
@@ -161,14 +189,24 @@ async function heapSnapshot(variant: Running): Promise<string> {
   process.kill(variant.process.pid, 'SIGUSR2');
   return eventually(
     () => {
+      if (variant.process.exited())
+        throw new Error(`exited while writing it; see ${variant.process.logPath}`);
       const file = readdirSync(variant.diagnosticDir).find((name) => name.endsWith('.heapsnapshot'));
       if (!file) return undefined;
       const path = join(variant.diagnosticDir, file);
-      // Written in one go, ending with the strings table: a whole file parses.
-      JSON.parse(readFileSync(path, 'utf8'));
-      return path;
+      // The strings table comes last and closes the JSON: the file is whole once it ends with "]}".
+      const size = statSync(path).size;
+      if (size < 2) return undefined;
+      const tail = Buffer.alloc(2);
+      const fd = openSync(path, 'r');
+      try {
+        readSync(fd, tail, 0, 2, size - 2);
+      } finally {
+        closeSync(fd);
+      }
+      return tail.toString() === ']}' && path;
     },
-    { timeoutMs: STEP_TIMEOUT_MS, intervalMs: 1_000, description: `${variant.spec.label} heap snapshot` },
+    { timeoutMs: SNAPSHOT_TIMEOUT_MS, intervalMs: 1_000, description: `${variant.spec.label} heap snapshot` },
   );
 }
 
@@ -265,8 +303,8 @@ async function main(): Promise<number> {
   }
   const deployed = deployedNodeArgs();
   const specs = values.variant?.map(parseVariant) ?? [
-    { label: 'tsc', entry: TSC_ENTRY, nodeArgs: deployed },
-    { label: 'bundle', entry: BUNDLE_ENTRY, nodeArgs: deployed },
+    { label: 'tsc', entry: TSC_ENTRY, nodeArgs: deployed, env: {} },
+    { label: 'bundle', entry: BUNDLE_ENTRY, nodeArgs: deployed, env: {} },
   ];
   const runs = Number(values.runs);
   const idleSeconds = Number(values.idle);
@@ -301,7 +339,13 @@ async function main(): Promise<number> {
     if (r === runs - 1 && !values['no-heap-snapshot']) {
       for (const [i, variant] of running.entries()) {
         step(`  heap snapshot of ${variant.spec.label}`);
-        results[i]!.heap = summariseHeapSnapshot(await heapSnapshot(variant));
+        // A snapshot that fails is reported as such; the samples above stand on their own.
+        try {
+          results[i]!.heap = summariseHeapSnapshot(await heapSnapshot(variant));
+        } catch (error) {
+          results[i]!.heapError = (error as Error).message;
+          step(`  heap snapshot of ${variant.spec.label} failed: ${results[i]!.heapError}`);
+        }
       }
     }
     await Promise.all(running.map((variant) => variant.process.stop(20_000)));
