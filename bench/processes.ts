@@ -29,6 +29,8 @@ export type RunMode = 'build' | 'tsx';
 export interface Builds {
   /** The compiled operator and naive baseline. */
   plain: string;
+  /** The image's bundle of the operator (hack/bundle.ts); when set, the real operators run it. */
+  bundle?: string;
 }
 
 /**
@@ -62,6 +64,12 @@ export function buildOperators(): Builds {
   symlinkSync(join(REPO, 'node_modules'), join(out, 'node_modules'));
 
   return { plain: out };
+}
+
+/** `npm run bundle`: the operator as the image runs it, in dist/bundle (src/cli/operator.js there). */
+export function bundleOperator(): string {
+  execFileSync('npm', ['run', '--silent', 'bundle'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  return join(REPO, 'dist/bundle');
 }
 
 export interface OperatorUnderTest {
@@ -111,7 +119,8 @@ export async function startUnderTest(kind: OperatorKind, options: StartOptions):
   const metricsPort = await freePort();
   const healthPort = await freePort();
   const source = kind === 'naive' ? 'bench/naive-operator.ts' : 'src/cli/operator.ts';
-  const buildDir = options.builds?.plain;
+  const buildDir =
+    kind === 'naive' ? options.builds?.plain : (options.builds?.bundle ?? options.builds?.plain);
   const entry = [
     ...(options.nodeArgs ?? []),
     ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),

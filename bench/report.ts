@@ -1,6 +1,13 @@
 // The results of a run as Markdown: per scale, the real operator and the naive baseline side by
 // side with their ratio; then new CRs at the largest scale, the apiserver restart, and the targets.
-import type { BenchReport, OperatorResult, PhaseResult, WindowResult } from './types.js';
+import type { BenchReport, Config, OperatorResult, PhaseResult, WindowResult } from './types.js';
+
+/** How the operators ran (Config.mode), in the report's words. */
+const RUN_MODES: Record<Config['mode'], string> = {
+  build: 'compiled JavaScript',
+  bundle: "compiled JavaScript (the real operator as the image's esbuild bundle)",
+  tsx: 'TypeScript through tsx',
+};
 
 type Row = [label: string, value: (phase: PhaseResult) => number, format: (n: number) => string];
 
@@ -103,7 +110,7 @@ export function renderMarkdown(report: BenchReport): string {
     `Load before: \`${report.machine.uptime}\`; after: \`${report.uptimeAfter}\`.`,
     `etcd ${report.etcdVersion}, ${report.prometheusVersion ?? 'Prometheus'}; interval ${report.config.interval}; ` +
       `write load ${report.config.writeLoad} puts/s; Prometheus scrapes etcd every ${report.config.scrapeIntervalS}s; ` +
-      `operators run as ${report.config.mode === 'build' ? 'compiled JavaScript' : 'TypeScript through tsx'}; node flags ${JSON.stringify(report.config.nodeArgs ?? [])}; real operator args: ${JSON.stringify(report.config.realArgs)}.`,
+      `operators run as ${RUN_MODES[report.config.mode]}; node flags ${JSON.stringify(report.config.nodeArgs ?? [])}; real operator args: ${JSON.stringify(report.config.realArgs)}.`,
     '',
   ];
   for (const scale of report.config.scales) out.push(table(scale, report.results), '');

@@ -56,6 +56,7 @@ import { startPrometheus, type PrometheusServer } from '../test/harness/promethe
 import { waitForData } from './prometheus.js';
 import {
   buildOperators,
+  bundleOperator,
   shellOutput,
   startUnderTest,
   type Builds,
@@ -100,8 +101,9 @@ const USAGE = `Usage: npm run bench [-- options]
   --write-load 20            etcd puts per second during the run (default 20)
   --scrape-interval 30       seconds between two Prometheus scrapes of etcd (default 30, as in
                              production; the test harness uses 1)
-  --mode build               build: compile both operators with tsc and run the JavaScript, as the
-                             image does; tsx: run the TypeScript through tsx, as the test harness does
+  --mode build               build: compile both operators with tsc and run the JavaScript; bundle:
+                             the same, but the real operator is the image's bundle (npm run bundle);
+                             tsx: run the TypeScript through tsx, as the test harness does
   --cpu-prof DIR             write V8 CPU profiles of the operators to DIR (node --cpu-prof)
   --node-arg ARG             a flag for node itself in the operator's process (repeatable;
                              default --max-old-space-size=128, as deploy/base sets it); the naive
@@ -155,7 +157,7 @@ function parseConfig(): Config | undefined {
     realArgs: values['real-arg'],
     writeLoad: Number(values['write-load']),
     scrapeIntervalS: Number(values['scrape-interval']),
-    mode: values.mode === 'tsx' ? 'tsx' : 'build',
+    mode: values.mode === 'tsx' || values.mode === 'bundle' ? values.mode : 'build',
     cpuProfileDir: values['cpu-prof'],
     nodeArgs: values['node-arg'],
   };
@@ -827,9 +829,13 @@ async function main(): Promise<number> {
     `machine: ${machineBefore.nproc} CPUs (${machineBefore.cpu}), node ${machineBefore.node}; ${machineBefore.uptime}`,
   );
   let builds: Builds | undefined;
-  if (config.mode === 'build') {
+  if (config.mode !== 'tsx') {
     step('compiling the operators with tsc (they run as JavaScript, as in the image)');
     builds = buildOperators();
+  }
+  if (builds && config.mode === 'bundle') {
+    step('bundling the real operator with esbuild, as the image runs it');
+    builds = { ...builds, bundle: bundleOperator() };
   }
   step('starting kube-apiserver (+ its etcd), a 3-member etcd cluster and Prometheus');
   const auditDir = makeTempDir('bench-audit');

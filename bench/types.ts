@@ -26,7 +26,7 @@ export interface Config {
   realArgs: string[];
   writeLoad: number;
   scrapeIntervalS: number;
-  mode: 'build' | 'tsx';
+  mode: 'build' | 'bundle' | 'tsx';
   cpuProfileDir?: string;
   nodeArgs: string[];
 }

@@ -139,7 +139,7 @@ export async function etcdImage(): Promise<ImageArchive> {
 
 /** The files the Dockerfile copies (and itself): what decides the operator image's contents. */
 function buildInputs(): string[] {
-  const files = ['Dockerfile', '.dockerignore', 'package.json', 'package-lock.json'];
+  const files = ['Dockerfile', '.dockerignore', 'package.json', 'package-lock.json', 'hack/bundle.ts'];
   for (const entry of readdirSync(REPO)) if (/^tsconfig.*\.json$/.test(entry)) files.push(entry);
   const walk = (path: string): string[] =>
     statSync(join(REPO, path)).isDirectory()
