@@ -113,6 +113,7 @@ describe('the OLM bundle', () => {
       'etcd-health-operator',
       'etcd-health-operator-cluster-etcd-operator',
       'etcd-health-operator-etcdbackups',
+      'etcd-health-operator-metrics-auth',
     ]);
     const expected = grants(bound.flatMap((b) => rulesOf('ClusterRole', b.roleRef.name)));
     const { clusterPermissions } = csv.spec.install.spec;
@@ -167,7 +168,7 @@ describe('the OLM bundle', () => {
   it('alm-examples are deploy/samples and each spec passes the API schema the CRD is generated from', () => {
     const examples = JSON.parse(csv.metadata.annotations['alm-examples']!) as KubeObject[];
     expect(examples).toEqual(sources.samples);
-    expect(examples.map((e) => e.metadata.name)).toEqual(['etcd', 'etcd']);
+    expect(examples.map((e) => e.metadata.name)).toEqual(['etcd', 'etcd', 'etcd']);
     // The console's create form starts from the first: OpenShift's, discovering etcd in openshift-etcd.
     expect(examples[0]!.spec).toEqual(
       expect.objectContaining({

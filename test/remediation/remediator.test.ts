@@ -274,13 +274,15 @@ describe('mode Recommend', () => {
     await reconciler.reconcile('ops/etcd', log);
     expect(executorFor).not.toHaveBeenCalled();
     expect(patch).not.toHaveBeenCalled();
-    const progressing = written[0]?.conditions?.find((c) => c.type === 'RemediationProgressing');
+    // The first write is the Reconciling mark (kstatus); the check's own write carries the verdict.
+    const checked = written.find((status) => status.recommendations !== undefined);
+    const progressing = checked?.conditions?.find((c) => c.type === 'RemediationProgressing');
     expect(progressing).toMatchObject({ status: 'False', reason: 'RecommendOnly' });
     // The fragmentation is folded into the NOSPACE recovery, which defragments every member.
-    expect(written[0]?.recommendations?.map((r) => r.type)).toEqual(
+    expect(checked?.recommendations?.map((r) => r.type)).toEqual(
       expect.arrayContaining(['RecoverFromNoSpace']),
     );
-    expect(written[0]?.recommendations?.[0]?.message).toMatch(/This also settles Defragment on /);
+    expect(checked?.recommendations?.[0]?.message).toMatch(/This also settles Defragment on /);
   });
 });
 
