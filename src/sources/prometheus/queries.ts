@@ -107,11 +107,16 @@ const hasLeader = (ctx: QueryContext) => `min by (${by(ctx)}) (${etcd(ctx, 'etcd
  * Leader changes without increase()'s extrapolation (which turns 1 change into 0.9 or 1.1;
  * cluster-etcd-operator 4b9fd47f7 "avoid extrapolation in leadership alert"): per member the
  * counter's growth inside the window, leaving out members whose counter reset (a restart), then
- * the cluster-wide max as the mixin's etcdHighNumberOfLeaderChanges does.
+ * the cluster-wide max as the mixin's etcdHighNumberOfLeaderChanges does. When every member
+ * restarted inside the window (a leader killed again and again), no counter covers it; then each
+ * change is counted from etcd_server_is_leader, which flips on the old and on the new leader.
  */
 const leaderChanges = (rangeMs: number) => (ctx: QueryContext) => {
-  const series = `${etcd(ctx, 'etcd_server_leader_changes_seen_total')}[${promDuration(rangeMs)}]`;
-  return `max((max_over_time(${series}) - min_over_time(${series})) unless (resets(${series}) > 0))`;
+  const range = promDuration(rangeMs);
+  const series = `${etcd(ctx, 'etcd_server_leader_changes_seen_total')}[${range}]`;
+  const counted = `max((max_over_time(${series}) - min_over_time(${series})) unless (resets(${series}) > 0))`;
+  const flips = `sum(max by (${by(ctx)}) (changes(${etcd(ctx, 'etcd_server_is_leader')}[${range}])))`;
+  return `${counted} or ceil(${flips} / 2)`;
 };
 
 const mutatingRequests = (ctx: QueryContext) =>
