@@ -99,8 +99,14 @@ export class ReferencedConfigInformers implements ConfigReader {
 
   private informer({ kind, namespace, name }: ConfigRef): Informer<ConfigObject> {
     const plural = kind === 'Secret' ? 'secrets' : 'configmaps';
-    const list: ListFunction<ConfigObject> = ({ labelSelector, fieldSelector, options }) => {
-      const request = { namespace, labelSelector, fieldSelector };
+    const list: ListFunction<ConfigObject> = ({
+      labelSelector,
+      fieldSelector,
+      limit,
+      continue: _continue,
+      options,
+    }) => {
+      const request = { namespace, labelSelector, fieldSelector, limit, _continue };
       return kind === 'Secret'
         ? this.core.listNamespacedSecret(request, options)
         : this.core.listNamespacedConfigMap(request, options);

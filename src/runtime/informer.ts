@@ -35,6 +35,13 @@ export class Informer<T extends KubeObject> {
     this.reflector = new Reflector(options, {
       replace: (items) => this.replace(items),
       apply: (type, object) => this.apply(type, object),
+      cachedIfUnchanged: (object) => {
+        const cached = this.store.get(keyOf(object));
+        const version = object.metadata?.resourceVersion;
+        return cached && version !== undefined && cached.metadata?.resourceVersion === version
+          ? cached
+          : object;
+      },
     });
   }
 

@@ -20,12 +20,16 @@ export interface KubeObject {
 
 export interface ObjectList<T> {
   items: T[];
-  metadata?: { resourceVersion?: string };
+  metadata?: { resourceVersion?: string; continue?: string };
 }
 
 export interface ListRequest {
   labelSelector?: string;
   fieldSelector?: string;
+  /** At most this many items per answer; absent: the whole collection at once. */
+  limit?: number;
+  /** The previous page's `metadata.continue`. */
+  continue?: string;
   /** Pass these to the generated API call: they carry the deadline and the stop signal. */
   options: ConfigurationOptions;
 }
@@ -39,6 +43,8 @@ export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 export interface ReflectorSink<T> {
   /** The complete collection, after each LIST. */
   replace(items: T[]): void;
+  /** The cached object when `object` is the same version of it, else `object`. */
+  cachedIfUnchanged(object: T): T;
   /** One change from the watch. */
   apply(type: WatchEventType, object: T): void;
 }
@@ -70,8 +76,10 @@ export interface ReflectorOptions<T> {
    * every minute (cacher defaultBookmarkFrequency), so silence beyond that means a dead stream.
    */
   inactivityTimeoutMs?: number;
-  /** Deadline for a LIST, and for a watch request to get its response headers. */
+  /** Deadline for each page of a LIST, and for a watch request to get its response headers. */
   requestTimeoutMs?: number;
+  /** Items per LIST page (client-go's pager: 500). */
+  pageSize?: number;
   /** Delays before each LIST after the first (client-go: 800ms → 30s, jittered). */
   backoff?: JitteredBackoff;
   /**
@@ -91,6 +99,7 @@ type WatchEnd = { reason: WatchEndReason; error?: unknown; healthy?: boolean } |
 const MIN_WATCH_TIMEOUT_SECONDS = 300;
 // client-go reflector: a watch that closes within a second without delivering anything is an error.
 const SHORT_WATCH_MS = 1000;
+const PAGE_SIZE = 500;
 
 export class Reflector<T extends KubeObject> {
   private readonly watcher: Watch;
@@ -98,6 +107,7 @@ export class Reflector<T extends KubeObject> {
   private readonly listener: ReflectorListener;
   private readonly inactivityTimeoutMs: number;
   private readonly requestTimeoutMs: number;
+  private readonly pageSize: number;
   private readonly backoff: JitteredBackoff;
   private readonly reconnectMs: number;
   private readonly clock: Clock;
@@ -117,6 +127,7 @@ export class Reflector<T extends KubeObject> {
     this.listener = options.listener ?? {};
     this.inactivityTimeoutMs = options.inactivityTimeoutMs ?? 90_000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
+    this.pageSize = options.pageSize ?? PAGE_SIZE;
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     this.backoff = options.backoff ?? new JitteredBackoff({ clock: this.clock, random: this.random });
@@ -180,14 +191,11 @@ export class Reflector<T extends KubeObject> {
   }
 
   private async listAndReplace(): Promise<boolean> {
-    const { labelSelector, fieldSelector, path } = this.options;
+    const { path } = this.options;
     try {
-      const list = await withDeadline(this.requestTimeoutMs, this.stopController.signal, (signal) =>
-        this.options.list({ labelSelector, fieldSelector, options: withSignal(signal) }),
-      );
-      if (this.stopped) return false;
-      if (!Array.isArray(list?.items)) throw new Error('LIST response has no items array');
-      this.resourceVersion = list.metadata?.resourceVersion ?? '';
+      const list = await this.listPages();
+      if (!list) return false;
+      this.resourceVersion = list.resourceVersion;
       this.unreachable = false;
       this.sink.replace(list.items);
       this.listener.listed?.('ok');
@@ -198,6 +206,44 @@ export class Reflector<T extends KubeObject> {
       this.listener.listed?.('error');
       this.log.warn({ path, error: describeError(error) }, 'LIST failed; retrying with backoff');
       return false;
+    }
+  }
+
+  /**
+   * The whole collection, a page at a time (one consistent snapshot). An unchanged object keeps
+   * its cached copy: after a relist the parsed copies of a page are garbage at once instead of
+   * doubling the cache until the replace. A continue token that expired (410) falls back to one
+   * unpaged LIST, as client-go's pager does. Undefined once stopped.
+   */
+  private async listPages(): Promise<{ items: T[]; resourceVersion: string } | undefined> {
+    const { labelSelector, fieldSelector } = this.options;
+    const items: T[] = [];
+    let limit: number | undefined = this.pageSize;
+    let token: string | undefined;
+    for (;;) {
+      let page: ObjectList<T>;
+      try {
+        page = await withDeadline(this.requestTimeoutMs, this.stopController.signal, (signal) =>
+          this.options.list({
+            labelSelector,
+            fieldSelector,
+            ...(limit === undefined ? {} : { limit }),
+            ...(token === undefined ? {} : { continue: token }),
+            options: withSignal(signal),
+          }),
+        );
+      } catch (error) {
+        if (token === undefined || !isGone(error) || this.stopped) throw error;
+        items.length = 0;
+        limit = undefined;
+        token = undefined;
+        continue;
+      }
+      if (this.stopped) return undefined;
+      if (!Array.isArray(page?.items)) throw new Error('LIST response has no items array');
+      for (const item of page.items) items.push(this.sink.cachedIfUnchanged(item));
+      token = page.metadata?.continue || undefined;
+      if (token === undefined) return { items, resourceVersion: page.metadata?.resourceVersion ?? '' };
     }
   }
 

@@ -30,14 +30,20 @@ export function customResourceSource<T>(
     throw new Error(`customResourceSource needs an API group, got core resource ${ref.plural}`);
   const api = kubeConfig.makeApiClient(CustomObjectsApi);
   const { group, version, plural, namespace } = ref;
-  const list: ListFunction<T> = async ({ labelSelector, fieldSelector, options }) =>
+  const list: ListFunction<T> = async ({
+    labelSelector,
+    fieldSelector,
+    limit,
+    continue: _continue,
+    options,
+  }) =>
     (namespace
       ? await api.listNamespacedCustomObject(
-          { group, version, namespace, plural, labelSelector, fieldSelector },
+          { group, version, namespace, plural, labelSelector, fieldSelector, limit, _continue },
           options,
         )
       : await api.listClusterCustomObject(
-          { group, version, plural, labelSelector, fieldSelector },
+          { group, version, plural, labelSelector, fieldSelector, limit, _continue },
           options,
         )) as ObjectList<T>;
   return { path: collectionPath(ref), list };

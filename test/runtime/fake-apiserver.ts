@@ -1,7 +1,8 @@
 // A loopback HTTP server that plays one collection of a kube-apiserver, for the faults a real
 // apiserver will not produce on demand: ERROR 410 mid-stream, HTTP 410/500 on a watch, silent or
-// headerless watches, malformed lines. LIST answers with `objects`; each watch stays open until
-// the test writes to it or ends it, unless a scripted reply is queued.
+// headerless watches, malformed lines, an expired continue token. LIST answers with `objects`, in
+// pages when asked for a limit (the continue token is the next offset); each watch stays open
+// until the test writes to it or ends it, unless a scripted reply is queued.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -55,6 +56,10 @@ export class FakeApiServer {
   connections = 0;
   objects: object[] = [];
   listResourceVersion = '10';
+  /** The next this many LISTs that carry a continue token are answered 410 Expired. */
+  expiringContinues = 0;
+  /** Runs when a continue token was refused: the collection may change before the next LIST. */
+  onContinueExpired: () => void = () => {};
   private readonly listReplies: ScriptedReply[] = [];
   private readonly watchReplies: ScriptedReply[] = [];
 
@@ -131,11 +136,27 @@ export class FakeApiServer {
     if (scripted)
       return sendJson(response, scripted.status, scripted.body ?? statusBody(scripted.status, 'Scripted'));
     if (!isWatch) {
+      const token = url.searchParams.get('continue');
+      if (token !== null && this.expiringContinues > 0) {
+        this.expiringContinues--;
+        this.onContinueExpired();
+        return sendJson(
+          response,
+          410,
+          statusBody(410, 'Expired', 'The provided continue parameter is too old'),
+        );
+      }
+      const from = Number(token ?? 0);
+      const limit = Number(url.searchParams.get('limit') ?? 0);
+      const to = limit > 0 ? Math.min(from + limit, this.objects.length) : this.objects.length;
       return sendJson(response, 200, {
         apiVersion: 'etcdhealth.io/v1alpha1',
         kind: 'EtcdHealthCheckList',
-        metadata: { resourceVersion: this.listResourceVersion },
-        items: this.objects,
+        metadata: {
+          resourceVersion: this.listResourceVersion,
+          ...(to < this.objects.length ? { continue: String(to) } : {}),
+        },
+        items: this.objects.slice(from, to),
       });
     }
     response.writeHead(200, { 'content-type': 'application/json' });

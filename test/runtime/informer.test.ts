@@ -114,6 +114,9 @@ describe('Informer against a fake API server', () => {
     const listQuery = server.lists()[0]!.query;
     expect(listQuery.get('labelSelector')).toBe('app=etcd');
     expect(listQuery.get('fieldSelector')).toBe('metadata.name!=skip');
+    // client-go's pager: 500 per page.
+    expect(listQuery.get('limit')).toBe('500');
+    expect(listQuery.has('continue')).toBe(false);
 
     await openWatch(server, 0);
     const watchQuery = server.watches[0]!.request.query;
@@ -201,6 +204,61 @@ describe('Informer against a fake API server', () => {
     expect(informer.list().map(keyOf)).toEqual(['ops/a', 'ops/b', 'ops/d']);
     expect(server.watches[1]!.request.query.get('resourceVersion')).toBe('20');
     await eventually(() => server.watches[0]!.closed);
+  });
+
+  it('lists in pages of pageSize, each with the selectors, and watches from the snapshot', async () => {
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    const { server, informer, seen } = await startInformer(
+      names.map((name) => check(name, '1')),
+      { pageSize: 2, labelSelector: 'app=etcd' },
+    );
+
+    await openWatch(server, 0);
+    expect(server.lists().map((list) => [list.query.get('limit'), list.query.get('continue')])).toEqual([
+      ['2', null],
+      ['2', '2'],
+      ['2', '4'],
+    ]);
+    expect(server.lists().every((list) => list.query.get('labelSelector') === 'app=etcd')).toBe(true);
+    expect(informer.list().map(keyOf)).toEqual(names.map((name) => `ops/${name}`));
+    expect(seen).toHaveLength(5);
+    expect(server.watches[0]!.request.query.get('resourceVersion')).toBe('10');
+  });
+
+  it('keeps the cached copy of every object a relist finds unchanged, and takes the new one of a changed object', async () => {
+    const { server, informer } = await startInformer([check('a', '1'), check('b', '1')], { pageSize: 1 });
+    await openWatch(server, 0);
+    const [a, b] = [informer.get('ops/a'), informer.get('ops/b')];
+    server.objects = [check('a', '1'), check('b', '7')];
+
+    server.watches[0]!.send('ERROR', EXPIRED);
+
+    await openWatch(server, 1);
+    expect(informer.get('ops/a')).toBe(a);
+    expect(informer.get('ops/b')).not.toBe(b);
+    expect(informer.get('ops/b')?.metadata.resourceVersion).toBe('7');
+  });
+
+  it('after an expired continue token, lists the whole collection again at once and forgets the pages', async () => {
+    const { server, informer, listener, seen } = await startInformer(
+      [check('a', '1'), check('b', '1'), check('c', '1')],
+      { pageSize: 2 },
+      (s) => {
+        s.expiringContinues = 1;
+        // a, on the first page, is deleted before the full LIST: it must not be cached.
+        s.onContinueExpired = () => (s.objects = [check('b', '1'), check('c', '1')]);
+      },
+    );
+
+    await openWatch(server, 0);
+    expect(server.lists().map((list) => [list.query.get('limit'), list.query.get('continue')])).toEqual([
+      ['2', null],
+      ['2', '2'],
+      [null, null],
+    ]);
+    expect(listener.lists).toEqual(['ok']);
+    expect(informer.list().map(keyOf)).toEqual(['ops/b', 'ops/c']);
+    expect(seen).toEqual(['add ops/b@1', 'add ops/c@1']);
   });
 
   it('relists when the watch request itself is answered with HTTP 410', async () => {
