@@ -37,7 +37,7 @@ import {
   type Machine,
   type OurTransition,
 } from './detect/report.js';
-import { buildOperators, shellOutput, startUnderTest } from './processes.js';
+import { buildOperators, deployedNodeArgs, shellOutput, startUnderTest } from './processes.js';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const RESULTS_DIR = join(REPO, 'bench/results');
@@ -377,7 +377,7 @@ async function main(): Promise<number> {
     kubeconfigPath: cp.kubeconfigPath,
     logDir: makeTempDir('detect-operator'),
     builds,
-    nodeArgs: ['--max-old-space-size=128'],
+    nodeArgs: deployedNodeArgs(),
   });
   teardown.add('operator', () => operator.stop());
   step(`operator PID ${operator.pid}, log ${operator.logPath}`);

@@ -36,6 +36,7 @@ import {
   type VariantSpec,
 } from './footprint-report.js';
 import { cpuSeconds, fetchText, parseSamples, sumOf } from './measure.js';
+import { deployedNodeArgs } from './processes.js';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const RESULTS_DIR = join(REPO, 'bench/results');
@@ -64,16 +65,6 @@ function step(text: string): void {
   process.stdout.write(`[${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}] ${text}\n`);
 }
 const teardown = new Teardown(step);
-
-/** The node flags the Deployment gives the operator (its NODE_OPTIONS), so that variants run as deployed. */
-function deployedNodeArgs(): string[] {
-  const manifest = readFileSync(join(REPO, 'deploy/base/deployment.yaml'), 'utf8');
-  const value = /- name: NODE_OPTIONS\s*\n\s*value:\s*(.+)/.exec(manifest)?.[1]?.trim() ?? '';
-  return value
-    .replace(/^["']|["']$/g, '')
-    .split(/\s+/)
-    .filter(Boolean);
-}
 
 function parseVariant(text: string): VariantSpec {
   const match = /^([\w.-]+)=(\S+)((?:\s+\S+)*)$/.exec(text.trim());

@@ -2,7 +2,7 @@
 // through the test harness (src/cli/operator.ts), the naive baseline (bench/naive-operator.ts) the
 // same way, with its own metrics and health ports on 127.0.0.1.
 import { execFileSync, execSync } from 'node:child_process';
-import { copyFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/harness/controlplane.js';
@@ -11,6 +11,17 @@ import { startOperator } from '../test/harness/operator.js';
 import { makeTempDir, startProcess } from '../test/harness/process.js';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
+
+/** The node flags deploy/base gives the operator (NODE_OPTIONS): benchmarks run it as deployed. */
+export function deployedNodeArgs(): string[] {
+  const deployment = readFileSync(join(REPO, 'deploy/base/deployment.yaml'), 'utf8');
+  const value = /- name: NODE_OPTIONS\s*\n\s*value:\s*(.+)/.exec(deployment)?.[1]?.trim();
+  if (!value) throw new Error('deploy/base/deployment.yaml sets no NODE_OPTIONS for the operator');
+  return value
+    .replace(/^["']|["']$/g, '')
+    .split(/\s+/)
+    .filter(Boolean);
+}
 
 /**
  * real: the operator; naive: bench/naive-operator.ts; real-unshared: the operator with

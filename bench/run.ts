@@ -56,6 +56,7 @@ import { startPrometheus, type PrometheusServer } from '../test/harness/promethe
 import { waitForData } from './prometheus.js';
 import {
   buildOperators,
+  deployedNodeArgs,
   bundleOperator,
   shellOutput,
   startUnderTest,
@@ -106,7 +107,7 @@ const USAGE = `Usage: npm run bench [-- options]
                              tsx: run the TypeScript through tsx, as the test harness does
   --cpu-prof DIR             write V8 CPU profiles of the operators to DIR (node --cpu-prof)
   --node-arg ARG             a flag for node itself in the operator's process (repeatable;
-                             default --max-old-space-size=128, as deploy/base sets it); the naive
+                             default: deploy/base's NODE_OPTIONS); the naive
                              baseline runs with node's defaults
   -h, --help
 `;
@@ -128,7 +129,7 @@ function parseConfig(): Config | undefined {
       'scrape-interval': { type: 'string', default: '30' },
       mode: { type: 'string', default: 'build' },
       'cpu-prof': { type: 'string' },
-      'node-arg': { type: 'string', multiple: true, default: ['--max-old-space-size=128'] },
+      'node-arg': { type: 'string', multiple: true, default: deployedNodeArgs() },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,

@@ -28,7 +28,7 @@ import { makeTempDir } from '../test/harness/process.js';
 import { startPrometheus, type PrometheusServer } from '../test/harness/prometheus.js';
 import { Teardown } from '../test/harness/teardown.js';
 import { fetchText, memory, parseSamples, sumOf } from './measure.js';
-import { buildOperators, shellOutput, startUnderTest } from './processes.js';
+import { buildOperators, deployedNodeArgs, shellOutput, startUnderTest } from './processes.js';
 import { waitForData } from './prometheus.js';
 import {
   renderSoak,
@@ -215,7 +215,7 @@ async function main(): Promise<number> {
     builds,
     // As deploy/base runs it. Leader election off, as in the benchmark: with one replica an apiserver
     // outage longer than the renew deadline ends the process by design, and nothing here restarts it.
-    nodeArgs: ['--max-old-space-size=128'],
+    nodeArgs: deployedNodeArgs(),
   });
   teardown.add('operator', () => operator.stop());
   const operatorStart = startTicks(operator.pid);
