@@ -113,7 +113,8 @@ const OMITTED_KINDS: Record<string, string> = {
   Namespace:
     'OLM installs into the namespace the admin picks; the CSV suggests one (operatorframework.io/suggested-namespace) and asks for the cluster-monitoring label',
   ServiceAccount: 'OLM creates the ServiceAccount named by the install strategy',
-  NetworkPolicy: 'not a kind OLM installs from a registry+v1 bundle',
+  NetworkPolicy:
+    'only recent catalogs accept it (operator-registry v1.55, OpenShift 4.20); older ones and OLM v1 refuse the whole bundle',
 };
 
 /** The bundle, from its sources. Throws with a readable reason on anything it cannot place. */
