@@ -25,6 +25,7 @@ import { startControlPlane, type ControlPlane } from '../test/harness/controlpla
 import { startEtcdCluster, type EtcdCluster } from '../test/harness/etcd-cluster.js';
 import { eventually } from '../test/harness/eventually.js';
 import { startWriteLoad, type WriteLoad } from '../test/harness/faults.js';
+import type { AuditedRequest } from '../test/harness/audit.js';
 import { apiErrorStatus } from '../test/harness/kube.js';
 import { makeTempDir, removeTempDir } from '../test/harness/process.js';
 import {
@@ -702,6 +703,21 @@ async function runOperator(config: Config, env: Environment, kind: OperatorKind)
   return result;
 }
 
+/** The operator's first `count` requests from `fromMs` on, one per line: when, what, the answer. */
+function firstRequests(requests: AuditedRequest[], fromMs: number, count: number): string {
+  return requests
+    .map((request) => ({ request, at: Date.parse(request.requestReceivedTimestamp ?? '') }))
+    .filter(({ at }) => at >= fromMs)
+    .sort((a, b) => a.at - b.at)
+    .slice(0, count)
+    .map(({ request, at }) => {
+      const ref = request.objectRef;
+      const what = ref?.name ? `${ref.resource}/${ref.name}` : (ref?.resource ?? request.requestURI);
+      return `  +${((at - fromMs) / 1000).toFixed(2)}s ${request.verb} ${what} ${request.responseStatus?.code ?? '-'}`;
+    })
+    .join('\n');
+}
+
 async function restartScenario(
   config: Config,
   env: Environment,
@@ -725,6 +741,7 @@ async function restartScenario(
   const up = Date.now();
   const key = keyOf(NAMESPACES[0]!, 'after-restart');
   await createCheck(env, key);
+  const created = Date.now();
   const [namespace, name] = key.split('/') as [string, string];
   let newCrStatusSeconds = NaN;
   try {
@@ -797,6 +814,9 @@ async function restartScenario(
       `longest gap between two checks ${result.longestGapSeconds?.toFixed(1)}s; operator requests: ` +
       `${counted.beforeReady} before /readyz, ${counted.total} in the first minute (peak ${counted.peakPerSecond}/s) ` +
       `${JSON.stringify(counted.byVerb)} codes ${JSON.stringify(counted.byCode)}`,
+  );
+  step(
+    `${op.kind}: the bench's create of ${key} returned ${((created - up) / 1000).toFixed(1)}s after /readyz; the operator's first requests after /readyz:\n${firstRequests(env.audit.requests(), up, 12)}`,
   );
   if (result.operatorExited) step(`${op.kind}: its last log lines:\n${lastLines(op.logPath, 5)}`);
   return result;
