@@ -184,8 +184,10 @@ function degradedCondition(
     const message = own.length === 1 ? own[0]!.message : group.okMessage(limits);
     return { type: group.type, status: 'False', reason: 'AsExpected', message };
   }
+  // A critical finding inhibits the lesser ones of its group (as Alertmanager inhibits a warning
+  // while its critical fires): a True condition says why it is True, and names no bystander.
   const notable = own
-    .filter((finding) => finding.severity !== 'OK')
+    .filter((finding) => (worst === 'Critical' ? finding.severity === 'Critical' : finding.severity !== 'OK'))
     .sort((a, b) => severityWeight(b.severity) - severityWeight(a.severity));
   return {
     type: group.type,

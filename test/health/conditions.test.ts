@@ -289,6 +289,29 @@ describe('transitions over several observations', () => {
     });
   });
 
+  it('a critical member inhibits the warnings of its group: the True condition and Degraded name only it', () => {
+    const spec = specWith({ thresholds: { degradedInertia: '0s' } });
+    const peersWarn = [withMetric(0, { walFsyncP99: 0.015 }), withMetric(2, { walFsyncP99: 0.014 })];
+    const [critical, warningsOnly] = runSeries(
+      [healthyCluster(3, at(t(30)), slow, ...peersWarn), healthyCluster(3, at(t(60)), ...peersWarn)],
+      { spec },
+    );
+    const onlyEtcd1 = 'WAL fsync p99 on etcd-1 is 200ms, at or above the 50ms critical threshold';
+    expect(conditionOf(critical!, 'DiskLatencyDegraded')).toMatchObject({
+      status: 'True',
+      reason: 'SlowWALFsync',
+      message: onlyEtcd1,
+    });
+    expect(conditionOf(critical!, 'Degraded').message).toBe(`DiskLatencyDegraded: ${onlyEtcd1}`);
+    // Once the critical one is gone, the warnings it held back are told.
+    expect(conditionOf(warningsOnly!, 'DiskLatencyDegraded')).toMatchObject({
+      status: 'False',
+      reason: 'SlowWALFsync',
+      message:
+        'WAL fsync p99 on etcd-0 is 15ms, at or above the 10ms warning threshold\nWAL fsync p99 on etcd-2 is 14ms, at or above the 10ms warning threshold',
+    });
+  });
+
   it('writes the generation to every condition', () => {
     const analysis = run(healthyCluster(3), { generation: 7 });
     expect(analysis.conditions.every((condition) => condition.observedGeneration === 7)).toBe(true);
