@@ -181,7 +181,7 @@ describe('a member whose peer link is cut', () => {
 
     // The first check past 5000 may have run while the last puts were still going, and a later
     // check with a larger lag changes only the message, which is not rewritten: the reported lag is
-    // a real one read from Status, past the bound and at most the final lag.
+    // a real one read from Status, past the bound and at most the lag after the check.
     const check = await checkWhen(
       (c) => conditionOf(c, 'ConsistencyDegraded')?.reason === 'BehindLeader',
       'ConsistencyDegraded BehindLeader',
@@ -192,7 +192,10 @@ describe('a member whose peer link is cut', () => {
     );
     expect({ message, matched: reported !== null }).toEqual({ message, matched: true });
     expect(Number(reported![1])).toBeGreaterThan(MAX_LEADER_LAG);
-    expect(Number(reported![1])).toBeLessThanOrEqual(lag);
+    // The leader's index moved past the lag read above in one CI run (5502 > 5501): the bound is
+    // read after the check, as raft indexes only grow.
+    const aheadAfter = await cluster.memberStatus(leader);
+    expect(Number(reported![1])).toBeLessThanOrEqual(aheadAfter.raftIndex - behind.raftIndex);
     const member = check.status?.members?.find((m) => m.name === isolated);
     expect(Number(member?.raftIndex)).toBe(behind.raftIndex);
     // Still isolated, still available.
