@@ -713,7 +713,13 @@ function firstRequests(requests: AuditedRequest[], fromMs: number, count: number
     .map(({ request, at }) => {
       const ref = request.objectRef;
       const what = ref?.name ? `${ref.resource}/${ref.name}` : (ref?.resource ?? request.requestURI);
-      return `  +${((at - fromMs) / 1000).toFixed(2)}s ${request.verb} ${what} ${request.responseStatus?.code ?? '-'}`;
+      // A watch is logged first when its answer starts; anything else when it is complete.
+      const done = Date.parse(request.stageTimestamp ?? '');
+      const served =
+        request.stage === 'ResponseComplete' && Number.isFinite(done)
+          ? `, served in ${((done - at) / 1000).toFixed(2)}s`
+          : '';
+      return `  +${((at - fromMs) / 1000).toFixed(2)}s ${request.verb} ${what} ${request.responseStatus?.code ?? '-'}${served}`;
     })
     .join('\n');
 }

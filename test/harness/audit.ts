@@ -14,6 +14,8 @@ export interface AuditedRequest {
   auditID?: string;
   stage?: string;
   requestReceivedTimestamp?: string;
+  /** When this stage was logged: for ResponseComplete, when the server had sent the whole answer. */
+  stageTimestamp?: string;
 }
 
 export interface AuditLog {
