@@ -180,10 +180,40 @@ export function renderMarkdown(report: BenchReport): string {
       `| zero Events in steady state | ${x.events.stored} | ${mark(x.events.stored === 0)} |`,
       `| status writes <= heartbeat (12 / CR / h at 5m) | ${num(1)(x.statusWritesPerCrPerHour)} | ${mark(x.statusWritesPerCrPerHour <= 12.5)} |`,
       `| new CR -> status p99 < 2 s with ${result.probes?.present ?? '?'} present | ${ms(probeP99)} | ${mark(probeP99 < 2000)} |`,
+      ...footprintAndRecoveryTargets(result, largest, report.config.intervalS, mark),
       '',
     );
   }
   return out.join('\n');
+}
+
+/**
+ * The footprint, burst and restart goals of issue 17. Idle is 5 s after start with no CR (the image
+ * runs the bundle: `--mode bundle`; `npm run bench:footprint` samples a settled idle). A retry storm
+ * is a first minute whose busiest second asks more than the steady check rate (CRs / interval).
+ */
+function footprintAndRecoveryTargets(
+  result: OperatorResult,
+  largest: PhaseResult,
+  intervalS: number,
+  mark: (ok: boolean) => string,
+): string[] {
+  const burstP99 = largest.firstStatus.p99;
+  const restart = result.restart;
+  const rows = [
+    `| RSS idle <= 90 MiB (no CR, 5 s after start) | ${mib(result.idleRssBytes)} | ${mark(result.idleRssBytes <= 90 * 2 ** 20)} |`,
+    `| peak RSS <= 180 MiB (whole run) | ${mib(result.peakRssLifetimeBytes)} | ${mark(result.peakRssLifetimeBytes <= 180 * 2 ** 20)} |`,
+    `| ${largest.newCrs} created at once -> full status p99 < 3 s | ${ms(burstP99)} | ${mark(burstP99 < 3000)} |`,
+  ];
+  if (!restart) return rows;
+  const steadyRate = restart.crs / intervalS;
+  const peak = restart.requests?.peakPerSecond ?? NaN;
+  return [
+    ...rows,
+    `| after an apiserver restart, a new CR -> status < 2 s after /readyz | ${sec(1)(restart.newCrStatusSeconds)} | ${mark(restart.newCrStatusSeconds < 2)} |`,
+    `| every CR checked again within one interval (+10 % jitter) | ${sec(1)(restart.allCheckedAgainSeconds)} | ${mark(restart.allCheckedAgainSeconds <= intervalS * 1.1)} |`,
+    `| no retry storm: busiest second of the first minute <= ${num(1)(steadyRate)} requests (the steady check rate) | ${Number.isFinite(peak) ? `${peak}/s` : '-'} | ${mark(peak <= steadyRate)} |`,
+  ];
 }
 
 /** `GET x: 3, PATCH y: 1`, largest first. */

@@ -21,6 +21,11 @@ export class CheckTracker {
   private readonly informer: Informer<EtcdHealthCheck>;
   /** When this process saw the first full status of each CR (performance.now() ms). */
   readonly firstStatusAt = new Map<string, number>();
+  /**
+   * Of that first full status: when the CR was created (the apiserver's clock, whole seconds) and
+   * when the operator checked it (status.lastCheck.time), epoch ms; they split the latency.
+   */
+  readonly firstStatusTimes = new Map<string, { createdMs: number; checkedMs: number }>();
   /** Every update to a CR after its first full status, as [key, performance.now() ms]. */
   readonly writes: Array<[string, number]> = [];
   /** What changed in the status (outside status.lastCheck) of up to 60 writes; the runner clears it. */
@@ -38,8 +43,12 @@ export class CheckTracker {
     });
     const seen = (check: EtcdHealthCheck) => {
       const key = keyOf(check);
-      if (!this.firstStatusAt.has(key) && hasFullStatus(check))
-        this.firstStatusAt.set(key, performance.now());
+      if (this.firstStatusAt.has(key) || !hasFullStatus(check)) return;
+      this.firstStatusAt.set(key, performance.now());
+      this.firstStatusTimes.set(key, {
+        createdMs: Date.parse(check.metadata.creationTimestamp ?? ''),
+        checkedMs: Date.parse(check.status?.lastCheck?.time ?? ''),
+      });
     };
     this.informer.addHandlers({
       add: seen,
@@ -63,7 +72,10 @@ export class CheckTracker {
         }
         seen(check);
       },
-      delete: (check) => this.firstStatusAt.delete(keyOf(check)),
+      delete: (check) => {
+        this.firstStatusAt.delete(keyOf(check));
+        this.firstStatusTimes.delete(keyOf(check));
+      },
     });
   }
 
