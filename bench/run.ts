@@ -88,7 +88,7 @@ const OPERATOR_USER = `system:serviceaccount:${OPERATOR_SA.namespace}:${OPERATOR
 /**
  * The bench creates, reads and deletes CRs as this ServiceAccount, as a GitOps controller would:
  * the harness's admin is in system:masters, which API Priority and Fairness exempts, so its
- * creates would queue the operator's status writes behind them as no real client can.
+ * creates could queue the operator's status writes behind them as no real client can.
  */
 const CLIENT_SA = { namespace: 'ehc-bench', name: 'gitops' } as const;
 
