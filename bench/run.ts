@@ -566,7 +566,7 @@ function bucketsWith(samples: Sample[], histogram: string, labels: Record<string
 async function waitForFirstStatus(env: Environment, keys: string[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (keys.every((k) => env.tracker.firstStatusAt.has(k))) return;
+    if (keys.every((k) => env.tracker.firstStatus.has(k))) return;
     await sleep(50);
   }
 }
@@ -576,11 +576,10 @@ function latencySplit(env: Environment, keys: string[]): string {
   const toCheck: number[] = [];
   const toSeen: number[] = [];
   for (const key of keys) {
-    const times = env.tracker.firstStatusTimes.get(key);
-    const seen = env.tracker.firstStatusAt.get(key);
-    if (!times || seen === undefined) continue;
-    toCheck.push(times.checkedMs - times.createdMs);
-    toSeen.push(performance.timeOrigin + seen - times.checkedMs);
+    const first = env.tracker.firstStatus.get(key);
+    if (!first) continue;
+    toCheck.push(first.checkedMs - first.createdMs);
+    toSeen.push(performance.timeOrigin + first.seenAt - first.checkedMs);
   }
   const a = distribution(toCheck);
   const b = distribution(toSeen);
@@ -594,7 +593,7 @@ function firstStatusDistribution(env: Environment, created: Map<string, number>)
   const latencies: number[] = [];
   let missing = 0;
   for (const [key, at] of created) {
-    const seen = env.tracker.firstStatusAt.get(key);
+    const seen = env.tracker.firstStatus.get(key)?.seenAt;
     if (seen === undefined) missing++;
     else latencies.push(seen - at);
   }

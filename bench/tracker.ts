@@ -19,13 +19,12 @@ export function hasFullStatus(check: EtcdHealthCheck): boolean {
 
 export class CheckTracker {
   private readonly informer: Informer<EtcdHealthCheck>;
-  /** When this process saw the first full status of each CR (performance.now() ms). */
-  readonly firstStatusAt = new Map<string, number>();
   /**
-   * Of that first full status: when the CR was created (the apiserver's clock, whole seconds) and
-   * when the operator checked it (status.lastCheck.time), epoch ms; they split the latency.
+   * Per CR, its first full status: when this process saw it (performance.now() ms), when the CR
+   * was created (the apiserver's clock, whole seconds) and when the operator checked it
+   * (status.lastCheck.time), both epoch ms; together they split the latency.
    */
-  readonly firstStatusTimes = new Map<string, { createdMs: number; checkedMs: number }>();
+  readonly firstStatus = new Map<string, { seenAt: number; createdMs: number; checkedMs: number }>();
   /** Every update to a CR after its first full status, as [key, performance.now() ms]. */
   readonly writes: Array<[string, number]> = [];
   /** What changed in the status (outside status.lastCheck) of up to 60 writes; the runner clears it. */
@@ -43,9 +42,9 @@ export class CheckTracker {
     });
     const seen = (check: EtcdHealthCheck) => {
       const key = keyOf(check);
-      if (this.firstStatusAt.has(key) || !hasFullStatus(check)) return;
-      this.firstStatusAt.set(key, performance.now());
-      this.firstStatusTimes.set(key, {
+      if (this.firstStatus.has(key) || !hasFullStatus(check)) return;
+      this.firstStatus.set(key, {
+        seenAt: performance.now(),
         createdMs: Date.parse(check.metadata.creationTimestamp ?? ''),
         checkedMs: Date.parse(check.status?.lastCheck?.time ?? ''),
       });
@@ -54,7 +53,7 @@ export class CheckTracker {
       add: seen,
       update: (old, check) => {
         if (
-          this.firstStatusAt.has(keyOf(check)) &&
+          this.firstStatus.has(keyOf(check)) &&
           old.metadata.resourceVersion !== check.metadata.resourceVersion
         ) {
           this.writes.push([keyOf(check), performance.now()]);
@@ -72,10 +71,7 @@ export class CheckTracker {
         }
         seen(check);
       },
-      delete: (check) => {
-        this.firstStatusAt.delete(keyOf(check));
-        this.firstStatusTimes.delete(keyOf(check));
-      },
+      delete: (check) => this.firstStatus.delete(keyOf(check)),
     });
   }
 
