@@ -270,6 +270,15 @@ export class OperatorManager {
         try {
           await this.credentialsReady(key);
           const outcome = await this.reconciler.reconcile(key, log, signal);
+          // At debug, every check leaves a line, also the many whose status was not worth a write.
+          log.debug(
+            {
+              durationMs: Math.round(performance.now() - started),
+              statusWritten: outcome.statusWritten,
+              requeueAfterMs: outcome.requeueAfterMs,
+            },
+            'reconciled',
+          );
           return { requeueAfterMs: outcome.requeueAfterMs };
         } catch (error) {
           // Logged once, by the workers, with the retry count.

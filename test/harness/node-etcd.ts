@@ -59,16 +59,18 @@ export async function operatorDiagnosis(
     lines.push(
       `--- pod ${pod.metadata?.name}: ${pod.status?.phase} ${JSON.stringify(pod.status?.conditions?.map((c) => `${c.type}=${c.status}`))} ${JSON.stringify(pod.status?.containerStatuses?.map((c) => c.state))}`,
     );
-    const logDir = join(
-      node.dir,
-      'pod-logs',
-      `${namespace}_${pod.metadata?.name}_${pod.metadata?.uid}`,
-      'operator',
-    );
-    for (const file of existsSync(logDir) ? readdirSync(logDir) : [])
-      lines.push(...readFileSync(join(logDir, file), 'utf8').trimEnd().split('\n').slice(-15));
+    lines.push(...containerLog(node, pod, 'operator').slice(-15));
   }
   return lines.join('\n');
+}
+
+/** The lines the kubelet logged for `container` of `pod` (CRI format: time, stream, tag, text). */
+export function containerLog(node: Node, pod: V1Pod, container: string): string[] {
+  const { namespace, name, uid } = pod.metadata ?? {};
+  const logDir = join(node.dir, 'pod-logs', `${namespace}_${name}_${uid}`, container);
+  return (existsSync(logDir) ? readdirSync(logDir).sort() : []).flatMap((file) =>
+    readFileSync(join(logDir, file), 'utf8').trimEnd().split('\n'),
+  );
 }
 
 /** The pod's IPs in the cert: every address host-local may hand out (.2 to .250). */
